@@ -1,0 +1,217 @@
+"""The `qa` command line: ask, chat, index build, serve, eval. Printing happens here and nowhere else."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import index
+from .search import MAX_TOP_K, Engine, QuestionError, Result
+
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
+
+top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=3, show_default=True,
+                            help="How many passages to return.")
+index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+                            help="Index folder (default: the built-in article, built on first use).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def fail(message: str) -> None:
+    """A clear message on stderr and exit code 2: never a traceback."""
+    click.echo(f"qa: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def load_engine(index_dir: Path | None) -> Engine:
+    """The engine on the given index, or on the built-in article (rebuilt when its files changed)."""
+    try:
+        if index_dir is None:
+            return Engine(index.ensure(index.default_index_dir(), [index.default_corpus()]))
+        return Engine(index.ensure(index_dir))
+    except index.IndexFileError as error:
+        fail(str(error))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa-vi")
+@click.option("--verbose", "-v", is_flag=True, help="Log what the engine does.")
+def main(verbose: bool) -> None:
+    """Ask questions in Vietnamese, with or without diacritics, about indexed articles.
+
+    The answer is the passage that holds it, its best sentence first, the matched words marked.
+    Without --index, the built-in article is used (indexed on first use).
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@main.command()
+@click.argument("question")
+@top_k_option
+@index_option
+@json_option
+def ask(question: str, top_k: int, index_dir: Path | None, as_json: bool) -> None:
+    """Answer QUESTION. Exit code 0 when found, 1 when not found, 2 on bad usage."""
+    result = answer(load_engine(index_dir), question, top_k)
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result))
+    sys.exit(EXIT_FOUND if result.found else EXIT_NOT_FOUND)
+
+
+def answer(engine: Engine, question: str, top_k: int) -> Result:
+    try:
+        return engine.ask(question, top_k)
+    except QuestionError as error:
+        fail(str(error))
+
+
+def render(result: Result, color: bool | None = None) -> str:
+    """Readable answers: the best sentence first with the matched words marked, then source and score."""
+    lines = [] if result.found else [NOT_FOUND + (" Đoạn gần nhất:" if result.answers else "")]
+    for a in result.answers:
+        offset = a.text.find(a.sentence)
+        inside = [(s - offset, e - offset) for s, e in a.highlights if s >= offset and e <= offset + len(a.sentence)]
+        lines.append(f"{a.rank}. {mark(a.sentence, inside, color)}")
+        lines.append(f"   Nguồn: {a.title} ({a.passage_id}) · điểm {a.score:.2f}")
+        if a.sentence != a.text:
+            lines.append(f"   Đoạn: {mark(a.text, a.highlights, color)}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def mark(text: str, spans, color: bool | None) -> str:
+    """Matched words in bold yellow on a terminal, in [brackets] elsewhere."""
+    color = sys.stdout.isatty() if color is None else color
+    out, last = [], 0
+    for start, end in spans:
+        word = text[start:end]
+        out += [text[last:start], click.style(word, fg="yellow", bold=True) if color else f"[{word}]"]
+        last = end
+    return "".join(out + [text[last:]])
+
+
+@main.command()
+@top_k_option
+@index_option
+@json_option
+def chat(top_k: int, index_dir: Path | None, as_json: bool) -> None:
+    """Ask questions one after another (with history). Piped, it answers one question per input line."""
+    engine = load_engine(index_dir)
+    if not sys.stdin.isatty():
+        for line in sys.stdin:
+            if line.strip():
+                print_answer(engine, line, top_k, as_json)
+        return
+    history = _start_history()
+    click.echo(f"Hỏi về {engine.stats['documents']} bài ({engine.stats['passages']} đoạn). "
+               "Gõ câu hỏi rồi Enter; Ctrl-D để thoát.")
+    try:
+        while True:
+            question = input("? ")
+            if question.strip():
+                print_answer(engine, question, top_k, as_json)
+    except (EOFError, KeyboardInterrupt):
+        click.echo()
+    finally:
+        history()
+
+
+def print_answer(engine: Engine, question: str, top_k: int, as_json: bool) -> None:
+    """One answer in the chat loop: a refused question is reported and the loop goes on."""
+    try:
+        result = engine.ask(question, top_k)
+    except QuestionError as error:
+        click.echo(json.dumps({"question": question.strip(), "error": str(error)}, ensure_ascii=False)
+                   if as_json else f"qa: {error}", err=not as_json)
+        return
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result) + "\n")
+
+
+def _start_history():
+    """Arrow-key history that lasts between sessions; returns what saves it."""
+    try:
+        import readline
+    except ImportError:  # not every platform has readline
+        return lambda: None
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "qa-vi"
+    path = state / "history"
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+
+    def save() -> None:
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+            readline.set_history_length(1000)
+            readline.write_history_file(path)
+        except OSError:
+            pass
+
+    return save
+
+
+@main.group(name="index")
+def index_group() -> None:
+    """Build the index that questions are answered from."""
+
+
+@index_group.command()
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Index folder (default: the built-in article's).")
+@click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
+def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> None:
+    """Index SOURCE files and folders (.txt .md .html .jsonl); with none, the built-in article."""
+    sources = list(sources) or [index.default_corpus()]
+    out = out or index.default_index_dir()
+    with click.progressbar(length=1, label="Phân tích", file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = index.build(sources, out, workers=workers, progress=progress)
+    for problem in report.skipped:
+        click.echo(f"qa: skipped {problem.source}: {problem.reason}", err=True)
+    if not report.passages:
+        fail(f"no passages found in {', '.join(map(str, sources))}")
+    click.echo(f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
+               f"into {out}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@index_option
+def serve(host: str, port: int, index_dir: Path | None) -> None:
+    """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
+    from .server import run
+
+    run(load_engine(index_dir), host, port)
+
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=10, show_default=True)
+@json_option
+def evaluate_command(dataset: Path, top_k: int, as_json: bool) -> None:
+    """Retrieval quality on a SQuAD-format DATASET: each paragraph a document, every question asked."""
+    from .evaluate import DatasetError, evaluate
+
+    try:
+        report = evaluate(dataset, top_k)
+    except DatasetError as error:
+        fail(str(error))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    for key, value in report.items():
+        click.echo(f"{key:>16}  {value if isinstance(value, int) else f'{value:.4f}'}")
+
+
+if __name__ == "__main__":
+    main()

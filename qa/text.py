@@ -1,0 +1,195 @@
+"""Vietnamese text: normalise, fold and analyse into index terms (one path for passages and questions)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+from underthesea import word_tokenize
+
+# Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
+ANALYSER_VERSION = "3"
+
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+# oà/oè/uỳ closing a syllable: old and new styles put the tone mark on different vowels.
+_TONE_PLACEMENT = re.compile(
+    r"(?<![qQ])([oO])([àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ])(?!\w)|(?<![qQ])([uU])([ỳýỷỹỵỲÝỶỸỴ])(?!\w)"
+)
+SYLLABLE = re.compile(r"[^\W_]+")
+
+# Common short forms in news and administrative text, with what people type in full.
+ABBREVIATIONS = {
+    "ubnd": "ủy ban nhân dân",
+    "hđnd": "hội đồng nhân dân",
+    "tp": "thành phố",
+    "tw": "trung ương",
+    "đcsvn": "đảng cộng sản việt nam",
+    "đcs": "đảng cộng sản",
+    "mttq": "mặt trận tổ quốc",
+    "ubmttq": "ủy ban mặt trận tổ quốc",
+    "bch": "ban chấp hành",
+    "btv": "ban thường vụ",
+    "đbqh": "đại biểu quốc hội",
+    "qh": "quốc hội",
+    "hcm": "hồ chí minh",
+    "tphcm": "thành phố hồ chí minh",
+    "ttg": "thủ tướng",
+    "bhxh": "bảo hiểm xã hội",
+    "bhyt": "bảo hiểm y tế",
+    "tand": "tòa án nhân dân",
+    "vksnd": "viện kiểm sát nhân dân",
+    "cand": "công an nhân dân",
+    "qđnd": "quân đội nhân dân",
+    "csgt": "cảnh sát giao thông",
+    "thpt": "trung học phổ thông",
+    "thcs": "trung học cơ sở",
+    "htx": "hợp tác xã",
+    "kcn": "khu công nghiệp",
+    "atgt": "an toàn giao thông",
+    "pccc": "phòng cháy chữa cháy",
+    "đbscl": "đồng bằng sông cửu long",
+    "nxb": "nhà xuất bản",
+    "vn": "việt nam",
+    "lđlđ": "liên đoàn lao động",
+    "gd": "giáo dục",
+    "đt": "đào tạo",
+    "ktxh": "kinh tế xã hội",
+}
+
+# Question phrases that carry no content: they say what kind of answer is wanted, not where it is.
+QUESTION_PHRASES = [
+    "như thế nào", "thế nào", "bao nhiêu", "bao giờ", "khi nào", "lúc nào", "ở đâu", "tại sao", "vì sao",
+    "là gì", "là ai", "cái gì", "điều gì", "việc gì", "những gì", "có phải", "hay không", "phải không",
+    "đúng không", "được không", "có không", "ai", "gì", "nào", "đâu", "mấy", "không", "chưa", "vậy", "nhỉ",
+    "hả", "ạ", "à",
+]
+
+# Function words: matched but never highlighted, and weightless when judging whether a passage answers.
+STOPWORDS = frozenset(
+    "là của và các những có được trong cho với đã này đó một thì mà ở tại theo về từ đến khi cũng như "
+    "để do bởi nên vào ra lên xuống rằng thế nhưng hoặc hay sẽ đang vẫn rất nhiều ít cùng trên dưới sau "
+    "trước giữa người năm ngày".split()
+)
+
+
+def normalise(text: str) -> str:
+    """One spelling for one text: NFC, plain spaces, one tone placement; same length where possible."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROLS.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", text)
+    return _TONE_PLACEMENT.sub(_move_tone, text)
+
+
+def _move_tone(match: re.Match) -> str:
+    """Put the tone of oà/oè/uỳ on the first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea does."""
+    first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
+    base, *marks = unicodedata.normalize("NFD", second)
+    return unicodedata.normalize("NFC", first + "".join(marks)) + base
+
+
+def fold(text: str) -> str:
+    """Strip diacritics (đ -> d) so a question typed without marks meets the text; keeps the length."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def has_marks(text: str) -> bool:
+    """True when the text carries Vietnamese diacritics (the writer typed them)."""
+    return fold(text) != text
+
+
+def syllables(text: str) -> list[tuple[int, int, str]]:
+    """Syllables with their offsets, lowercased: what highlights and sentence choice work on."""
+    return [(m.start(), m.end(), m.group().lower()) for m in SYLLABLE.finditer(text)]
+
+
+def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
+    """Segment cased text with underthesea, then lowercase: runs of syllables between punctuation, and words.
+
+    Abbreviations are replaced by their full form, so "UBND" and "Ủy ban nhân dân" give the same terms.
+    """
+    clauses: list[list[str]] = [[]]
+    words: list[str] = []
+    for token in word_tokenize(text):
+        parts = [p.lower() for p in SYLLABLE.findall(token)]
+        if not parts:
+            clauses.append([])
+            continue
+        if len(parts) > 1:
+            words.append("_".join(parts))
+        for part in parts:
+            clauses[-1].extend(ABBREVIATIONS.get(part, part).split())
+    return [c for c in clauses if c], words
+
+
+def _terms(clauses: list[list[str]], words: list[str], marked: bool) -> list[str]:
+    """Index terms: words and syllables with marks, and folded syllables and pairs that survive unmarked typing."""
+    terms: list[str] = []
+    if marked:
+        terms += ["w:" + w for w in words]
+        for clause in clauses:
+            terms += ["s:" + s for s in clause]
+    for clause in clauses:
+        folded = [fold(s) for s in clause]
+        terms += ["f:" + s for s in folded]
+        terms += ["p:" + a + "_" + b for a, b in zip(folded, folded[1:])]
+    return terms
+
+
+def analyse(text: str) -> list[str]:
+    """Terms of a passage: every form a question may meet it in."""
+    clauses, words = _clauses(normalise(text))
+    return _terms(clauses, words, marked=True)
+
+
+def _phrases(forms: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return sorted(forms, key=len, reverse=True)
+
+
+# Matched with marks when the question has them ("đâu" is not "đầu"). Folded, a lone syllable is too
+# ambiguous to drop ("ha" is "hả" and "Hà"), but for these.
+_UNAMBIGUOUS_FOLDED = {"ai", "gì", "nào", "không"}
+_QUESTION_PHRASES = {
+    True: _phrases({tuple(p.split()) for p in QUESTION_PHRASES}),
+    False: _phrases({tuple(fold(p).split()) for p in QUESTION_PHRASES if " " in p or p in _UNAMBIGUOUS_FOLDED}),
+}
+
+
+def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
+    """Cut question phrases out of a clause, splitting it where they stood."""
+    forms = clause if marked else [fold(s) for s in clause]
+    pieces: list[list[str]] = [[]]
+    i = 0
+    while i < len(clause):
+        phrase = next((p for p in _QUESTION_PHRASES[marked] if tuple(forms[i:i + len(p)]) == p), None)
+        if phrase:
+            pieces.append([])
+            i += len(phrase)
+        else:
+            pieces[-1].append(clause[i])
+            i += 1
+    return [p for p in pieces if p]
+
+
+@lru_cache(maxsize=4096)
+def _analyse_question(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    text = normalise(question)
+    marked = has_marks(text)
+    clauses, words = _clauses(text)
+    content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
+    words = [w for w in words if tuple(w.split("_")) not in _QUESTION_PHRASES[True]]
+    terms = _terms(content, words, marked)
+    keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
+    return tuple(terms), tuple(keywords)
+
+
+def analyse_question(question: str) -> tuple[Counter, list[str]]:
+    """Query terms with their weights, and the folded content syllables (for highlights and credibility)."""
+    terms, keywords = _analyse_question(question)
+    return Counter(terms), list(keywords)
