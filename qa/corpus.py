@@ -15,7 +15,7 @@ from .text import SYLLABLE, normalise
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
-MAX_PASSAGE_CHARS = 900  # a window a reader takes in at a glance; long paragraphs are cut between sentences
+MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # bylines ("Nhóm PV") and stray labels are not passages
 
 # Lines that belong to the page around an article, not to the article.
@@ -36,7 +36,7 @@ _DATE_LINE = re.compile(r"^(?:(?:thứ\s+\w+|chủ nhật)\s*,?\s*)?(?:ngày\s+)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”»)]\s*$")
 # A sentence ends at . ! ? … followed by space and a capital, digit or quote, or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»)]*\s+(?=[\"“«(]?[A-ZÀ-ỸĐ0-9])|\n+")
-_NOT_A_BREAK = re.compile(r"(?:^|\s)(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|Q|P|St|Mr|Mrs|Dr|v\.v)\.$")
+_NOT_A_BREAK = re.compile(r"(?:^|\s)(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|Q|P|St|Mr|Mrs|Dr|v\.v)\.[\"”»)]*$")
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_BREAK.finditer(text):
-        if match.group().strip() and _NOT_A_BREAK.search(text[start:match.start()]):
+        if "\n" not in match.group() and _NOT_A_BREAK.search(text[start:match.start()]):
             continue
         if text[start:match.start()].strip():
             spans.append((start, match.start()))

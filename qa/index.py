@@ -141,6 +141,9 @@ def build_documents(documents: Sequence[Document], out: Path, workers: int | Non
     started = time.perf_counter()
     passages = [(d, p) for d, document in enumerate(documents) for p in corpus.passages(document)]
     terms = _analyse_all([p.text for _, p in passages], workers or os.cpu_count() or 1, progress)
+    title_terms = _analyse_all([document.title for document in documents], workers or os.cpu_count() or 1, None)
+    # A passage is also about its document's title: "Tesla" names the subject of every paragraph on Tesla.
+    terms = [passage_terms + title_terms[d] for passage_terms, (d, _) in zip(terms, passages)]
     postings = Postings.build(terms)
     blobs = [p.text.encode("utf-8") for _, p in passages]
     arrays = {

@@ -72,7 +72,7 @@ QUESTION_PHRASES = [
 STOPWORDS = frozenset(
     "là của và các những có được trong cho với đã này đó một thì mà ở tại theo về từ đến khi cũng như "
     "để do bởi nên vào ra lên xuống rằng thế nhưng hoặc hay sẽ đang vẫn rất nhiều ít cùng trên dưới sau "
-    "trước giữa người năm ngày".split()
+    "trước giữa".split()
 )
 
 
@@ -116,6 +116,8 @@ def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
     """
     clauses: list[list[str]] = [[]]
     words: list[str] = []
+    if not any(ch.islower() for ch in text):  # SHOUTED TEXT segments badly: give the tagger ordinary case
+        text = text.lower()
     for token in word_tokenize(text):
         parts = [p.lower() for p in SYLLABLE.findall(token)]
         if not parts:

@@ -1,0 +1,137 @@
+"""The `qa` command line: output, JSON, exit codes, chat, index build, eval."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+
+
+@pytest.fixture
+def qa(default_index_dir):
+    """Run qa in-process on the built-in article's index."""
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        args = list(args)
+        if args[0] in ("ask", "chat") and "--index" not in args:
+            args += ["--index", str(default_index_dir)]
+        return runner.invoke(main, args, input=input, catch_exceptions=False)
+
+    return run
+
+
+def test_ask_prints_sentence_first_with_marks_and_source(qa):
+    result = qa("ask", "Thu nhập bình quân đầu người năm 2022 là bao nhiêu?")
+    assert result.exit_code == 0
+    first = result.output.splitlines()[0]
+    assert first.startswith("1. [Thu nhập bình quân đầu người năm 2022]") and "87 triệu đồng" in first
+    assert "Nguồn: Hải Dương: Đảng bộ thành phố đầu tiên sơ kết giữa nhiệm kỳ Đại hội" in result.output
+
+
+def test_ask_json_is_exactly_the_api_shape(qa):
+    result = qa("ask", "ty le ho ngheo", "--json", "--top-k", "2")
+    data = json.loads(result.output)
+    assert set(data) == {"question", "found", "answers", "took_ms"}
+    assert data["found"] is True and len(data["answers"]) == 2 and "1%" in data["answers"][0]["sentence"]
+
+
+def test_not_found_exits_1(qa):
+    result = qa("ask", "Thời tiết Hà Nội hôm nay thế nào?")
+    assert result.exit_code == 1 and "Không tìm thấy" in result.output
+
+
+@pytest.mark.parametrize("args", [["ask", "   "], ["ask", "x" * 1001], ["ask", "Chí Linh", "--top-k", "0"],
+                                  ["ask"], ["nope"]])
+def test_bad_usage_exits_2(qa, args):
+    result = qa(*args)
+    assert result.exit_code == 2
+
+
+def test_corrupt_index_exits_2_with_a_message(tmp_path, default_index_dir):
+    broken = tmp_path / "broken"
+    shutil.copytree(default_index_dir, broken)
+    (broken / "manifest.json").write_text("{oops")
+    result = CliRunner().invoke(main, ["ask", "Chí Linh", "--index", str(broken)])
+    assert result.exit_code == 2 and "manifest.json" in result.output and "qa index build" in result.output
+
+
+def test_chat_answers_one_question_per_piped_line(qa):
+    result = qa("chat", "--json", input="ty le ho ngheo\n\n   \nAi là Bí thư Thành ủy Chí Linh?\n")
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [x["question"] for x in lines] == ["ty le ho ngheo", "Ai là Bí thư Thành ủy Chí Linh?"]
+    assert "Hoàng Quốc Thưởng" in lines[1]["answers"][0]["text"]
+
+
+def test_chat_reports_a_refused_line_and_goes_on(qa):
+    result = qa("chat", "--json", input="x" * 1200 + "\nty le ho ngheo\n")
+    first, second = [json.loads(line) for line in result.output.splitlines()]
+    assert "limit" in first["error"] and second["found"] is True
+
+
+def test_index_build_reports_skipped_files(tmp_path):
+    (tmp_path / "good.txt").write_text("Tiêu đề\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\xff" * 100)
+    result = CliRunner().invoke(main, ["index", "build", str(tmp_path), "--out", str(tmp_path / "idx")])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "bad.txt" in result.output
+    assert "Indexed 1 documents, 1 passages" in result.output
+    asked = CliRunner().invoke(main, ["ask", "kết nạp đảng viên", "--index", str(tmp_path / "idx"), "--json"])
+    assert json.loads(asked.output)["answers"][0]["passage_id"] == "good#0"
+
+
+def test_index_build_with_nothing_to_index_exits_2(tmp_path):
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["index", "build", str(tmp_path), "--out", str(tmp_path / "idx")])
+    assert result.exit_code == 2 and "no passages" in result.output
+
+
+SQUAD = {"data": [{"title": "Chí Linh", "paragraphs": [
+    {"context": "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng.",
+     "qas": [{"id": "1", "question": "Thu nhập bình quân năm 2022 là bao nhiêu?",
+              "answers": [{"text": "87 triệu đồng", "answer_start": 42}]}]},
+    {"context": "Tỷ lệ hộ nghèo theo chuẩn mới giảm còn 1%.",
+     "qas": [{"id": "2", "question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answers": [{"text": "1%", "answer_start": 39}]},
+             {"id": "3", "question": "Thu nhập bình quân?", "answers": [{"text": "không có", "answer_start": 0}]}]},
+]}]}
+
+
+def test_eval_reports_hits_and_mrr(tmp_path):
+    dataset = tmp_path / "squad.json"
+    dataset.write_text(json.dumps(SQUAD, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(dataset), "--json"])
+    report = json.loads(result.output)
+    assert report["questions"] == 3
+    # The third question's paragraph shares no word with it: never retrieved, no hit, reciprocal rank 0.
+    assert report["hit@1"] == pytest.approx(2 / 3) and report["hit@5"] == pytest.approx(2 / 3)
+    assert report["mrr@10"] == pytest.approx(2 / 3)
+    assert report["answer_in_top1"] == pytest.approx(2 / 3)
+
+
+def test_eval_refuses_a_file_that_is_not_squad(tmp_path):
+    dataset = tmp_path / "x.json"
+    dataset.write_text('{"nope": 1}')
+    result = CliRunner().invoke(main, ["eval", str(dataset)])
+    assert result.exit_code == 2 and "SQuAD" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index", "build"], ["serve"], ["eval"]])
+def test_help_is_complete(command):
+    result = CliRunner().invoke(main, command + ["--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert "--help" in result.output
+
+
+def test_installed_qa_command_answers_from_another_directory(tmp_path, default_index_dir):
+    qa = Path(sys.executable).with_name("qa")
+    assert qa.exists(), "the qa console script is installed beside python"
+    result = subprocess.run([str(qa), "ask", "thu nhap binh quan dau nguoi", "--json", "--index",
+                             str(default_index_dir)], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert "87 triệu đồng" in json.loads(result.stdout)["answers"][0]["text"]

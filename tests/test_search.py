@@ -1,0 +1,98 @@
+"""The engine on the built-in article: the right passage first, its best sentence, the matched words."""
+import unicodedata
+
+import pytest
+
+from qa.search import MAX_QUESTION_CHARS, QuestionError, QuestionTooLong
+from qa.text import fold
+
+QUESTIONS = [
+    ("Thu nhập bình quân đầu người năm 2022 là bao nhiêu?", "87 triệu đồng"),
+    ("Đảng bộ thành phố kết nạp được bao nhiêu đảng viên mới?", "640 đảng viên"),
+    ("Ai là Bí thư Thành ủy Chí Linh?", "Hoàng Quốc Thưởng"),
+    ("Tỷ lệ hộ nghèo còn bao nhiêu?", "1%"),
+    ("Chủ tịch Ủy ban nhân dân thành phố Chí Linh là ai?", "Nguyễn Văn Kiên"),
+    ("Thu ngân sách nhà nước trên địa bàn đạt bao nhiêu?", "3.200 tỷ đồng"),
+]
+
+
+@pytest.mark.parametrize("question,answer", QUESTIONS)
+@pytest.mark.parametrize("form", ["as typed", "no diacritics", "capitals", "nfd"])
+def test_answer_is_in_the_top_passage(engine, question, answer, form):
+    asked = {"as typed": question, "no diacritics": fold(question), "capitals": question.upper(),
+             "nfd": unicodedata.normalize("NFD", question)}[form]
+    result = engine.ask(asked, 3)
+    assert result.found
+    assert answer in result.answers[0].text
+
+
+def test_old_and_new_tone_placement_give_the_same_answers(engine):
+    a = engine.ask("Huy hiệu Đảng được trao cho bao nhiêu đảng viên trong nhiệm kỳ? Hoà", 3)
+    b = engine.ask("Huy hiệu Đảng được trao cho bao nhiêu đảng viên trong nhiệm kỳ? Hòa", 3)
+    assert [x.passage_id for x in a.answers] == [x.passage_id for x in b.answers]
+
+
+def test_answer_fields(engine):
+    result = engine.ask("Thu nhập bình quân đầu người năm 2022?", 2)
+    assert set(result.to_dict()) == {"question", "found", "answers", "took_ms"}
+    assert result.took_ms >= 0 and len(result.answers) == 2
+    first, second = result.answers
+    assert (first.rank, second.rank) == (1, 2) and first.score >= second.score
+    assert set(result.to_dict()["answers"][0]) == {"rank", "passage_id", "doc_id", "title", "text", "score",
+                                                   "sentence", "highlights"}
+    assert first.doc_id == "chi-linh-so-ket-giua-nhiem-ky-2023-05-16"
+    assert first.passage_id.startswith(first.doc_id + "#")
+    assert first.sentence == "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng/người/năm."
+    assert first.sentence in first.text
+
+
+def test_highlights_point_at_the_matched_words(engine):
+    answer = engine.ask("thu nhap binh quan dau nguoi", 1).answers[0]
+    marked = [answer.text[s:e] for s, e in answer.highlights]
+    assert "Thu nhập bình quân đầu người" in marked
+    for start, end in answer.highlights:
+        words = fold(answer.text[start:end]).lower().split()
+        assert set(words) <= {"thu", "nhap", "binh", "quan", "dau", "nguoi"}
+
+
+def test_abbreviation_in_the_text_is_highlighted_for_the_full_form(engine):
+    answer = engine.ask("Chủ tịch Ủy ban nhân dân thành phố Chí Linh là ai?", 1).answers[0]
+    assert "UBND TP Chí Linh" in " ".join(answer.text[s:e] for s, e in answer.highlights)
+
+
+@pytest.mark.parametrize("question", ["Thời tiết Hà Nội hôm nay thế nào?", "Giá vàng SJC hôm nay bao nhiêu?",
+                                      "Đội tuyển nào vô địch World Cup 2022?", "Cách nấu phở bò ngon"])
+def test_unrelated_question_is_not_found(engine, question):
+    assert not engine.ask(question, 3).found
+
+
+def test_question_with_no_known_word_returns_nothing(engine):
+    result = engine.ask("xyzzy qwerty", 3)
+    assert not result.found and result.answers == []
+
+
+def test_top_k_limits_answers(engine):
+    assert len(engine.ask("Chí Linh", 5).answers) == 5
+    assert len(engine.ask("Chí Linh", 1).answers) == 1
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", None, 42, ["câu hỏi"]])
+def test_bad_questions_are_refused(engine, question):
+    with pytest.raises(QuestionError):
+        engine.ask(question, 3)
+
+
+def test_too_long_question(engine):
+    with pytest.raises(QuestionTooLong):
+        engine.ask("a" * (MAX_QUESTION_CHARS + 1), 3)
+
+
+@pytest.mark.parametrize("top_k", [0, 21, -1, "3", 2.5, True])
+def test_bad_top_k(engine, top_k):
+    with pytest.raises(QuestionError, match="top_k"):
+        engine.ask("Chí Linh", top_k)
+
+
+def test_hostile_text_is_just_text(engine):
+    result = engine.ask("<script>alert(1)</script> \x00 đảng viên \u202e", 3)
+    assert result.question.startswith("<script>")
