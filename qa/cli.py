@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import index
+from .evaluate import VARIANTS
 from .search import MAX_TOP_K, Engine, QuestionError, Result
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
@@ -197,20 +198,35 @@ def serve(host: str, port: int, index_dir: Path | None) -> None:
 @main.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=10, show_default=True)
+@click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
+              help="Way of asking to measure (repeatable; default: all).")
+@click.option("--negatives", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON-lines questions the corpus cannot answer: report the share marked not found.")
+@click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
+              help="Which split of JSON-lines question sets to use.")
+@click.option("--misses", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every question whose top passage is wrong to this JSON-lines file.")
+@index_option
 @json_option
-def evaluate_command(dataset: Path, top_k: int, as_json: bool) -> None:
-    """Retrieval quality on a SQuAD-format DATASET: each paragraph a document, every question asked."""
-    from .evaluate import DatasetError, evaluate
+def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None, split: str,
+                     misses: Path | None, index_dir: Path | None, as_json: bool) -> None:
+    """Measure retrieval on DATASET, asked in every way people type.
 
+    DATASET is SQuAD-format JSON (each paragraph indexed as a document; a hit is a passage of the
+    question's own paragraph) or JSON lines of {"question", "answer"} asked of --index (default: the
+    built-in article; a hit is a passage holding the answer). Reports Hit@1, Hit@5, MRR, answer in
+    the top passage, answer in the best sentence (over right top passages) and the share found.
+    """
+    from .evaluate import DatasetError, evaluate, rows_as_table
+
+    missed: list[dict] = []
     try:
-        report = evaluate(dataset, top_k)
-    except DatasetError as error:
+        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed)
+    except (DatasetError, index.IndexFileError) as error:
         fail(str(error))
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-        return
-    for key, value in report.items():
-        click.echo(f"{key:>16}  {value if isinstance(value, int) else f'{value:.4f}'}")
+    if misses:
+        misses.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in missed), encoding="utf-8")
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else "\n".join(rows_as_table(report)))
 
 
 if __name__ == "__main__":

@@ -1,26 +1,68 @@
-"""Retrieval quality on SQuAD-format data: every paragraph a document, every question asked."""
+"""Retrieval quality, measured the ways people ask: SQuAD-format data or question sets over an index."""
 from __future__ import annotations
 
 import json
+import random
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from . import index
 from .corpus import make_document
-from .search import Engine
-from .text import normalise
+from .search import Engine, Result
+from .text import fold, normalise
+
+_OLD_TONES = re.compile(r"(?<![qQ])([òóỏõọÒÓỎÕỌ])([aeAE])(?!\w)|(?<![qQ])([ùúủũụÙÚỦŨỤ])([yY])(?!\w)")
 
 
 class DatasetError(ValueError):
-    """The dataset is not SQuAD-format JSON we can read."""
+    """The dataset is not one we can read: the message says which file and why."""
 
 
 @dataclass(frozen=True)
 class Question:
     text: str
-    doc_id: str  # the paragraph that answers it
-    answers: tuple[str, ...]
+    answers: tuple[str, ...]  # gold answer texts
+    doc_id: str | None = None  # SQuAD: the paragraph that answers it; None: a passage holding an answer is a hit
+
+
+def _old_tones(text: str) -> str:
+    """hòa -> hoà, thủy -> thuỷ: the tone mark on the second vowel, as older spelling has it."""
+    def move(match: re.Match) -> str:
+        first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
+        base, *marks = unicodedata.normalize("NFD", first)
+        return base + unicodedata.normalize("NFC", second + "".join(marks))
+
+    return _OLD_TONES.sub(move, unicodedata.normalize("NFC", text))
+
+
+def _typo(text: str, seed: str) -> str:
+    """One syllable with one letter dropped or two letters swapped, the same every run for the same seed."""
+    rng = random.Random(seed)
+    words = [m for m in re.finditer(r"[^\W\d_]{3,}", text)]
+    if not words:
+        return text
+    word = rng.choice(words)
+    letters = list(word.group())
+    at = rng.randrange(len(letters) - 1)
+    if rng.random() < 0.5:
+        del letters[at]
+    else:
+        letters[at], letters[at + 1] = letters[at + 1], letters[at]
+    return text[:word.start()] + "".join(letters) + text[word.end():]
+
+
+VARIANTS: dict[str, Callable[[str, str], str]] = {
+    "original": lambda text, seed: text,
+    "no-diacritics": lambda text, seed: fold(text),
+    "uppercase": lambda text, seed: text.upper(),
+    "nfd": lambda text, seed: unicodedata.normalize("NFD", text),
+    "old-tones": lambda text, seed: _old_tones(text),
+    "typo": _typo,
+}
 
 
 def load_squad(path: Path) -> tuple[list, list[Question]]:
@@ -35,7 +77,7 @@ def load_squad(path: Path) -> tuple[list, list[Question]]:
                                                title=article.get("title") or doc_id))
                 for qa in paragraph["qas"]:
                     answers = tuple(normalise(x["text"]) for x in qa.get("answers", []))
-                    questions.append(Question(qa["question"], doc_id, answers))
+                    questions.append(Question(qa["question"], answers, doc_id))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise DatasetError(f"{path} is not a readable SQuAD-format dataset ({type(error).__name__}: {error})")
     if not questions:
@@ -43,24 +85,99 @@ def load_squad(path: Path) -> tuple[list, list[Question]]:
     return documents, questions
 
 
-def evaluate(path: Path, top_k: int = 10) -> dict:
-    """Hit@1, Hit@5, MRR@top_k (a hit: a passage of the question's own paragraph) and answer-in-top-1."""
-    documents, questions = load_squad(path)
-    with tempfile.TemporaryDirectory(prefix="qa-eval-") as directory:
-        engine = Engine(index.load(_built(documents, Path(directory))))
-        hits1 = hits5 = reciprocal = in_top1 = 0.0
-        for question in questions:
-            answers = engine.ask(question.text, top_k).answers
-            rank = next((a.rank for a in answers if a.doc_id == question.doc_id), None)
-            hits1 += rank == 1
-            hits5 += rank is not None and rank <= 5
-            reciprocal += 1 / rank if rank else 0
-            in_top1 += bool(answers) and any(x in answers[0].text for x in question.answers)
+def load_questions(path: Path, split: str = "all") -> list[dict]:
+    """A JSON-lines question set ({"question", "answer"?, "split"?} per line), keeping one split or all."""
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [r for r in rows if split == "all" or r.get("split") == split]
+        if not rows or not all(isinstance(r.get("question"), str) for r in rows):
+            raise DatasetError(f'{path}: every line must be an object with a "question" string')
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+        raise DatasetError(f"{path} is not a readable JSON-lines question set ({error})")
+    return rows
+
+
+def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Path) -> tuple[Engine, list[Question]]:
+    """A SQuAD file is indexed on its own; a question set is asked of an index (the built-in article by default)."""
+    if dataset.suffix == ".jsonl":
+        rows = load_questions(dataset, split)
+        questions = [Question(r["question"], (normalise(r.get("answer") or ""),)) for r in rows]
+        directory = index_dir or index.default_index_dir()
+        sources = None if index_dir else [index.default_corpus()]
+        return Engine(index.ensure(directory, sources)), questions
+    documents, questions = load_squad(dataset)
+    index.build_documents(documents, build_dir)
+    return Engine(index.load(build_dir)), questions
+
+
+def _is_hit(question: Question, passage_doc: str, text: str) -> bool:
+    if question.doc_id is not None:
+        return passage_doc == question.doc_id
+    return any(answer and answer in text for answer in question.answers)
+
+
+def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
+           misses: list[dict]) -> dict:
+    """One row of the table: how well this way of asking finds the answering passage."""
+    change = VARIANTS[variant]
+    hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = found = 0.0
+    for number, question in enumerate(questions):
+        asked = change(question.text, f"{variant}:{number}")
+        result = engine.ask(asked, top_k)
+        found += result.found
+        rank = next((a.rank for a in result.answers if _is_hit(question, a.doc_id, a.text)), None)
+        hit1 += rank == 1
+        hit5 += rank is not None and rank <= 5
+        reciprocal += 1 / rank if rank else 0.0
+        top = result.answers[0] if result.answers else None
+        in_top1 += top is not None and any(x and x in top.text for x in question.answers)
+        if rank == 1:
+            right_top1 += 1
+            sentence_has += any(x and x in top.sentence for x in question.answers)
+        else:
+            misses.append(_miss(variant, question, asked, result, rank))
     n = len(questions)
-    return {"questions": n, "hit@1": hits1 / n, "hit@5": hits5 / n, f"mrr@{top_k}": reciprocal / n,
-            "answer_in_top1": in_top1 / n}
+    return {"variant": variant, "questions": n, "hit@1": hit1 / n, "hit@5": hit5 / n,
+            f"mrr@{top_k}": reciprocal / n, "answer_in_top1": in_top1 / n,
+            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": found / n}
 
 
-def _built(documents: list, directory: Path) -> Path:
-    index.build_documents(documents, directory)
-    return directory
+def _miss(variant: str, question: Question, asked: str, result: Result, rank: int | None) -> dict:
+    """What a person needs to see why a question missed: what was asked, what came first, where the gold was."""
+    top = result.answers[0] if result.answers else None
+    return {"variant": variant, "question": question.text, "asked": asked, "answers": list(question.answers),
+            "gold_doc": question.doc_id, "gold_rank": rank, "found": result.found,
+            "top": None if top is None else {"passage_id": top.passage_id, "score": top.score,
+                                             "sentence": top.sentence}}
+
+
+def _negatives(engine: Engine, path: Path, split: str) -> dict:
+    """Share of questions the corpus cannot answer that are rightly marked not found."""
+    rows = load_questions(path, split)
+    refused = sum(not engine.ask(r["question"], 3).found for r in rows)
+    return {"negatives": len(rows), "negatives_not_found": refused / len(rows)}
+
+
+def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
+             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None) -> dict:
+    """The first variant's figures at the top level, every variant's under "variants", negatives if given."""
+    variants = variants or list(VARIANTS)
+    misses = [] if misses is None else misses
+    with tempfile.TemporaryDirectory(prefix="qa-eval-") as build_dir:
+        engine, questions = _engine_for(dataset, index_dir, split, Path(build_dir))
+        rows = [_score(engine, questions, variant, top_k, misses) for variant in variants]
+        extra = _negatives(engine, negatives, split) if negatives else {}
+    first = {k: v for k, v in rows[0].items() if k != "variant"}
+    return {**first, **extra, "variants": rows}
+
+
+def rows_as_table(report: dict) -> Iterator[str]:
+    """The report as aligned text rows, one per variant."""
+    keys = [k for k in report["variants"][0] if k not in ("variant", "questions")]
+    yield f"{'variant':<14}" + "".join(f"{k:>20}" for k in keys)
+    for row in report["variants"]:
+        yield f"{row['variant']:<14}" + "".join(f"{row[k]:>20.4f}" for k in keys)
+    yield f"{report['questions']} questions"
+    if "negatives" in report:
+        yield f"{report['negatives']} out-of-corpus questions, share marked not found: " \
+              f"{report['negatives_not_found']:.4f}"

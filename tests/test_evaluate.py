@@ -1,0 +1,83 @@
+"""Measuring quality: the ways of asking, question sets over an index, misses and negatives."""
+import json
+import unicodedata
+
+import pytest
+from click.testing import CliRunner
+
+from qa.cli import main
+from qa.evaluate import VARIANTS, evaluate
+from qa.text import normalise
+
+
+def test_variants_change_the_question_as_named():
+    q = "Hòa bình và thủy lợi của Đảng bộ"
+    assert VARIANTS["original"](q, "s") == q
+    assert VARIANTS["no-diacritics"](q, "s") == "Hoa binh va thuy loi cua Dang bo"
+    assert VARIANTS["uppercase"](q, "s") == q.upper()
+    assert VARIANTS["nfd"](q, "s") == unicodedata.normalize("NFD", q) != q
+    old = VARIANTS["old-tones"](q, "s")
+    assert old.startswith("Hoà bình và thuỷ lợi") and normalise(old) == q
+
+
+def test_typo_changes_one_syllable_reproducibly():
+    q = "Thu nhập bình quân đầu người"
+    typo = VARIANTS["typo"](q, "typo:7")
+    assert typo == VARIANTS["typo"](q, "typo:7") != q
+    changed = [a for a, b in zip(q.split(), typo.split()) if a != b]
+    assert len(changed) == 1 and abs(len(q) - len(typo)) <= 1
+
+
+def test_question_set_over_the_built_in_article(tmp_path, default_index_dir):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"question": "Thu nhập bình quân đầu người năm 2022?", "answer": "87 triệu đồng", "split": "tune"},
+        {"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%", "split": "heldout"},
+    ]), encoding="utf-8")
+    negatives = tmp_path / "n.jsonl"
+    negatives.write_text(json.dumps({"question": "Thời tiết Hà Nội hôm nay thế nào?"}, ensure_ascii=False))
+    misses: list = []
+    report = evaluate(questions, 10, ["original", "no-diacritics"], default_index_dir, "all", negatives, misses)
+    assert report["questions"] == 2 and report["hit@1"] == 1.0 and report["found"] == 1.0
+    assert [row["variant"] for row in report["variants"]] == ["original", "no-diacritics"]
+    assert report["sentence_has_answer"] == 1.0
+    assert report["negatives"] == 1 and report["negatives_not_found"] == 1.0
+    assert misses == []
+    only_tune = evaluate(questions, 10, ["original"], default_index_dir, "tune")
+    assert only_tune["questions"] == 1
+
+
+def test_misses_file_says_what_went_wrong(tmp_path, default_index_dir):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "không có ở đâu"},
+                                    ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "misses.jsonl"
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir),
+                                       "--variant", "original", "--misses", str(out)])
+    assert result.exit_code == 0, result.output
+    [miss] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert miss["variant"] == "original" and miss["gold_rank"] is None
+    assert "1%" in miss["top"]["sentence"]
+    assert "original" in result.output and "hit@1" in result.output
+
+
+@pytest.mark.parametrize("content", ["", "not json\n", '{"no_question": 1}\n'])
+def test_unreadable_question_set_exits_2(tmp_path, content, default_index_dir):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(content)
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir)])
+    assert result.exit_code == 2 and str(questions) in result.output
+
+
+def test_shipped_sets_hold_together():
+    from pathlib import Path
+
+    from qa.index import default_corpus
+
+    data = Path(__file__).parent / "data"
+    article = normalise((default_corpus() / "chi-linh-so-ket-giua-nhiem-ky-2023-05-16.txt").read_text("utf-8"))
+    inside = [json.loads(x) for x in (data / "chi_linh_questions.jsonl").read_text("utf-8").splitlines()]
+    outside = [json.loads(x) for x in (data / "out_of_corpus_questions.jsonl").read_text("utf-8").splitlines()]
+    assert len(inside) >= 60 and len(outside) >= 100
+    assert all(normalise(q["answer"]) in article for q in inside)
+    assert {q["split"] for q in inside + outside} == {"tune", "heldout"}
