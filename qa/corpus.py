@@ -36,7 +36,8 @@ _DATE_LINE = re.compile(r"^(?:(?:thứ\s+\w+|chủ nhật)\s*,?\s*)?(?:ngày\s+)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”»)]\s*$")
 # A sentence ends at . ! ? … followed by space and a capital, digit or quote, or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»)]*\s+(?=[\"“«(]?[A-ZÀ-ỸĐ0-9])|\n+")
-_NOT_A_BREAK = re.compile(r"(?:^|\s)(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|Q|P|St|Mr|Mrs|Dr|v\.v)\.[\"”»)]*$")
+# Not a sentence end: a title or place abbreviation, or an initial ("Michael E. Mann", "T. T. Tsui").
+_NOT_A_BREAK = re.compile(r"(?:^|[\s.])(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|St|Mr|Mrs|Dr|v\.v|[A-ZÀ-ỸĐ])\.[\"”»)]*$")
 
 
 @dataclass(frozen=True)

@@ -70,15 +70,18 @@ class Engine:
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
             raise QuestionError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
         terms, keywords = analyse_question(question)
-        numbers, scores = self.index.postings.top(terms, top_k)
-        keep = scores > 0
-        numbers, scores = numbers[keep], scores[keep]
-        weights = self._keyword_weights(keywords)
-        answers = [self._answer(rank, int(n), float(s), weights)
-                   for rank, (n, s) in enumerate(zip(numbers, scores), start=1)]
-        found = bool(answers) and self._credibility(answers[0].text, weights, terms) >= MIN_CREDIBILITY
+        numbers, scores = self.index.postings.top(self._by_rarity(terms), top_k)
+        wanted = self._wanted(keywords, [t for t in terms if t.startswith("p:")])
+        answers = [self._answer(rank, int(n), float(s), wanted)
+                   for rank, (n, s) in enumerate(zip(numbers, scores), start=1) if s > 0]
+        found = bool(answers) and wanted.share(_keys(answers[0].text)) >= MIN_CREDIBILITY
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
+
+    def _by_rarity(self, terms: dict[str, int]) -> dict[str, float]:
+        """Each question term weighs its count times its idf: a rare name says more than a common phrase."""
+        rarity = self.index.postings.term_idf(list(terms))
+        return {term: count * float(weight) for (term, count), weight in zip(terms.items(), rarity)}
 
     def _idf(self, terms: list[str], unseen: float) -> list[float]:
         """idf of each term; one no passage has counts as a part of the rarest idf (a typo is not evidence)."""
@@ -87,29 +90,40 @@ class Engine:
         rarest = float(postings.term_idf(["\0"])[0])
         return [float(postings.idf[r]) if r >= 0 else unseen * rarest for r in rows]
 
-    def _keyword_weights(self, keywords: list[str]) -> dict[str, float]:
-        """How much each content syllable of the question says: its idf, nothing for function words."""
+    def _wanted(self, keywords: list[str], pairs: list[str]) -> "Wanted":
         content = [k for k in keywords if k not in _FOLDED_STOPWORDS]
-        return dict(zip(content, self._idf(["f:" + k for k in content], UNSEEN_SYLLABLE)))
+        pair_keys = [tuple(p[2:].split("_", 1)) for p in pairs]
+        return Wanted(dict(zip(content, self._idf(["f:" + k for k in content], UNSEEN_SYLLABLE))),
+                      {k: PAIR_WEIGHT * w for k, w in zip(pair_keys, self._idf(pairs, UNSEEN_PAIR))})
 
-    def _credibility(self, text: str, weights: dict[str, float], terms: dict[str, float]) -> float:
-        """Share of the question's weight the passage holds: its syllables, and its pairs twice over."""
-        pairs = [t for t in terms if t.startswith("p:")]
-        pair_weights = [w * PAIR_WEIGHT for w in self._idf(pairs, UNSEEN_PAIR)]
-        folded = [key for _, _, syllable in syllables(text) for key in _syllable_keys(syllable)]
-        present = {f"p:{a}_{b}" for a, b in zip(folded, folded[1:])}
-        held_syllables = set(folded)
-        total = sum(weights.values()) + sum(pair_weights)
-        held = sum(w for k, w in weights.items() if k in held_syllables)
-        held += sum(w for p, w in zip(pairs, pair_weights) if p in present)
-        return held / total if total > 0 else 0.0
-
-    def _answer(self, rank: int, number: int, score: float, weights: dict[str, float]) -> Answer:
+    def _answer(self, rank: int, number: int, score: float, wanted: "Wanted") -> Answer:
         passage = self.index.passage(number)
-        spans = _matches(passage.text, weights)
-        sentence = _best_sentence(passage.text, spans, weights)
-        return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6), sentence,
-                      _merge(spans, passage.text))
+        keys = _keys(passage.text)
+        sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
+                       key=lambda span: wanted.held([k for k in keys if span[0] <= k[0] < span[1]]))
+        matched = [k for k in keys if k[2] in wanted.syllables]
+        return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
+                      passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the question asks about: its content syllables and syllable pairs (folded), weighed by idf."""
+
+    syllables: dict[str, float]
+    pairs: dict[tuple[str, str], float]
+
+    def held(self, keys: list[tuple[int, int, str]]) -> float:
+        """Weight of the wanted syllables and pairs found in a run of text, each counted once."""
+        found = [key for _, _, key in keys]
+        syllables, pairs = set(found), set(zip(found, found[1:]))
+        return sum(w for k, w in self.syllables.items() if k in syllables) + \
+            sum(w for k, w in self.pairs.items() if k in pairs)
+
+    def share(self, keys: list[tuple[int, int, str]]) -> float:
+        """The part of everything asked that the text holds: how credible it is as an answer."""
+        total = sum(self.syllables.values()) + sum(self.pairs.values())
+        return self.held(keys) / total if total > 0 else 0.0
 
 
 def check_question(question: object) -> str:
@@ -131,31 +145,17 @@ def _syllable_keys(syllable: str) -> list[str]:
     return [fold(s) for s in expansion.split()] if expansion else [folded]
 
 
-def _matches(text: str, weights: dict[str, float]) -> list[tuple[int, int, str]]:
-    """Syllables of text that the question asked about, with the key they matched."""
-    found = []
-    for start, end, syllable in syllables(text):
-        key = next((k for k in _syllable_keys(syllable) if k in weights), None)
-        if key is not None:
-            found.append((start, end, key))
-    return found
-
-
-def _best_sentence(text: str, matches: list[tuple[int, int, str]], weights: dict[str, float]) -> str:
-    """The sentence holding most of the question's weight (distinct words), the first one on a tie."""
-    best, best_score = "", -1.0
-    for start, end in sentence_spans(text):
-        held = {key for s, e, key in matches if s >= start and e <= end}
-        score = sum(weights[k] for k in held)
-        if score > best_score:
-            best, best_score = text[start:end], score
-    return best or text
+def _keys(text: str) -> list[tuple[int, int, str]]:
+    """Each syllable of the text with its offsets and the folded form(s) it answers to."""
+    return [(start, end, key) for start, end, syllable in syllables(text) for key in _syllable_keys(syllable)]
 
 
 def _merge(matches: list[tuple[int, int, str]], text: str) -> list[list[int]]:
     """Adjacent matched syllables as one highlight: "thu nhập bình quân", not four."""
     spans: list[list[int]] = []
     for start, end, _ in matches:
+        if spans and spans[-1][1] >= start:  # an abbreviation gives several keys for one span
+            continue
         if spans and not text[spans[-1][1]:start].strip():
             spans[-1][1] = end
         else:

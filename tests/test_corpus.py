@@ -59,6 +59,12 @@ def test_sentences_are_not_cut_at_abbreviations():
     assert [text[s:e] for s, e in sentence_spans(text)] == ["Ông Kiên làm việc tại TP. Chí Linh.", "Ông sinh năm 1970."]
 
 
+def test_sentences_are_not_cut_at_initials():
+    text = "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui. Nó nổi tiếng."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui.", "Nó nổi tiếng."]
+
+
 def test_heading_is_joined_to_its_paragraph():
     document = make_document("d", ["Tiêu đề bài", "Thực hiện hiệu quả các chương trình", "",
                                    "Báo cáo tại Hội nghị, ông Kiên cho biết kết quả tốt."], "test")
