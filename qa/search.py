@@ -11,9 +11,9 @@ from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, syllables
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
 # When the best passage counts as an answer: it holds this share of the question's content, weighing
-# syllables and (twice) syllable pairs by idf, a term no passage has by a part of the rarest idf.
-# Chosen on the tune splits of tests/data and XQuAD-vi (docs/quality.md).
-MIN_CREDIBILITY = 0.3
+# syllables and (twice) syllable pairs by idf, a term no passage has by a part of the rarest idf; and
+# its document holds every name the question gives. Chosen on the tune splits (docs/quality.md).
+MIN_CREDIBILITY = 0.2
 PAIR_WEIGHT = 2.0
 UNSEEN_SYLLABLE = 0.7
 UNSEEN_PAIR = 0.6
@@ -69,14 +69,28 @@ class Engine:
         question = check_question(question)
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
             raise QuestionError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
-        terms, keywords = analyse_question(question)
+        asked = analyse_question(question)
+        terms = dict(asked.terms)
         numbers, scores = self.index.postings.top(self._by_rarity(terms), top_k)
-        wanted = self._wanted(keywords, [t for t in terms if t.startswith("p:")])
+        wanted = self._wanted(list(asked.keywords), [t for t in terms if t.startswith("p:")])
         answers = [self._answer(rank, int(n), float(s), wanted)
                    for rank, (n, s) in enumerate(zip(numbers, scores), start=1) if s > 0]
-        found = bool(answers) and wanted.share(_keys(answers[0].text)) >= MIN_CREDIBILITY
+        found = bool(answers) and wanted.share(_keys(answers[0].text)) >= MIN_CREDIBILITY \
+            and self._names_in_document(asked.names, int(numbers[0]))
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
+
+    def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int) -> bool:
+        """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh."""
+        if not names:
+            return True
+        found = [key for _, _, key in _keys(_document_text(self.index, number))]
+        syllables, pairs = set(found), set(zip(found, found[1:]))
+        for name in names:
+            keys = [key for syllable in name for key in _syllable_keys(syllable)]
+            if not (keys[0] in syllables if len(keys) == 1 else pairs.intersection(zip(keys, keys[1:]))):
+                return False
+        return True
 
     def _by_rarity(self, terms: dict[str, int]) -> dict[str, float]:
         """Each question term weighs its count times its idf: a rare name says more than a common phrase."""
@@ -143,6 +157,14 @@ def _syllable_keys(syllable: str) -> list[str]:
     folded = fold(syllable)
     expansion = ABBREVIATIONS.get(syllable) or ABBREVIATIONS.get(folded)
     return [fold(s) for s in expansion.split()] if expansion else [folded]
+
+
+def _document_text(index: Index, number: int) -> str:
+    """All the passages of the document that passage `number` belongs to."""
+    doc = int(index.passage_doc[number])
+    first = int(index.first_passage[doc])
+    last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
+    return "\n".join(index.passage(i).text for i in range(first, last))
 
 
 def _keys(text: str) -> list[tuple[int, int, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 from underthesea import word_tokenize
@@ -104,6 +105,28 @@ def has_marks(text: str) -> bool:
     return fold(text) != text
 
 
+def proper_names(text: str) -> list[list[str]]:
+    """Runs of capitalised syllables ("Đà Nẵng", "Nguyễn Văn Kiên"), lowercased; a lone first word is no name."""
+    names: list[list[str]] = []
+    if not any(ch.islower() for ch in text):  # SHOUTED TEXT: capitals say nothing
+        return names
+    last_end = None  # where the previous capitalised syllable ended, if the last syllable was one
+    for match in SYLLABLE.finditer(text):
+        word = match.group()
+        if not word[0].isupper():
+            last_end = None
+            continue
+        if last_end is not None and not text[last_end:match.start()].strip():
+            names[-1].append(word.lower())
+        else:
+            names.append([word.lower()])
+        last_end = match.end()
+    first = SYLLABLE.search(text)
+    if names and len(names[0]) == 1 and first and first.group()[0].isupper():
+        names = names[1:]
+    return names
+
+
 def syllables(text: str) -> list[tuple[int, int, str]]:
     """Syllables with their offsets, lowercased: what highlights and sentence choice work on."""
     return [(m.start(), m.end(), m.group().lower()) for m in SYLLABLE.finditer(text)]
@@ -179,19 +202,24 @@ def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
     return [p for p in pieces if p]
 
 
+@dataclass(frozen=True)
+class QuestionTerms:
+    """A question, analysed: BM25 terms with counts, folded content syllables, and the names it mentions."""
+
+    terms: tuple[tuple[str, int], ...]
+    keywords: tuple[str, ...]
+    names: tuple[tuple[str, ...], ...]
+
+
 @lru_cache(maxsize=4096)
-def _analyse_question(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def analyse_question(question: str) -> QuestionTerms:
+    """The same analysis as passages get, less the words that only say it is a question."""
     text = normalise(question)
     marked = has_marks(text)
     clauses, words = _clauses(text)
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if tuple(w.split("_")) not in _QUESTION_PHRASES[True]]
-    terms = _terms(content, words, marked)
+    terms = Counter(_terms(content, words, marked))
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
-    return tuple(terms), tuple(keywords)
-
-
-def analyse_question(question: str) -> tuple[Counter, list[str]]:
-    """Query terms with their weights, and the folded content syllables (for highlights and credibility)."""
-    terms, keywords = _analyse_question(question)
-    return Counter(terms), list(keywords)
+    names = tuple(tuple(name) for name in proper_names(text))
+    return QuestionTerms(tuple(terms.items()), tuple(keywords), names)

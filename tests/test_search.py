@@ -61,7 +61,8 @@ def test_abbreviation_in_the_text_is_highlighted_for_the_full_form(engine):
 
 
 @pytest.mark.parametrize("question", ["Thời tiết Hà Nội hôm nay thế nào?", "Giá vàng SJC hôm nay bao nhiêu?",
-                                      "Đội tuyển nào vô địch World Cup 2022?", "Cách nấu phở bò ngon"])
+                                      "Đội tuyển nào vô địch World Cup 2022?", "Cách nấu phở bò ngon",
+                                      "Chủ tịch UBND thành phố Đà Nẵng là ai?"])
 def test_unrelated_question_is_not_found(engine, question):
     assert not engine.ask(question, 3).found
 
@@ -96,3 +97,33 @@ def test_bad_top_k(engine, top_k):
 def test_hostile_text_is_just_text(engine):
     result = engine.ask("<script>alert(1)</script> \x00 đảng viên \u202e", 3)
     assert result.question.startswith("<script>")
+
+
+def test_a_name_the_document_does_not_have_means_not_found(engine):
+    # Same words as the article, but another city: the article cannot answer it.
+    assert engine.ask("Tỷ lệ hộ nghèo của thành phố Chí Linh còn bao nhiêu?", 3).found
+    assert not engine.ask("Tỷ lệ hộ nghèo của tỉnh Điện Biên còn bao nhiêu?", 3).found
+
+
+def test_names_elsewhere_in_the_article_count(engine):
+    # The answering paragraph says "thành phố", the article says "Chí Linh": still the same document.
+    result = engine.ask("Thu ngân sách nhà nước ở Chí Linh đạt bao nhiêu?", 3)
+    assert result.found and "3.200 tỷ đồng" in result.answers[0].text
+
+
+@pytest.mark.parametrize("split", ["tune", "heldout"])
+def test_shipped_question_sets_are_answered_and_refused(engine, split):
+    """Regression guard on the hand-written sets (figures in docs/quality.md): found for the article's
+    questions, not found for questions it cannot answer."""
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    inside = [json.loads(x) for x in (data / "chi_linh_questions.jsonl").read_text("utf-8").splitlines()]
+    outside = [json.loads(x) for x in (data / "out_of_corpus_questions.jsonl").read_text("utf-8").splitlines()]
+    inside = [q for q in inside if q["split"] == split]
+    outside = [q for q in outside if q["split"] == split]
+    results = [engine.ask(q["question"], 3) for q in inside]
+    assert sum(r.found for r in results) / len(inside) >= 0.85
+    assert sum(q["answer"] in r.answers[0].text for q, r in zip(inside, results)) / len(inside) >= 0.8
+    assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.85

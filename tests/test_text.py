@@ -1,7 +1,7 @@
 """Normalising, folding and analysing Vietnamese text."""
 import unicodedata
 
-from qa.text import analyse, analyse_question, fold, has_marks, normalise, syllables
+from qa.text import analyse, analyse_question, fold, has_marks, normalise, proper_names, syllables
 
 
 def test_normalise_composes_nfd_and_cleans_spaces():
@@ -53,33 +53,44 @@ def test_abbreviations_expand_to_full_form():
     assert {"p:uy_ban", "p:nhan_dan", "p:thanh_pho", "p:dan_thanh"} <= short & full
 
 
+def terms(question: str) -> dict:
+    return dict(analyse_question(question).terms)
+
+
 def test_question_forms_meet_the_same_terms():
     question = "Thu nhập bình quân đầu người là bao nhiêu?"
-    marked, _ = analyse_question(question)
-    assert analyse_question(unicodedata.normalize("NFD", question))[0] == marked
-    assert analyse_question(question.replace("hoà", "hòa"))[0] == marked
-    shouted, _ = analyse_question(question.upper())
+    marked = terms(question)
+    assert terms(unicodedata.normalize("NFD", question)) == marked
+    shouted = terms(question.upper())
     # Segmentation may differ with case; syllables and pairs, which carry most of the score, may not.
     assert {t for t in shouted if t[0] != "w"} == {t for t in marked if t[0] != "w"}
-    assert analyse_question("Hoà bình")[0] == analyse_question("Hòa bình")[0]
-    folded, keywords = analyse_question("thu nhap binh quan dau nguoi la bao nhieu")
-    assert {"f:thu", "f:nhap", "p:thu_nhap", "p:binh_quan", "f:dau"} <= set(folded)
-    assert "dau" in keywords
+    assert terms("Hoà bình") == terms("Hòa bình")
+    folded = analyse_question("thu nhap binh quan dau nguoi la bao nhieu")
+    assert {"f:thu", "f:nhap", "p:thu_nhap", "p:binh_quan", "f:dau"} <= set(dict(folded.terms))
+    assert "dau" in folded.keywords
 
 
 def test_question_phrases_carry_no_terms():
-    terms, keywords = analyse_question("Ai là Bí thư Thành ủy?")
-    assert "f:ai" not in terms and "ai" not in keywords
-    terms, keywords = analyse_question("Thu nhập là bao nhiêu?")
-    assert "f:bao" not in terms and "p:bao_nhieu" not in terms and "nhieu" not in keywords
+    asked = analyse_question("Ai là Bí thư Thành ủy?")
+    assert "f:ai" not in dict(asked.terms) and "ai" not in asked.keywords
+    asked = analyse_question("Thu nhập là bao nhiêu?")
+    assert "f:bao" not in dict(asked.terms) and "p:bao_nhieu" not in dict(asked.terms)
+    assert "nhieu" not in asked.keywords
 
 
 def test_unmarked_question_keeps_ambiguous_syllables():
     # "ha" may be "hả" (a question word) or "Hà" (a place): without marks it must stay.
-    _, keywords = analyse_question("ha noi")
-    assert keywords == ["ha", "noi"]
+    assert analyse_question("ha noi").keywords == ("ha", "noi")
 
 
 def test_marked_question_drops_dau_only_as_a_question_word():
-    _, keywords = analyse_question("đầu người ở đâu")
-    assert "dau" in keywords and keywords.count("dau") == 1
+    keywords = analyse_question("đầu người ở đâu").keywords
+    assert keywords.count("dau") == 1
+
+
+def test_proper_names_are_runs_of_capitals_but_not_a_lone_first_word():
+    assert proper_names("Thành phố Đà Nẵng có bao nhiêu quận?") == [["đà", "nẵng"]]
+    assert proper_names("Ông Nguyễn Văn Kiên làm gì ở Hà Nội?") == [["ông", "nguyễn", "văn", "kiên"], ["hà", "nội"]]
+    assert proper_names("Giá vàng, Vàng SJC") == [["vàng", "sjc"]]
+    assert proper_names("thu nhap binh quan") == [] == proper_names("THU NHẬP Ở ĐÀ NẴNG")
+    assert analyse_question("Ai là Chủ tịch UBND tỉnh Nghệ An?").names == (("chủ",), ("ubnd",), ("nghệ", "an"))
