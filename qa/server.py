@@ -1,0 +1,212 @@
+"""The web face: the chat page at /, the JSON endpoint /api/ask and /healthz, all over one Engine."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import waitress
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from . import shipped
+from .search import MAX_QUESTION_CHARS, MAX_TOP_K, Engine, QuestionError, QuestionTooLong
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
+MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
+DEFAULT_TOP_K = 3
+# Waitress worker threads. Asking is CPU-bound and holds the GIL, so threads add no throughput: more
+# of them only share one core, slowing every request in flight (bench/load.py: 2-4 is best, 8+ worse).
+# A few, so that one long question does not hold up the rest.
+THREADS = 4
+# Bigger bodies are refused by waitress itself (plain text) before Flask sees them; smaller ones
+# get the JSON 413 from Flask, so a client sending 1 MB still learns the API's own error.
+WAITRESS_MAX_BODY_BYTES = 8 * 1024 * 1024
+EXAMPLES = (
+    "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
+    "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
+    "Ai là Bí thư Thành ủy Chí Linh?",
+    "ty le ho ngheo",
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take " 3", "+3" and "٣"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ApiError(Exception):
+    """A request the API refuses: status, a stable code for programs and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES) -> Flask:
+    """Application factory: everything the app needs comes in as arguments, so tests build their own."""
+    web = shipped("web", "web")
+    app = Flask(__name__, template_folder=str(web / "templates"), static_folder=str(web / "static"))
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.get("/")
+    def page() -> str:
+        return render_template("index.html", examples=examples, stats=engine.stats,
+                               max_chars=MAX_QUESTION_CHARS)
+
+    @app.route("/api/ask", methods=["GET", "POST"])
+    def ask() -> Response:
+        question, top_k = _post_arguments() if request.method == "POST" else _get_arguments()
+        return jsonify(engine.ask(question, top_k=top_k).to_dict())
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok", **engine.stats})
+
+    @app.after_request
+    def secure(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    _register_error_handlers(app)
+    return app
+
+
+def _get_arguments() -> tuple[object, int]:
+    """question and top_k from the query string (?q=...&top_k=3)."""
+    if len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        raise ApiError(413, "request_too_large", f"the query string is over {MAX_QUERY_STRING_BYTES} bytes")
+    if "q" not in request.args:
+        raise ApiError(400, "bad_question", "ask with ?q=<question>")
+    top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
+    if not _WHOLE_NUMBER.fullmatch(top_k):
+        raise _bad_top_k()
+    return _checked_question(request.args["q"]), _checked_top_k(int(top_k))
+
+
+def _post_arguments() -> tuple[object, int]:
+    """question and top_k from a JSON object body: {"question": "...", "top_k": 3}."""
+    body = _json_object()
+    if "question" not in body:
+        raise ApiError(400, "bad_question", 'send the question in the "question" field')
+    return _checked_question(body["question"]), _checked_top_k(body.get("top_k", DEFAULT_TOP_K))
+
+
+def _json_object() -> dict:
+    """The request body as a JSON object, or the error that says why it is not one."""
+    data = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises werkzeug's 413, first
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError) as error:  # bad UTF-8, bad JSON, huge ints, absurd nesting
+        raise ApiError(400, "bad_json", f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", 'the body must be a JSON object: {"question": "..."}')
+    return body
+
+
+def _checked_question(question: object) -> object:
+    """Refuse lone surrogates (only reachable through JSON \\ud800 escapes): they are not text."""
+    if isinstance(question, str) and _SURROGATE.search(question):
+        raise ApiError(400, "bad_question", "the question is not valid Unicode text")
+    return question  # everything else is the engine's to judge, with its own messages
+
+
+def _checked_top_k(top_k: object) -> int:
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
+        raise _bad_top_k()
+    return top_k
+
+
+def _bad_top_k() -> ApiError:
+    return ApiError(400, "bad_top_k", f"top_k must be a whole number from 1 to {MAX_TOP_K}")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Every refusal under /api/ and /healthz as {"error": {"code", "message"}}; never a traceback."""
+
+    def error(status: int, code: str, message: str) -> tuple[Response, int]:
+        return jsonify({"error": {"code": code, "message": message}}), status
+
+    @app.errorhandler(ApiError)
+    def api_error(e: ApiError):
+        return error(e.status, e.code, e.message)
+
+    @app.errorhandler(QuestionError)
+    def question_error(e: QuestionError):
+        return error(413 if isinstance(e, QuestionTooLong) else 400, e.code, str(e))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if not _is_api(request.path):
+            return e  # the page and static files keep werkzeug's plain HTML error pages
+        code = {413: "request_too_large"}.get(e.code or 0) or _snake(e.name)
+        message = f"the request body is over {MAX_BODY_BYTES} bytes" if e.code == 413 else (e.description or e.name)
+        response, status = error(e.code or 500, code, message)
+        if "Allow" in (headers := dict(e.get_headers())):  # a 405 says which methods would do
+            response.headers["Allow"] = headers["Allow"]
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error(500, "internal_error", "something went wrong on the server; it has been logged")
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith("/api/") or path == "/api" or path == "/healthz"
+
+
+def _snake(name: str) -> str:
+    """werkzeug's "Method Not Allowed" as the code "method_not_allowed"."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, threads: int = THREADS) -> None:
+    """Serve with waitress until Ctrl-C (or SIGTERM), then stop cleanly; OSError when it cannot listen."""
+    server = waitress.create_server(create_app(engine), host=host, port=port, threads=threads,
+                                    max_request_body_size=WAITRESS_MAX_BODY_BYTES, ident="qa")
+    try:
+        with _sigterm_as_interrupt():
+            engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
+            print(f"Serving on {_url(server.effective_host, server.effective_port)} (Ctrl-C to stop)", flush=True)
+            server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt and stops its threads
+    except KeyboardInterrupt:
+        pass  # Ctrl-C during the warm-up, before waitress was listening
+    finally:
+        server.close()
+    print("Stopped.", flush=True)
+
+
+def _url(host: object, port: int) -> str:
+    host = str(host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (docker stop, systemd, kill) stops the server the same clean way Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,209 @@
+"""The chat page in a real browser (headless Chromium through Playwright) against `qa serve`."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from test_server_http import Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The newest reply, once its request has finished.
+LAST_ANSWER = ".conversation > li.message.bot:last-child > .bubble:not([aria-busy])"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium (never `playwright install`: no downloads here). Missing is a failure on CI."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(default_index_dir, tmp_path_factory):
+    running = Server(default_index_dir, tmp_path_factory.mktemp("serve-browser"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """Open the chat page at a given width; afterwards, check nothing failed, was blocked or came from elsewhere."""
+    contexts, problems, foreign, broken = [], [], [], []
+
+    def opener(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        contexts.append(context)
+        page = context.new_page()
+        # API refusals (4xx) are part of the conversation; Chromium also logs them as console errors.
+        page.on("console", lambda m: problems.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+        page.on("response", lambda r: broken.append(f"{r.status} {r.url}")
+                if r.status >= 400 and "/api/" not in r.url else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith(server.url) else foreign.append(r.url))
+        page.goto(server.url + "/")
+        page.wait_for_load_state("load")
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert not problems, problems  # script errors and CSP violations land here
+    assert not foreign, foreign
+    assert not broken, broken
+
+
+def last_answer(page):
+    page.wait_for_selector(LAST_ANSWER, timeout=10_000)
+    return page.locator(LAST_ANSWER)
+
+
+def test_type_a_question_and_press_enter(open_page):
+    page = open_page()
+    page.locator("#question").click()
+    page.keyboard.type("Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?")
+    page.keyboard.press("Enter")
+    answer = last_answer(page)
+    sentence = answer.locator(".answer .sentence").first
+    assert "87 triệu đồng" in sentence.inner_text()
+    marks = sentence.locator("mark").all_inner_texts()
+    assert marks and any("Thu nhập bình quân đầu người" in m for m in marks)
+    assert "Nguồn:" in answer.locator(".source").first.inner_text()
+    assert page.locator(".message.user .bubble").last.inner_text() == "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
+    assert page.locator("#question").input_value() == ""
+
+
+def test_the_whole_passage_opens_highlighted(open_page):
+    page = open_page()
+    page.locator("#question").fill("ty le ho ngheo")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    passage = answer.locator(".answer .passage-text").first
+    assert not passage.is_visible()
+    answer.locator(".answer summary").first.click()
+    assert passage.is_visible()
+    assert "Thu nhập bình quân đầu người năm 2022" in passage.inner_text()
+    assert "Tỷ lệ hộ nghèo" in passage.locator("mark").all_inner_texts()
+
+
+def test_clicking_an_example_asks_it(open_page):
+    page = open_page()
+    page.get_by_role("button", name="Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?").click()
+    answer = last_answer(page)
+    assert "640 đảng viên" in answer.locator(".answer .sentence").first.inner_text()
+
+
+def test_a_question_without_an_answer_says_so(open_page):
+    page = open_page()
+    page.locator("#question").fill("Giá vàng hôm nay thế nào?")
+    page.locator("#send").click()
+    answer = last_answer(page)
+    assert "Không tìm thấy câu trả lời" in answer.inner_text()
+    closest = answer.locator("details.closest")
+    assert "không chắc chắn" in closest.locator(":scope > summary").inner_text()
+    closest.locator(":scope > summary").click()
+    assert closest.locator(".answer").count() >= 1
+
+
+def test_a_refused_question_shows_the_servers_error(open_page):
+    page = open_page()
+    box = page.locator("#question")
+    box.evaluate("box => box.removeAttribute('maxlength')")  # what a pasted or scripted question can do
+    box.fill("a" * 1200)
+    box.press("Enter")
+    answer = last_answer(page)
+    assert "error" in answer.get_attribute("class")
+    assert "quá dài" in answer.inner_text() and "413" in answer.inner_text()
+
+
+def test_markup_in_a_question_stays_text(open_page):
+    page = open_page()
+    question = '<img src=x onerror="window.hacked=1"><b>Chí Linh</b>'
+    page.locator("#question").fill(question)
+    page.locator("#question").press("Enter")
+    last_answer(page)
+    assert page.locator(".conversation img, .conversation b").count() == 0
+    assert page.locator(".message.user .bubble").last.inner_text() == question
+    assert page.evaluate("window.hacked") is None
+
+
+def test_keyboard_only(open_page):
+    page = open_page()
+    for _ in range(12):  # skip link, the example buttons, then the box
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "question":
+            break
+    assert page.evaluate("document.activeElement.id") == "question"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.type("Ai là Bí thư Thành ủy Chí Linh?")
+    page.keyboard.press("Enter")
+    assert "Hoàng Quốc Thưởng" in last_answer(page).locator(".answer .sentence").first.inner_text()
+    # The answer arrives inside the live region, so a screen reader reads it out.
+    assert page.locator("[aria-live=polite] .answer").count() >= 1
+    # An example question can be asked from the keyboard too.
+    page.locator("button.example").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('.message.bot .answer .sentence').length >= 2")
+
+
+def test_skip_link_goes_to_the_question_box(open_page):
+    page = open_page()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "question"
+
+
+def test_no_horizontal_scroll_at_360_px(open_page):
+    page = open_page(width=360, height=740)
+    no_scroll = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    assert page.evaluate(no_scroll)
+    page.locator("#question").fill("Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    for summary in answer.locator("summary").all():
+        summary.click()
+    page.locator("#question").fill("x" * 300)  # one unbreakable word
+    page.locator("#question").press("Enter")
+    last_answer(page)
+    assert page.evaluate(no_scroll)
+    box = page.locator("#question").bounding_box()
+    send = page.locator("#send").bounding_box()
+    assert box["x"] >= 0 and send["x"] + send["width"] <= 360
+
+
+def test_highlights_count_code_points_and_are_clipped_to_the_sentence(open_page):
+    """The API's offsets are Python string offsets (code points); an emoji is two UTF-16 units in JS."""
+    text = "😀 Một câu mở đầu. Câu hai có từ khóa ở đây."
+    sentence = "Câu hai có từ khóa ở đây."
+    start = text.index("từ khóa")
+    highlights = [[2, 5], [text.index("đầu"), text.index("Câu hai") + 3], [start, start + 7], "junk", [40]]
+    answer = {"rank": 1, "passage_id": "d#0", "doc_id": "d", "title": "<b>Tiêu đề</b>", "text": text,
+              "score": 1.5, "sentence": sentence, "highlights": highlights}
+    result = {"question": "từ khóa", "found": True, "answers": [answer], "took_ms": 1.0}
+    page = open_page()
+    page.route("**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                          body=json.dumps(result)))
+    page.locator("#question").fill("từ khóa")
+    page.locator("#question").press("Enter")
+    card = last_answer(page).locator(".answer")
+    assert card.locator(".sentence").inner_text() == sentence
+    # The span that straddles the sentence start is cut at it; the one before the sentence is left out.
+    assert card.locator(".sentence mark").all_inner_texts() == ["Câu", "từ khóa"]
+    assert card.locator(".passage-text mark").all_text_contents() == ["Một", "đầu. Câu", "từ khóa"]
+    assert card.locator(".passage-text").text_content() == text
+    assert card.locator("cite").inner_text() == "<b>Tiêu đề</b>"

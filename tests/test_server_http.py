@@ -1,0 +1,221 @@
+"""The real server: `qa serve` in a subprocess (waitress), real HTTP, concurrency, a clean Ctrl-C."""
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+QUESTIONS = [
+    "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
+    "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
+    "Ai là Bí thư Thành ủy Chí Linh?",
+    "ty le ho ngheo",
+    "Thu ngân sách nhà nước trên địa bàn đạt bao nhiêu?",
+    "Giá vàng hôm nay thế nào?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`python -m qa.cli serve` on a free loopback port, output kept in files (a full pipe would block it)."""
+
+    def __init__(self, index_dir: Path, logs: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stdout, self.stderr = logs / "stdout.txt", logs / "stderr.txt"
+        command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--index", str(index_dir)]
+        with open(self.stdout, "w") as out, open(self.stderr, "w") as err:
+            # Ctrl-C back to its default: a runner started in the background may have it ignored.
+            self.process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self._wait_until_healthy()
+
+    def _wait_until_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"qa serve exited with {self.process.returncode}: {self.stderr.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.process.kill()
+        pytest.fail(f"qa serve did not answer /healthz within {timeout} s: {self.stderr.read_text()}")
+
+    def stop(self, how: int = signal.SIGINT, timeout: float = 15) -> int:
+        """Stop it as a person (Ctrl-C) or a supervisor (SIGTERM) would; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(how)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"qa serve did not stop within {timeout} s of signal {how}")
+
+
+@pytest.fixture(scope="module")
+def server(default_index_dir, tmp_path_factory):
+    running = Server(default_index_dir, tmp_path_factory.mktemp("serve"))
+    yield running
+    running.stop()
+
+
+def request(server: Server, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request on its own connection: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def post_json(server: Server, payload: object) -> tuple[int, dict[str, str], bytes]:
+    return request(server, "POST", "/api/ask", json.dumps(payload).encode(), {"Content-Type": "application/json"})
+
+
+def error_code(status_headers_body: tuple[int, dict[str, str], bytes]) -> tuple[int, str]:
+    status, headers, body = status_headers_body
+    assert headers["Content-Type"] == "application/json", body[:200]
+    return status, json.loads(body)["error"]["code"]
+
+
+def test_serve_prints_its_url(server):
+    assert server.stdout.read_text().splitlines()[0] == f"Serving on {server.url} (Ctrl-C to stop)"
+
+
+def test_a_good_question_over_http(server):
+    status, headers, body = post_json(server, {"question": "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"})
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    data = json.loads(body)
+    assert data["found"] is True and "87 triệu" in data["answers"][0]["sentence"]
+
+
+def test_get_with_urllib(server):
+    with urllib.request.urlopen(server.url + "/api/ask?q=ty+le+ho+ngheo&top_k=1", timeout=10) as response:
+        data = json.load(response)
+    assert data["found"] is True and len(data["answers"]) == 1 and "1%" in data["answers"][0]["sentence"]
+
+
+def test_the_page_and_its_files_are_served(server):
+    status, headers, body = request(server, "GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert b'src="/static/app.js"' in body
+    for path in ("/static/app.js", "/static/style.css"):
+        assert request(server, "GET", path)[0] == 200
+
+
+def test_healthz(server):
+    status, _, body = request(server, "GET", "/healthz")
+    assert status == 200 and json.loads(body) == {"status": "ok", "documents": 1, "passages": json.loads(body)["passages"]}
+
+
+def test_refusals_over_http(server):
+    assert error_code(post_json(server, {"question": "   "})) == (400, "bad_question")
+    assert error_code(post_json(server, {"question": "Chí Linh", "top_k": 0})) == (400, "bad_top_k")
+    assert error_code(post_json(server, {"question": "a" * 1001})) == (413, "question_too_long")
+    assert error_code(request(server, "POST", "/api/ask", b"question=x",
+                              {"Content-Type": "application/x-www-form-urlencoded"})) == (415, "unsupported_media_type")
+    assert error_code(request(server, "DELETE", "/api/ask")) == (405, "method_not_allowed")
+    assert error_code(request(server, "GET", "/api/nothing")) == (404, "not_found")
+
+
+def test_invalid_utf8_body_is_400(server):
+    status = request(server, "POST", "/api/ask", b'{"question": "\xff\xfe\xc3\x28"}', {"Content-Type": "application/json"})
+    assert error_code(status) == (400, "bad_json")
+
+
+def test_a_1_mb_body_is_a_json_413(server):
+    body = json.dumps({"question": "Chí Linh", "pad": "x" * 1_000_000}).encode()
+    assert error_code(request(server, "POST", "/api/ask", body, {"Content-Type": "application/json"})) == (
+        413, "request_too_large")
+
+
+def test_a_chunked_body_over_the_limit_is_a_json_413(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        chunks = (b"x" * 4096 for _ in range(8))  # 32 KiB with no Content-Length
+        connection.request("POST", "/api/ask", body=chunks, encode_chunked=True,
+                           headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        response = connection.getresponse()
+        assert error_code((response.status, dict(response.getheaders()), response.read())) == (
+            413, "request_too_large")
+    finally:
+        connection.close()
+
+
+def test_raw_garbage_on_the_socket_is_refused_not_crashed(server):
+    """Bytes no client library would send: invalid UTF-8 and control characters in the request line."""
+    for raw in (b"GET /api/ask?q=\xff\xfe\xc3\x28 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                b"GET /api/ask?q=a\x01\x7fb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                b"\x00\x01\x02 nonsense\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+            connection.sendall(raw)
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        status = int(reply.split(b" ", 2)[1])
+        assert status in (200, 400), reply[:300]
+
+
+def test_hostile_questions_over_http(server):
+    for question in ("<script>alert(1)</script>", "Chí\x00Linh", "\x1b[2J\x07", "😀" * 300, "\u202e\u200b"):
+        status, headers, body = post_json(server, {"question": question})
+        assert status in (200, 400) and headers["Content-Type"] == "application/json"
+        if status == 200:
+            assert json.loads(body)["question"] == question.strip()
+
+
+def test_concurrent_requests_get_the_same_answers_as_one_at_a_time(server):
+    def answer(question: str) -> dict:
+        status, _, body = post_json(server, {"question": question, "top_k": 3})
+        assert status == 200
+        data = json.loads(body)
+        data.pop("took_ms")
+        return data
+
+    alone = {q: answer(q) for q in QUESTIONS}
+    asked = QUESTIONS * 8
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        together = list(pool.map(answer, asked))
+    assert together == [alone[q] for q in asked]
+
+
+def test_nothing_above_reached_the_error_log(server):
+    assert request(server, "GET", "/healthz")[0] == 200
+    log = server.stderr.read_text()
+    assert "Traceback" not in log and "ERROR" not in log and "unexpected error" not in log, log
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_cleanly(default_index_dir, tmp_path, how):
+    running = Server(default_index_dir, tmp_path)
+    assert request(running, "GET", "/healthz")[0] == 200
+    assert running.stop(how) == 0
+    assert "Traceback" not in running.stderr.read_text() and "Traceback" not in running.stdout.read_text()
+    assert running.stdout.read_text().splitlines()[-1] == "Stopped."
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", running.port), timeout=2).close()
