@@ -10,7 +10,7 @@ from functools import lru_cache
 from underthesea import word_tokenize
 
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
-ANALYSER_VERSION = "3"
+ANALYSER_VERSION = "4"
 
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
@@ -167,10 +167,17 @@ def _terms(clauses: list[list[str]], words: list[str], marked: bool) -> list[str
     return terms
 
 
+def _counted(syllables: list[str]) -> list[str]:
+    """What a count is of: "11 đề án" is a count of "đề" and of "đề án", the answer to "bao nhiêu đề án"."""
+    folded = [fold(s) for s in syllables[:2]]
+    return ["q:" + "_".join(folded[:n]) for n in range(1, len(folded) + 1)]
+
+
 def analyse(text: str) -> list[str]:
-    """Terms of a passage: every form a question may meet it in."""
+    """Terms of a passage: every form a question may meet it in, and what its numbers count."""
     clauses, words = _clauses(normalise(text))
-    return _terms(clauses, words, marked=True)
+    counts = [t for clause in clauses for i, s in enumerate(clause) if s.isdigit() for t in _counted(clause[i + 1:])]
+    return _terms(clauses, words, marked=True) + counts
 
 
 def _phrases(forms: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -202,6 +209,21 @@ def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
     return [p for p in pieces if p]
 
 
+_HOW_MANY = {True: [("bao", "nhiêu"), ("mấy",)], False: [("bao", "nhieu"), ("may",)]}
+
+
+def _asked_counts(clauses: list[list[str]], marked: bool) -> list[str]:
+    """'bao nhiêu đề án' asks for a count of đề án: the terms a passage's "11 đề án" gives."""
+    found = []
+    for clause in clauses:
+        forms = clause if marked else [fold(s) for s in clause]
+        for i in range(len(forms)):
+            for phrase in _HOW_MANY[marked]:
+                if tuple(forms[i:i + len(phrase)]) == phrase:
+                    found += _counted(clause[i + len(phrase):])
+    return found
+
+
 @dataclass(frozen=True)
 class QuestionTerms:
     """A question, analysed: BM25 terms with counts, folded content syllables, and the names it mentions."""
@@ -219,7 +241,7 @@ def analyse_question(question: str) -> QuestionTerms:
     clauses, words = _clauses(text)
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if tuple(w.split("_")) not in _QUESTION_PHRASES[True]]
-    terms = Counter(_terms(content, words, marked))
+    terms = Counter(_terms(content, words, marked) + _asked_counts(clauses, marked))
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     return QuestionTerms(tuple(terms.items()), tuple(keywords), names)

@@ -94,3 +94,12 @@ def test_proper_names_are_runs_of_capitals_but_not_a_lone_first_word():
     assert proper_names("Giá vàng, Vàng SJC") == [["vàng", "sjc"]]
     assert proper_names("thu nhap binh quan") == [] == proper_names("THU NHẬP Ở ĐÀ NẴNG")
     assert analyse_question("Ai là Chủ tịch UBND tỉnh Nghệ An?").names == (("chủ",), ("ubnd",), ("nghệ", "an"))
+
+
+def test_numbers_say_what_they_count_and_how_many_asks_for_it():
+    passage = analyse("Lãnh đạo 03 chương trình, 04 kế hoạch, 11 đề án.")
+    assert {"q:chuong_trinh", "q:ke_hoach", "q:de_an", "q:de"} <= set(passage)
+    for question in ["Có bao nhiêu đề án?", "co may de an", "Có mấy đề án?"]:
+        asked = dict(analyse_question(question).terms)
+        assert {"q:de", "q:de_an"} <= set(asked) and "q:ke_hoach" not in asked
+    assert not [t for t, _ in analyse_question("Đề án là gì?").terms if t.startswith("q:")]
