@@ -190,9 +190,17 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
 @index_option
 def serve(host: str, port: int, index_dir: Path | None) -> None:
     """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
-    from .server import run
+    from .server import EXAMPLES, run
 
-    run(load_engine(index_dir), host, port)
+    engine = load_engine(index_dir)
+    built_in = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
+    try:
+        run(engine, host, port, examples,
+            on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+    click.echo("Stopped.")
 
 
 @main.command(name="eval")

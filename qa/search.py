@@ -1,10 +1,12 @@
 """The engine: a question in, the passages that answer it out, best sentence and matched words marked."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
-from .corpus import sentence_spans
+from .corpus import Passage, sentence_spans
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, syllables
 
@@ -18,6 +20,7 @@ PAIR_WEIGHT = 2.0
 UNSEEN_SYLLABLE = 0.7
 UNSEEN_PAIR = 0.6
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class QuestionError(ValueError):
@@ -59,6 +62,7 @@ class Engine:
 
     def __init__(self, index: Index):
         self.index = index
+        self._document_keys = lru_cache(maxsize=1024)(self._read_document_keys)
 
     @property
     def stats(self) -> dict:
@@ -73,10 +77,13 @@ class Engine:
         terms = dict(asked.terms)
         numbers, scores = self.index.postings.top(self._by_rarity(terms), top_k)
         wanted = self._wanted(list(asked.keywords), [t for t in terms if t.startswith("p:")])
-        answers = [self._answer(rank, int(n), float(s), wanted)
-                   for rank, (n, s) in enumerate(zip(numbers, scores), start=1) if s > 0]
-        found = bool(answers) and wanted.share(_keys(answers[0].text)) >= MIN_CREDIBILITY \
-            and self._names_in_document(asked.names, int(numbers[0]))
+        hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
+        passages = [self.index.passage(n) for n, _ in hits]
+        keys = [_keys(p.text) for p in passages]
+        answers = [_answer(rank, p, k, score, wanted)
+                   for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
+        found = bool(answers) and wanted.share(keys[0]) >= MIN_CREDIBILITY \
+            and self._names_in_document(asked.names, hits[0][0])
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
@@ -84,13 +91,19 @@ class Engine:
         """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh."""
         if not names:
             return True
-        found = [key for _, _, key in _keys(_document_text(self.index, number))]
-        syllables, pairs = set(found), set(zip(found, found[1:]))
+        syllables, pairs = self._document_keys(int(self.index.passage_doc[number]))
         for name in names:
             keys = [key for syllable in name for key in _syllable_keys(syllable)]
             if not (keys[0] in syllables if len(keys) == 1 else pairs.intersection(zip(keys, keys[1:]))):
                 return False
         return True
+
+    def _read_document_keys(self, doc: int) -> tuple[frozenset, frozenset]:
+        """The folded syllables and syllable pairs of a whole document (cached: read once per document)."""
+        index = self.index
+        last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
+        found = [k for i in range(int(index.first_passage[doc]), last) for _, _, k in _keys(index.passage(i).text)]
+        return frozenset(found), frozenset(zip(found, found[1:]))
 
     def _by_rarity(self, terms: dict[str, int]) -> dict[str, float]:
         """Each question term weighs its count times its idf: a rare name says more than a common phrase."""
@@ -109,16 +122,6 @@ class Engine:
         pair_keys = [tuple(p[2:].split("_", 1)) for p in pairs]
         return Wanted(dict(zip(content, self._idf(["f:" + k for k in content], UNSEEN_SYLLABLE))),
                       {k: PAIR_WEIGHT * w for k, w in zip(pair_keys, self._idf(pairs, UNSEEN_PAIR))})
-
-    def _answer(self, rank: int, number: int, score: float, wanted: "Wanted") -> Answer:
-        passage = self.index.passage(number)
-        keys = _keys(passage.text)
-        sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
-                       key=lambda span: wanted.held([k for k in keys if span[0] <= k[0] < span[1]]))
-        matched = [k for k in keys if k[2] in wanted.syllables]
-        return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
-                      passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
-
 
 @dataclass(frozen=True)
 class Wanted:
@@ -140,10 +143,21 @@ class Wanted:
         return self.held(keys) / total if total > 0 else 0.0
 
 
+def _answer(rank: int, passage: Passage, keys: list[tuple[int, int, str]], score: float, wanted: Wanted) -> Answer:
+    """A passage as an answer: the sentence holding most of what was asked, and the words that matched."""
+    sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
+                   key=lambda span: wanted.held([k for k in keys if span[0] <= k[0] < span[1]]))
+    matched = [k for k in keys if k[2] in wanted.syllables]
+    return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
+                  passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
+
+
 def check_question(question: object) -> str:
     """A question as a clean string, or a QuestionError that says what is wrong with it."""
     if not isinstance(question, str):
         raise QuestionError("the question must be a string")
+    if _SURROGATE.search(question):  # only reachable through JSON "\ud800" escapes: not text
+        raise QuestionError("the question is not valid Unicode text")
     question = question.strip()
     if not question:
         raise QuestionError("the question is empty")
@@ -152,19 +166,12 @@ def check_question(question: object) -> str:
     return question
 
 
-def _syllable_keys(syllable: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _syllable_keys(syllable: str) -> tuple[str, ...]:
     """Folded forms a syllable of the text answers to: itself, or an abbreviation's full form."""
     folded = fold(syllable)
     expansion = ABBREVIATIONS.get(syllable) or ABBREVIATIONS.get(folded)
-    return [fold(s) for s in expansion.split()] if expansion else [folded]
-
-
-def _document_text(index: Index, number: int) -> str:
-    """All the passages of the document that passage `number` belongs to."""
-    doc = int(index.passage_doc[number])
-    first = int(index.first_passage[doc])
-    last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
-    return "\n".join(index.passage(i).text for i in range(first, last))
+    return tuple(fold(s) for s in expansion.split()) if expansion else (folded,)
 
 
 def _keys(text: str) -> list[tuple[int, int, str]]:

@@ -7,7 +7,7 @@ import re
 import signal
 import threading
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import waitress
 from flask import Flask, Response, jsonify, render_template, request
@@ -43,7 +43,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take " 3", "+3" and "٣"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -92,7 +91,7 @@ def _get_arguments() -> tuple[object, int]:
     top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
     if not _WHOLE_NUMBER.fullmatch(top_k):
         raise _bad_top_k()
-    return _checked_question(request.args["q"]), _checked_top_k(int(top_k))
+    return request.args["q"], _checked_top_k(int(top_k))
 
 
 def _post_arguments() -> tuple[object, int]:
@@ -100,7 +99,7 @@ def _post_arguments() -> tuple[object, int]:
     body = _json_object()
     if "question" not in body:
         raise ApiError(400, "bad_question", 'send the question in the "question" field')
-    return _checked_question(body["question"]), _checked_top_k(body.get("top_k", DEFAULT_TOP_K))
+    return body["question"], _checked_top_k(body.get("top_k", DEFAULT_TOP_K))
 
 
 def _json_object() -> dict:
@@ -115,13 +114,6 @@ def _json_object() -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", 'the body must be a JSON object: {"question": "..."}')
     return body
-
-
-def _checked_question(question: object) -> object:
-    """Refuse lone surrogates (only reachable through JSON \\ud800 escapes): they are not text."""
-    if isinstance(question, str) and _SURROGATE.search(question):
-        raise ApiError(400, "bad_question", "the question is not valid Unicode text")
-    return question  # everything else is the engine's to judge, with its own messages
 
 
 def _checked_top_k(top_k: object) -> int:
@@ -174,20 +166,22 @@ def _snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, threads: int = THREADS) -> None:
+def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
+        on_ready: Callable[[str], None] = lambda url: None, threads: int = THREADS) -> None:
     """Serve with waitress until Ctrl-C (or SIGTERM), then stop cleanly; OSError when it cannot listen."""
-    server = waitress.create_server(create_app(engine), host=host, port=port, threads=threads,
+    server = waitress.create_server(create_app(engine, examples), host=host, port=port, threads=threads,
                                     max_request_body_size=WAITRESS_MAX_BODY_BYTES, ident="qa")
+    # Under load waitress warns of every queued request; a queue is normal, not a problem to report.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         with _sigterm_as_interrupt():
             engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
-            print(f"Serving on {_url(server.effective_host, server.effective_port)} (Ctrl-C to stop)", flush=True)
+            on_ready(_url(server.effective_host, server.effective_port))
             server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt and stops its threads
     except KeyboardInterrupt:
         pass  # Ctrl-C during the warm-up, before waitress was listening
     finally:
         server.close()
-    print("Stopped.", flush=True)
 
 
 def _url(host: object, port: int) -> str:

@@ -135,3 +135,14 @@ def test_installed_qa_command_answers_from_another_directory(tmp_path, default_i
                             env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, result.stderr
     assert "87 triệu đồng" in json.loads(result.stdout)["answers"][0]["text"]
+
+
+def test_serve_on_a_busy_port_exits_2_with_a_message(default_index_dir):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--index", str(default_index_dir)])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output

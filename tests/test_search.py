@@ -77,7 +77,7 @@ def test_top_k_limits_answers(engine):
     assert len(engine.ask("Chí Linh", 1).answers) == 1
 
 
-@pytest.mark.parametrize("question", ["", "   \n\t", None, 42, ["câu hỏi"]])
+@pytest.mark.parametrize("question", ["", "   \n\t", None, 42, ["câu hỏi"], "đảng viên \ud800"])
 def test_bad_questions_are_refused(engine, question):
     with pytest.raises(QuestionError):
         engine.ask(question, 3)
