@@ -1,6 +1,6 @@
 """Load check of the real server on loopback: N client threads asking for D seconds, then latency figures.
 
-Starts `qa serve` (waitress) on a free loopback port over the built-in article (or --index DIR), runs
+Starts `qa serve` (gunicorn, a worker per core) on a free loopback port over the built-in article (or --index DIR), runs
 --clients threads for --duration seconds (each on its own keep-alive connection, POSTing varied
 Vietnamese questions like the chat page does), prints requests/s, p50/p99 latency and errors, stops
 the server with Ctrl-C (SIGINT) and exits 1 if there were errors or p99 is over --p99-bar-ms.
@@ -120,12 +120,17 @@ def client(port: int, number: int, until: float, tally: Tally) -> None:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, from /proc; None where there is no /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) a process and its worker processes have used so far, from /proc."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent's pid
+            total += int(fields[11]) + int(fields[12])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def load(port: int, clients: int, duration: float) -> tuple[list[Tally], float]:
@@ -175,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
           f"p99 {percentile(latencies, 0.99):.1f} ms   max {max(latencies, default=float('nan')):.1f} ms")
     print(f"engine     p50 {percentile(engine_ms, 0.50):.1f} ms   p99 {percentile(engine_ms, 0.99):.1f} ms  "
           f"(took_ms: time inside Engine.ask; the rest is queueing, HTTP and JSON)")
-    if server_cpu is not None:  # one core at 100% means the server is bound by the GIL
-        print(f"CPU        server {server_cpu / wall:.0%} of a core, load clients {client_cpu / wall:.0%} of a core")
+    if server_cpu is not None:  # each worker process can use one core at most (the GIL)
+        print(f"CPU        server {server_cpu / wall:.0%} of a core (all workers), "
+              f"load clients {client_cpu / wall:.0%} of a core")
     print(f"errors     {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
     print(f"server     exit code {exit_code}" + ("  TRACEBACK in its log" if "Traceback" in server_log else ""))
     warnings = [line for line in server_log.splitlines() if line.strip()]

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import signal
-import threading
-from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence
+import socket
+from typing import Callable, Sequence
 
-import waitress
 from flask import Flask, Response, jsonify, render_template, request
+from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import HTTPException
 
 from . import shipped
@@ -21,13 +20,9 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
 DEFAULT_TOP_K = 3
-# Waitress worker threads. Asking is CPU-bound and holds the GIL, so threads add no throughput: more
-# of them only share one core, slowing every request in flight (bench/load.py: 2-4 is best, 8+ worse).
-# A few, so that one long question does not hold up the rest.
+# Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
+# (processes do): a few, so that one slow client or long question does not hold up the rest.
 THREADS = 4
-# Bigger bodies are refused by waitress itself (plain text) before Flask sees them; smaller ones
-# get the JSON 413 from Flask, so a client sending 1 MB still learns the API's own error.
-WAITRESS_MAX_BODY_BYTES = 8 * 1024 * 1024
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
     "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
@@ -57,7 +52,6 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES) -> Flask:
     """Application factory: everything the app needs comes in as arguments, so tests build their own."""
     web = shipped("web", "web")
     app = Flask(__name__, template_folder=str(web / "templates"), static_folder=str(web / "static"))
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @app.get("/")
     def page() -> str:
@@ -104,7 +98,12 @@ def _post_arguments() -> tuple[object, int]:
 
 def _json_object() -> dict:
     """The request body as a JSON object, or the error that says why it is not one."""
-    data = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises werkzeug's 413, first
+    # Checked here rather than with Flask's MAX_CONTENT_LENGTH, whose stream silently stops at the
+    # limit for a chunked body (no declared length): reading one byte more tells the two apart.
+    too_long = (request.content_length or 0) > MAX_BODY_BYTES
+    data = b"" if too_long else request.stream.read(MAX_BODY_BYTES + 1)
+    if too_long or len(data) > MAX_BODY_BYTES:
+        raise ApiError(413, "request_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
     try:
@@ -166,41 +165,48 @@ def _snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+class _Gunicorn(BaseApplication):
+    """gunicorn started from code: our app object and settings, no command line or config file read."""
+
+    def __init__(self, app: Flask, options: dict):
+        self.app, self.options = app, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.app
+
+
 def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
-        on_ready: Callable[[str], None] = lambda url: None, threads: int = THREADS) -> None:
-    """Serve with waitress until Ctrl-C (or SIGTERM), then stop cleanly; OSError when it cannot listen."""
-    server = waitress.create_server(create_app(engine, examples), host=host, port=port, threads=threads,
-                                    max_request_body_size=WAITRESS_MAX_BODY_BYTES, ident="qa")
-    # Under load waitress warns of every queued request; a queue is normal, not a problem to report.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
+        threads: int = THREADS) -> None:
+    """Serve with gunicorn, one worker process per core, until Ctrl-C or SIGTERM; OSError when it cannot listen.
+
+    Asking holds the GIL, so one process answers with one core at most: the workers are forked after
+    the engine is loaded and warmed up, and share its memory-mapped index.
+    """
+    with socket.create_server((host, port)):  # fail here, with the OS's reason, rather than after retries
+        pass
+    engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
+    options = {
+        "bind": _bind(host, port), "workers": workers or os.cpu_count() or 1, "worker_class": "gthread",
+        "threads": threads, "loglevel": "warning", "accesslog": None, "graceful_timeout": 5, "timeout": 60,
+        "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),
+    }
     try:
-        with _sigterm_as_interrupt():
-            engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
-            on_ready(_url(server.effective_host, server.effective_port))
-            server.run()  # returns on Ctrl-C: waitress catches KeyboardInterrupt and stops its threads
-    except KeyboardInterrupt:
-        pass  # Ctrl-C during the warm-up, before waitress was listening
-    finally:
-        server.close()
+        _Gunicorn(create_app(engine, examples), options).run()
+    except SystemExit as stop:  # gunicorn's master exits after Ctrl-C or SIGTERM: 0 is a clean stop
+        if stop.code not in (0, None):
+            raise
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _url(host: object, port: int) -> str:
     host = str(host)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (docker stop, systemd, kill) stops the server the same clean way Ctrl-C does."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -1,4 +1,4 @@
-"""The real server: `qa serve` in a subprocess (waitress), real HTTP, concurrency, a clean Ctrl-C."""
+"""The real server: `qa serve` in a subprocess (gunicorn), real HTTP, concurrency, a clean Ctrl-C."""
 from __future__ import annotations
 
 import http.client
