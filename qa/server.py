@@ -196,10 +196,11 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
         "threads": threads, "loglevel": "warning", "accesslog": None, "graceful_timeout": 5, "timeout": 60,
         "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),
     }
+    master = os.getpid()
     try:
         _Gunicorn(create_app(engine, examples), options).run()
-    except SystemExit as stop:  # gunicorn's master exits after Ctrl-C or SIGTERM: 0 is a clean stop
-        if stop.code not in (0, None):
+    except SystemExit as stop:  # the master exits after Ctrl-C or SIGTERM: 0 is a clean stop, so return
+        if stop.code not in (0, None) or os.getpid() != master:  # a forked worker leaves through here too
             raise
 
 

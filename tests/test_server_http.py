@@ -217,5 +217,6 @@ def test_ctrl_c_and_sigterm_stop_cleanly(default_index_dir, tmp_path, how):
     assert running.stop(how) == 0
     assert "Traceback" not in running.stderr.read_text() and "Traceback" not in running.stdout.read_text()
     assert running.stdout.read_text().splitlines()[-1] == "Stopped."
+    assert running.stdout.read_text().count("Stopped.") == 1  # said by the master, not by every worker
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", running.port), timeout=2).close()
