@@ -22,7 +22,7 @@ MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
 DEFAULT_TOP_K = 3
 # Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
 # (processes do): a few, so that one slow client or long question does not hold up the rest.
-THREADS = 4
+THREADS = 1
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
     "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
@@ -183,7 +183,7 @@ class _Gunicorn(BaseApplication):
 def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
         on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
         threads: int = THREADS) -> None:
-    """Serve with gunicorn, one worker process per core, until Ctrl-C or SIGTERM; OSError when it cannot listen.
+    """Serve with gunicorn worker processes until Ctrl-C or SIGTERM; OSError when it cannot listen.
 
     Asking holds the GIL, so one process answers with one core at most: the workers are forked after
     the engine is loaded and warmed up, and share its memory-mapped index.
@@ -192,8 +192,9 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
         pass
     engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
     options = {
-        "bind": _bind(host, port), "workers": workers or os.cpu_count() or 1, "worker_class": "gthread",
-        "threads": threads, "loglevel": "warning", "accesslog": None, "graceful_timeout": 5, "timeout": 60,
+        "bind": _bind(host, port), "workers": workers or 2 * (os.cpu_count() or 1) + 1,
+        "worker_class": "gthread", "threads": threads, "loglevel": "warning", "accesslog": None,
+        "graceful_timeout": 5, "timeout": 60,
         "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),
     }
     master = os.getpid()
