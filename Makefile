@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 XQUAD ?= ../shared/data/xquad-vi/xquad.vi.json
+SHARED ?= ../shared
+LARGE_TIMEOUT ?= 3h
 
 .PHONY: run test eval bench bench-large clean
 
@@ -30,6 +32,17 @@ test: $(VENV)/.test
 
 eval: $(VENV)/.run
 	$(BIN)/qa eval $(XQUAD)
+
+# One size at a time (the machine may have 2 cores); tables on stdout, figures in bench/results/.
+bench: $(VENV)/.bench
+	$(BIN)/python bench/corpora.py --shared $(SHARED) --sizes 1k 10k 100k
+	for size in 1k 10k 100k; do $(BIN)/python bench/speed.py $$size --shared $(SHARED) || exit 1; done
+	$(BIN)/python bench/speed.py cold
+
+# 1M passages, ours only: about an hour on 2 cores, stopped after LARGE_TIMEOUT.
+bench-large: $(VENV)/.bench
+	$(BIN)/python bench/corpora.py --shared $(SHARED) --sizes 1m
+	timeout $(LARGE_TIMEOUT) $(BIN)/python bench/speed.py 1m --shared $(SHARED) --peers none
 
 clean:
 	rm -rf $(VENV) index/built .pytest_cache

@@ -10,6 +10,11 @@ from rank_bm25 import BM25Okapi
 
 K1 = 1.5
 B = 0.75
+BLOCK = 1 << 22  # postings weighed at a time while building
+COMMON_SHARE = 16  # top(): a term in more than 1/16 of the passages may be looked up instead of added
+PRUNE_FROM = 1 << 16  # top(): common terms' postings worth skipping (fewer are added faster than skipped)
+SAMPLE = 2048  # top(): postings of the rarest terms whose passages set the first score to beat
+LOOKUP_COST = 12  # top(): looking a passage up in a list costs about as much as adding 12 of its postings
 
 
 def idf(n_docs: int, doc_freq: np.ndarray | float) -> np.ndarray | float:
@@ -37,51 +42,70 @@ class Postings:
     keys: np.ndarray  # uint64, sorted term hashes
     idf: np.ndarray  # float64 per term
     indptr: np.ndarray  # int64, len(keys) + 1: term t's postings are [indptr[t], indptr[t+1])
-    passage: np.ndarray  # int32 passage numbers
+    passage: np.ndarray  # int32 passage numbers, ascending within a term
     weight: np.ndarray  # float32 idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    peak: np.ndarray  # float32 per term: its highest weight, the most it can add to a passage's score
     n_passages: int
 
     @classmethod
     def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
+        """Postings of passages given as lists of terms: the readable way in, for tests and references."""
         vocabulary: dict[str, int] = {}
-        term_ids: list[int] = []
-        passage_ids: list[int] = []
-        counts: list[int] = []
-        lengths = np.zeros(len(passage_terms), dtype=np.float64)
-        for number, terms in enumerate(passage_terms):
-            lengths[number] = len(terms)
-            tf: dict[int, int] = {}
-            for term in terms:
-                tid = vocabulary.setdefault(term, len(vocabulary))
-                tf[tid] = tf.get(tid, 0) + 1
-            term_ids += tf.keys()
-            counts += tf.values()
-            passage_ids += [number] * len(tf)
-        return cls.from_counts(list(vocabulary), np.array(term_ids, dtype=np.int64),
-                               np.array(passage_ids, dtype=np.int32), np.array(counts, dtype=np.float64),
-                               lengths, k1, b)
+        ids = [vocabulary.setdefault(term, len(vocabulary)) for terms in passage_terms for term in terms]
+        keys, rows = np.unique(term_hash(list(vocabulary)), return_inverse=True)
+        if len(keys) != len(vocabulary):
+            raise ValueError("two index terms share a 64-bit hash")
+        lengths = [len(terms) for terms in passage_terms]
+        return cls.from_bags(keys, rows[np.array(ids, dtype=np.int64)], np.repeat(np.arange(len(lengths)), lengths),
+                             np.ones(len(ids), dtype=np.int64), len(lengths), k1, b)
 
     @classmethod
-    def from_counts(cls, vocabulary: list[str], term_ids: np.ndarray, passage_ids: np.ndarray,
-                    counts: np.ndarray, lengths: np.ndarray, k1: float = K1, b: float = B) -> "Postings":
-        """Postings from (term, passage, count) triples: the whole model in a few array operations."""
-        n = len(lengths)
-        keys = term_hash(vocabulary)
-        if len(np.unique(keys)) != len(keys):
-            raise ValueError("two index terms share a 64-bit hash")
-        order_of_term = np.empty(len(keys), dtype=np.int64)
-        order_of_term[np.argsort(keys, kind="stable")] = np.arange(len(keys))
-        rows = order_of_term[term_ids]
-        order = np.lexsort((passage_ids, rows))
-        rows, passage_ids, counts = rows[order], passage_ids[order], counts[order]
+    def from_bags(cls, keys: np.ndarray, rows: np.ndarray, passages: np.ndarray, counts: np.ndarray,
+                  n_passages: int, k1: float = K1, b: float = B) -> "Postings":
+        """Postings from (row of the term in keys, passage, count) triples in any order, repeats summed.
+
+        A passage is as long as its counts add up to; every key must have a triple.
+        """
+        n = n_passages
+        lengths = np.bincount(passages, weights=counts, minlength=n)
+        shift = max(n - 1, 0).bit_length()
+        pairs = rows.astype(np.int64)  # (row, passage) as one number, to sort by; in place from here on
+        pairs <<= shift
+        pairs |= passages
+        del rows, passages
+        count_bits = int(counts.max(initial=0)).bit_length()
+        if int(pairs.max(initial=0)).bit_length() + count_bits <= 63:
+            # Counts ride in the low bits: sorting one array is ten times faster than an argsort.
+            pairs <<= count_bits
+            pairs |= counts
+            pairs.sort()
+            counts = _low_bits(pairs, count_bits)
+            pairs >>= count_bits
+        else:
+            order = np.argsort(pairs)
+            pairs, counts = pairs[order], counts[order]
+            del order
+        repeats = np.flatnonzero(pairs[1:] == pairs[:-1]) + 1  # few: a term both in a passage and in its title
+        if len(repeats):
+            runs = np.flatnonzero(np.diff(repeats, prepend=-2) != 1)  # where each run of repeats begins
+            np.add.at(counts, np.repeat(repeats[runs] - 1, np.diff(np.append(runs, len(repeats)))), counts[repeats])
+            kept = np.ones(len(pairs), dtype=bool)
+            kept[repeats] = False
+            pairs, counts = pairs[kept], counts[kept]
+        passages = _low_bits(pairs, shift)
+        pairs >>= shift
+        rows = pairs
         doc_freq = np.bincount(rows, minlength=len(keys))
         term_idf = idf(n, doc_freq.astype(np.float64))
-        avgdl = lengths.sum() / n if n else 1.0
-        norm = k1 * (1 - b + b * lengths[passage_ids] / avgdl)
-        weight = term_idf[rows] * counts * (k1 + 1) / (counts + norm)
-        indptr = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(doc_freq, out=indptr[1:])
-        return cls(np.sort(keys), term_idf, indptr, passage_ids.astype(np.int32), weight.astype(np.float32), n)
+        norm = k1 * (1 - b + b * lengths / (lengths.sum() / n if n else 1.0))
+        scale = term_idf * (k1 + 1)
+        weight = np.empty(len(rows), dtype=np.float32)
+        for lo in range(0, len(rows), BLOCK):  # in float64, a block at a time: no 8-byte temporaries of every posting
+            tf = counts[lo:lo + BLOCK].astype(np.float64)
+            weight[lo:lo + BLOCK] = scale[rows[lo:lo + BLOCK]] * tf / (tf + norm[passages[lo:lo + BLOCK]])
+        indptr = np.concatenate([[0], np.cumsum(doc_freq)]).astype(np.int64)
+        peak = np.maximum.reduceat(weight, indptr[:-1]) if len(weight) else np.zeros(0, np.float32)
+        return cls(np.ascontiguousarray(keys, dtype=np.uint64), term_idf, indptr, passages, weight, peak, n)
 
     def lookup(self, terms: Sequence[str]) -> np.ndarray:
         """Row of each term, -1 where the corpus does not have it."""
@@ -98,25 +122,98 @@ class Postings:
         unseen = idf(self.n_passages, 0.0)
         return np.where(rows >= 0, self.idf[np.maximum(rows, 0)] if len(self.idf) else unseen, unseen)
 
-    def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """BM25 score of every passage: each query term adds its postings, weighted by how often it is asked."""
-        total = np.zeros(self.n_passages, dtype=np.float64)
+    def _asked(self, query: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the query terms the corpus has, and the weight each is asked with."""
         terms = list(query)
-        for term, row in zip(terms, self.lookup(terms)):
-            if row >= 0:
-                lo, hi = self.indptr[row], self.indptr[row + 1]
-                total[self.passage[lo:hi]] += query[term] * self.weight[lo:hi].astype(np.float64)
-        return total
+        rows = self.lookup(terms)
+        return rows[rows >= 0], np.array([query[t] for t in terms], dtype=np.float64)[rows >= 0]
+
+    def scores(self, query: Mapping[str, float]) -> np.ndarray:
+        """BM25 score of every passage: the query terms' postings summed, each weighted by how often it is asked."""
+        return self._add(*self._asked(query))
 
     def top(self, query: Mapping[str, float], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best passages, best first (ties by passage number), without sorting the whole corpus."""
-        total = self.scores(query)
-        k = min(k, len(total))
+        """The k best passages, best first (ties to the lower passage number): as if every score were sorted.
+
+        MaxScore: most postings belong to a few common terms, and a common term adds little. Once the other
+        terms are in, common terms whose peaks add up to less than the k-th best score so far cannot lift a
+        passage that lacks the others into the top k: they are looked up for the passages still in the running
+        instead of being added to the tens of thousands of passages that hold them.
+        """
+        n = self.n_passages
+        k = min(k, n)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        best = np.argpartition(-total, k - 1)[:k] if k < len(total) else np.arange(len(total))
-        best = best[np.lexsort((best, -total[best]))]
-        return best, total[best]
+        rows, asked = self._asked(query)
+        lengths = self.indptr[rows + 1] - self.indptr[rows]
+        common = lengths > n // COMMON_SHARE
+        if lengths[common].sum() < PRUNE_FROM or np.any(asked < 0):  # adding it all is quicker than working out
+            return _best(self._add(rows, asked), k)                   # what to skip
+        total = self._add(rows[~common], asked[~common])
+        # A score to beat: the k-th best so far among the passages of the rarest terms. The k-th best of all
+        # passages is at least that, now and (as scores only grow) in the end.
+        rare = rows[~common][np.argsort(lengths[~common])]
+        rare = rare[:np.searchsorted(np.cumsum(np.sort(lengths[~common])), SAMPLE, side="right")].tolist()
+        sample = np.sort(np.concatenate([self.passage[self.indptr[r]:self.indptr[r + 1]] for r in rare]
+                                        + [np.zeros(0, np.int32)]))
+        sample = sample[np.append(True, sample[1:] != sample[:-1])] if len(sample) else sample  # np.unique: 10x slower
+        beat = -np.partition(-total[sample], k - 1)[k - 1] * (1 - 1e-9) if len(sample) >= k else 0.0
+        rows, asked = rows[common], asked[common]
+        bounds = asked * self.peak[rows]
+        light = np.zeros(len(rows), dtype=bool)
+        by_bound = np.argsort(bounds, kind="stable")
+        light[by_bound] = np.cumsum(bounds[by_bound]) < beat  # together, they cannot reach the k-th best
+        total = self._add(rows[~light], asked[~light], total)
+        if not light.any():
+            return _best(total, k)
+        left = float(bounds[light].sum())  # the most the light terms can still add to a passage
+        alive = np.flatnonzero(total >= beat - left)  # all that can still make the top k
+        for row, times, bound in sorted(zip(rows[light], asked[light], bounds[light]), key=lambda t: -t[2]):
+            if len(alive) > k:  # fewer are still in the running as the k-th best so far grows and left shrinks
+                beat = max(beat, -np.partition(-total[alive], k - 1)[k - 1] * (1 - 1e-9))
+                alive = alive[total[alive] >= beat - left]
+            a, b = int(self.indptr[row]), int(self.indptr[row + 1])
+            if b - a > len(alive) * LOOKUP_COST:  # look the passages in the running up in the list
+                at = np.minimum(np.searchsorted(self.passage[a:b], alive.astype(self.passage.dtype)), b - a - 1)
+                found = self.passage[a:b][at] == alive
+                total[alive[found]] += times * self.weight[a:b][at[found]]
+            else:  # cheaper to add the whole list (times is a numpy float64: the products are float64)
+                np.add.at(total, self.passage[a:b], self.weight[a:b] * times)
+            left -= bound
+        return _best(total, k, alive)
+
+    def _add(self, rows: np.ndarray, asked: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
+        """total (zeros when not given) plus these terms' postings, each times how much the term is asked: one
+        bincount over the lists put together (a numpy call per list costs more, fancy-index adds 2-3 times more)."""
+        lo, hi = self.indptr[rows], self.indptr[rows + 1]
+        spans = list(zip(lo.tolist(), hi.tolist()))
+        passages = np.concatenate([self.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
+        weights = np.concatenate([self.weight[a:b] for a, b in spans] + [np.zeros(0, np.float32)])
+        added = np.bincount(passages, weights=weights * np.repeat(asked, hi - lo), minlength=self.n_passages)
+        added = added.astype(np.float64, copy=False)  # int64 when there is nothing to count
+        if total is None:
+            return added
+        total += added
+        return total
+
+
+def _best(total: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The k passages (of among, ascending; else of all) with the highest total, best first, ties to the lower
+    passage number."""
+    scores = total if among is None else total[among]
+    if k < len(scores):
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        above = np.flatnonzero(scores > kth)
+        keep = np.concatenate([above, np.flatnonzero(scores == kth)[:k - len(above)]])
+    else:
+        keep = np.arange(len(scores))
+    order = keep[np.lexsort((keep, -scores[keep]))]
+    return (order if among is None else among[order]), scores[order]
+
+
+def _low_bits(numbers: np.ndarray, bits: int) -> np.ndarray:
+    """The low bits of int64 numbers as int32, without an int64 temporary as long as the input."""
+    return np.bitwise_and(numbers, (1 << bits) - 1, out=np.empty(len(numbers), dtype=np.int32), casting="unsafe")
 
 
 def reference_scores(passage_terms: Sequence[Sequence[str]], query: Sequence[str]) -> np.ndarray:

@@ -7,25 +7,30 @@ import logging
 import os
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import BinaryIO, Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import corpus, shipped
-from .bm25 import B, K1, Postings
+from .bm25 import B, K1, Postings, term_hash
 from .corpus import Document, Passage, Skipped
 from .text import ANALYSER_VERSION, analyse
 
 log = logging.getLogger(__name__)
 
 FORMAT = "qa-index"
-VERSION = 1
+VERSION = 2  # 2: peaks.npy
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
-ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "passage_doc", "spans", "text_offsets")
+CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
+ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets")
+# Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
+ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
 
 Progress = Callable[[int, int], None]
 
@@ -99,23 +104,139 @@ def fingerprint(sources: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None) -> list[list[str]]:
-    """Analyse passages, spread over worker processes when there are enough to be worth it."""
-    done: list[list[str]] = []
-    if workers <= 1 or len(texts) < PARALLEL_FROM:
-        for text in texts:
-            done.append(analyse(text))
-            if progress and len(done) % 50 == 0:
-                progress(len(done), len(texts))
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for terms in pool.map(analyse, texts, chunksize=64):
-                done.append(terms)
-                if progress and len(done) % 500 == 0:
-                    progress(len(done), len(texts))
-    if progress:
-        progress(len(done), len(texts))
-    return done
+def text_key(texts: Sequence[str]) -> np.ndarray:
+    """64-bit key of each text as this analyser reads it: a text analysed once need not be analysed again."""
+    prefix = f"{ANALYSER_VERSION}\x00".encode()
+    digests = b"".join(hashlib.blake2b(prefix + t.encode("utf-8"), digest_size=8).digest() for t in texts)
+    return np.frombuffer(digests, dtype="<u8").copy()
+
+
+@dataclass
+class Bags:
+    """Bags of terms of many texts in one CSR: arrays to send between processes and to save, not lists of strings."""
+
+    vocab: np.ndarray  # uint64 sorted term hashes
+    indptr: np.ndarray  # int64: text i's terms are [indptr[i], indptr[i+1])
+    terms: np.ndarray  # int32 rows of vocab
+    counts: np.ndarray  # int32 times the term occurs in the text
+
+    @classmethod
+    def concat(cls, parts: Sequence["Bags"]) -> "Bags":
+        """The texts of all parts, in order, over one vocabulary."""
+        parts = [p for p in parts if len(p.indptr) > 1]
+        if len(parts) == 1:
+            return parts[0]
+        vocab = np.sort(np.concatenate([p.vocab for p in parts] + [np.zeros(0, np.uint64)]))
+        vocab = vocab[np.append(True, vocab[1:] != vocab[:-1])] if len(vocab) else vocab  # np.unique is 5x slower
+        sizes = np.concatenate([np.diff(p.indptr) for p in parts] + [np.zeros(0, np.int64)])
+        return cls(vocab, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+                   np.concatenate([np.searchsorted(vocab, p.vocab).astype(np.int32)[p.terms] for p in parts]
+                                  + [np.zeros(0, np.int32)]),
+                   np.concatenate([p.counts for p in parts] + [np.zeros(0, np.int32)]))
+
+    def take(self, positions: np.ndarray) -> "Bags":
+        """The bags at positions, in that order (a position may come twice)."""
+        lo = self.indptr[positions]
+        sizes = self.indptr[positions + 1] - lo
+        indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        entries = np.arange(indptr[-1]) + np.repeat(lo - indptr[:-1], sizes)
+        return Bags(self.vocab, indptr, self.terms[entries], self.counts[entries])
+
+    def pruned(self) -> "Bags":
+        """The same bags over only the terms they use."""
+        used = np.bincount(self.terms, minlength=len(self.vocab)) > 0
+        if used.all():
+            return self
+        return Bags(self.vocab[used], self.indptr, (np.cumsum(used, dtype=np.int32) - 1)[self.terms], self.counts)
+
+
+def _analyse_chunk(texts: Sequence[str]) -> Bags:
+    """Analyse some texts in a worker: what goes back is a few arrays, not a list of strings per text."""
+    ids: dict[str, int] = {}
+    sizes, terms, counts = [], [], []
+    for text in texts:
+        bag = Counter(analyse(text))
+        sizes.append(len(bag))
+        terms += [ids.setdefault(term, len(ids)) for term in bag]
+        counts += bag.values()
+    vocab, rows = np.unique(term_hash(list(ids)), return_inverse=True)
+    return Bags(vocab, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+                rows.astype(np.int32)[np.array(terms, dtype=np.int64)], np.array(counts, dtype=np.int32))
+
+
+def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None) -> Bags:
+    """Analyse texts in chunks, spread over worker processes when there are enough to be worth it."""
+    chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    done: list[Bags] = []
+    parallel = workers > 1 and len(texts) >= PARALLEL_FROM
+    with ProcessPoolExecutor(min(workers, len(chunks))) if parallel else nullcontext() as pool:
+        for bags in pool.map(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
+            done.append(bags)
+            if progress:
+                progress(min(len(done) * CHUNK, len(texts)), len(texts))
+    if progress and not texts:
+        progress(0, 0)
+    return Bags.concat(done)
+
+
+def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
+    """Text keys and bags saved with the index in out; none when there is no index or it is damaged (never fatal)."""
+    nothing = (np.zeros(0, np.uint64), Bags.concat([]))
+    manifest = _any_manifest(out)  # an index of an older format still has texts worth not analysing again
+    if manifest is None or manifest.get("analyser") != ANALYSER_VERSION:
+        return nothing
+    try:
+        arrays = {}
+        for name in ANALYSIS + ("keys",):
+            entry = manifest["files"][name + ".npy"]
+            path = out / entry["file"]
+            if path.stat().st_size != entry["bytes"]:
+                raise ValueError(f"{path} is not the size written")
+            arrays[name] = np.load(path, mmap_mode="r", allow_pickle=False)
+        keys, texts, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
+        rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
+        if (texts.dtype != np.uint64 or keys.dtype != np.uint64 or rows.dtype != np.int32
+                or np.any(texts[1:] <= texts[:-1]) or len(indptr) != len(texts) + 1 or indptr[0] != 0
+                or indptr[-1] != len(rows) or len(counts) != len(rows) or np.any(np.diff(indptr) < 0)
+                or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))):
+            raise ValueError("its arrays do not fit together")
+        return np.array(texts), Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows),
+                                     np.array(counts, dtype=np.int32))
+    except (KeyError, TypeError, ValueError, OSError, EOFError) as error:
+        log.warning("not reusing the analysis saved in %s (%s): analysing every text again", out, error)
+        return nothing
+
+
+def _texts(passages: list[str], titles: list[str], passage_doc: np.ndarray) -> list[str]:
+    """What is analysed: the passages, then the title of each document that has passages."""
+    return passages + [titles[d] for d in np.unique(passage_doc)]
+
+
+def _passage_bags(analysis: Bags, where: np.ndarray, passage_doc: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(keys, term row, passage, count): each passage's terms and its title's (where: the bag of each of _texts).
+
+    A passage is also about its document's title: "Tesla" names the subject of every paragraph on Tesla.
+    """
+    n = len(passage_doc)
+    title_of = np.zeros(int(passage_doc.max(initial=0)) + 1, dtype=np.int64)
+    title_of[np.unique(passage_doc)] = where[n:]
+    bags = analysis.take(np.column_stack([where[:n], title_of[passage_doc]]).reshape(-1))
+    owner = np.repeat(np.repeat(np.arange(n, dtype=np.int32), 2), np.diff(bags.indptr))
+    return bags.vocab, bags.terms, owner, bags.counts
+
+
+def passage_terms(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(passage, term row, count) of every term the index scored: to run other BM25 code on the very same terms."""
+    texts = _texts([index.passage(i).text for i in range(index.n_passages)],
+                   [d["title"] for d in index.documents], index.passage_doc)
+    keys = text_key(texts)
+    saved_keys, saved = _previous_analysis(index.directory)
+    where = np.minimum(np.searchsorted(saved_keys, keys), max(len(saved_keys) - 1, 0))
+    if len(keys) and (not len(saved_keys) or np.any(saved_keys[where] != keys)):
+        raise IndexFileError(f"the analysis saved in {index.directory} is missing or does not match the index; "
+                             f"{_how_to_rebuild(index.directory)}")
+    vocab, rows, owner, counts = _passage_bags(saved, where, index.passage_doc)
+    return owner, np.searchsorted(index.postings.keys, vocab)[rows], counts
 
 
 def build(sources: Sequence[Path], out: Path, workers: int | None = None,
@@ -137,21 +258,35 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None,
 
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
                     progress: Progress | None = None, info: dict | None = None) -> BuildReport:
-    """Chunk, analyse and score documents, then save: the previous index stays usable until the end."""
+    """Chunk, analyse and score documents, then save: the previous index stays usable until the end.
+
+    Texts analysed for the index already in out (same text, same analyser) are not analysed again.
+    """
     started = time.perf_counter()
     passages = [(d, p) for d, document in enumerate(documents) for p in corpus.passages(document)]
-    terms = _analyse_all([p.text for _, p in passages], workers or os.cpu_count() or 1, progress)
-    title_terms = _analyse_all([document.title for document in documents], workers or os.cpu_count() or 1, None)
-    # A passage is also about its document's title: "Tesla" names the subject of every paragraph on Tesla.
-    terms = [passage_terms + title_terms[d] for passage_terms, (d, _) in zip(terms, passages)]
-    postings = Postings.build(terms)
+    passage_doc = np.array([d for d, _ in passages], dtype=np.int32).reshape(-1)
+    texts = _texts([p.text for _, p in passages], [d.title for d in documents], passage_doc)
+    distinct, first, where = np.unique(text_key(texts), return_index=True, return_inverse=True)
+    known_keys, known = _previous_analysis(out)
+    at = np.minimum(np.searchsorted(known_keys, distinct), max(len(known_keys) - 1, 0))
+    found = (known_keys[at] == distinct) if len(known_keys) else np.zeros(len(distinct), dtype=bool)
+    log.info("analysing %d texts, reusing the analysis of %d", len(first) - int(found.sum()), int(found.sum()))
+    every = Bags.concat([known, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1,
+                                             progress)])
+    del known
+    # The bag of each distinct text, in key order, without the terms of texts gone since the last build.
+    analysis = every.take(np.where(found, at, len(known_keys) + np.cumsum(~found) - 1)).pruned()
+    del every
+    postings = Postings.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
     arrays = {
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
-        "postings": postings.passage, "weights": postings.weight,
-        "passage_doc": np.array([d for d, _ in passages], dtype=np.int32).reshape(-1),
+        "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
         "text_offsets": np.concatenate([[0], np.cumsum([len(b) for b in blobs], dtype=np.int64)]),
+        # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
+        "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
+        "analysis_counts": analysis.counts,
     }
     meta = [{"id": d.id, "title": d.title, "date": d.date, "url": d.url, "source": d.source} for d in documents]
     _save(out, arrays, b"".join(blobs), meta,
@@ -165,18 +300,18 @@ def _save(out: Path, arrays: dict[str, np.ndarray], texts: bytes, documents: lis
     build_id = uuid.uuid4().hex[:12]
     written: dict[str, dict] = {}
 
-    def write(name: str, data: bytes) -> None:
+    def write(name: str, dump: Callable[[BinaryIO], object]) -> None:
         filename = f"{name}.{build_id}"
         with open(out / filename, "wb") as handle:
-            handle.write(data)
+            dump(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        written[name] = {"file": filename, "bytes": len(data)}
+            written[name] = {"file": filename, "bytes": handle.tell()}
 
     for name, array in arrays.items():
-        write(name + ".npy", _npy_bytes(array))
-    write("texts.bin", texts)
-    write("documents.json", json.dumps(documents, ensure_ascii=False).encode("utf-8"))
+        write(name + ".npy", lambda handle: _write_npy(handle, array))
+    write("texts.bin", lambda handle: handle.write(texts))
+    write("documents.json", lambda handle: handle.write(json.dumps(documents, ensure_ascii=False).encode("utf-8")))
     manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION, "k1": K1, "b": B,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info, "files": written}
     temporary = out / f"{MANIFEST}.{build_id}.tmp"
@@ -185,20 +320,25 @@ def _save(out: Path, arrays: dict[str, np.ndarray], texts: bytes, documents: lis
     _remove_other_builds(out, {entry["file"] for entry in written.values()})
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    from io import BytesIO
-
-    buffer = BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()
+def _write_npy(handle: BinaryIO, array: np.ndarray) -> None:
+    np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _remove_other_builds(out: Path, keep: set[str]) -> None:
     """Files of earlier or abandoned builds: ours by name, and not the ones the manifest now names."""
-    names = ARRAYS + ("texts", "documents", MANIFEST.split(".")[0])
+    names = ARRAYS + ANALYSIS + ("texts", "documents", MANIFEST.split(".")[0])
     for path in out.iterdir():
         if path.name not in keep and path.name != MANIFEST and path.name.split(".")[0] in names:
             path.unlink(missing_ok=True)
+
+
+def _any_manifest(directory: Path) -> dict | None:
+    """The manifest in directory whatever its format version, or None: enough to tell what to rebuild or reuse."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
 
 
 def read_manifest(directory: Path) -> dict:
@@ -235,8 +375,9 @@ def load(directory: Path) -> Index:
             raise IndexFileError(f"index file {path} is {state}; {_how_to_rebuild(directory)}")
         paths[name] = path
     arrays = {name: _load_array(paths[name + ".npy"], directory) for name in ARRAYS}
-    texts = np.memmap(paths["texts.bin"], dtype=np.uint8, mode="r") if entries["texts.bin"]["bytes"] else \
-        np.zeros(0, dtype=np.uint8)
+    texts = np.zeros(0, dtype=np.uint8)
+    if entries["texts.bin"]["bytes"]:
+        texts = np.memmap(paths["texts.bin"], dtype=np.uint8, mode="r").view(np.ndarray)
     try:
         documents = json.loads(paths["documents.json"].read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -244,6 +385,7 @@ def load(directory: Path) -> Index:
                              f"{_how_to_rebuild(directory)}") from None
     index = Index(directory, manifest, documents,
                   Postings(arrays["keys"], arrays["idf"], arrays["indptr"], arrays["postings"], arrays["weights"],
+                           arrays["peaks"],
                            len(arrays["passage_doc"])),
                   arrays["passage_doc"], arrays["spans"], arrays["text_offsets"], texts)
     _check_consistent(index, paths)
@@ -252,7 +394,8 @@ def load(directory: Path) -> Index:
 
 def _load_array(path: Path, directory: Path) -> np.ndarray:
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        # A plain ndarray view of the map: the np.memmap subclass costs ~20 µs on every slice taken while scoring.
+        return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
     except (ValueError, OSError, EOFError) as error:
         raise IndexFileError(f"index file {path} is corrupt ({error}); {_how_to_rebuild(directory)}") from None
 
@@ -264,6 +407,7 @@ def _check_consistent(index: Index, paths: dict[str, Path]) -> None:
         ("keys.npy", len(p.keys) != len(p.idf) or len(p.indptr) != len(p.keys) + 1),
         ("indptr.npy", len(p.indptr) and (p.indptr[0] != 0 or p.indptr[-1] != len(p.passage))),
         ("weights.npy", len(p.weight) != len(p.passage)),
+        ("peaks.npy", len(p.peak) != len(p.keys)),
         ("postings.npy", len(p.passage) and (int(p.passage.max()) >= p.n_passages or int(p.passage.min()) < 0)),
         ("passage_doc.npy", len(index.passage_doc) != index.manifest.get("passages")
          or len(index.documents) != index.manifest.get("documents")),
@@ -282,13 +426,17 @@ def _how_to_rebuild(directory: Path) -> str:
 
 
 def ensure(directory: Path, sources: Sequence[Path] | None = None, progress: Progress | None = None) -> Index:
-    """The index in directory, rebuilt first when missing or when its sources have changed since."""
-    manifest = None if sources and not (directory / MANIFEST).exists() else read_manifest(directory)
+    """The index in directory, rebuilt first when missing, of another format or analyser, or older than its sources.
+
+    Without sources, the ones the index was built from are used when they still exist; with none, an index
+    that cannot be loaded is reported (IndexFileError), not rebuilt.
+    """
+    manifest = _any_manifest(directory)
     if manifest is not None and sources is None:
-        recorded = [Path(s) for s in manifest.get("sources", [])]
+        recorded = [Path(s) for s in manifest.get("sources", []) if isinstance(s, str)]
         sources = recorded if recorded and all(s.exists() for s in recorded) else None
-    stale = manifest is None or manifest.get("analyser") != ANALYSER_VERSION or (
-        sources is not None and manifest.get("fingerprint") != fingerprint(sources))
+    stale = manifest is None or manifest.get("version") != VERSION or manifest.get("analyser") != ANALYSER_VERSION \
+        or (sources is not None and manifest.get("fingerprint") != fingerprint(sources))
     if stale and sources:
         log.info("index in %s is missing or stale: rebuilding from %d source(s)", directory, len(sources))
         build(sources, directory, progress=progress)

@@ -1,11 +1,13 @@
 """The BM25 model: rank-bm25's scores with a positive idf, scored through postings."""
 from collections import Counter
+from unittest import mock
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
+from qa import bm25
 from qa.bm25 import FixedIdfBM25, Postings, idf, reference_scores
 
 
@@ -53,3 +55,42 @@ def test_postings_score_and_rank_exactly_like_the_rank_bm25_model(passages, quer
     reference_order = np.lexsort((np.arange(len(expected)), -expected))[: len(top)]
     assert np.allclose(scores, expected[reference_order], rtol=1e-6, atol=1e-12)
     assert np.allclose(expected[top], expected[reference_order], rtol=1e-6, atol=1e-12)
+
+
+def test_ties_go_to_the_earlier_passage_and_missing_terms_give_the_first_passages():
+    postings = Postings.build([["a"], ["b"], ["a"], ["a"], ["a"], ["c"]])
+    assert postings.top({"a": 1}, 3)[0].tolist() == [0, 2, 3]
+    best, scores = postings.top({"zzz": 1}, 2)
+    assert best.tolist() == [0, 1] and not scores.any()
+
+
+zipf_vocabulary = st.integers(0, 400).map(lambda r: f"t{int(400 / (r + 1))}")  # a few common terms, many rare
+big_corpora = st.lists(st.lists(zipf_vocabulary, min_size=1, max_size=40), min_size=20, max_size=300)
+weighted_queries = st.dictionaries(zipf_vocabulary, st.floats(0.01, 20), min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(big_corpora, weighted_queries, st.integers(1, 12))
+def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(passages, query, k):
+    postings = Postings.build(passages)
+    every = postings.scores(query)
+    expected = np.sort(every)[::-1][:k]
+    # Small corpora are scored whole; here the skipping is forced. LOOKUP_COST 0: no skipped list is added whole.
+    for prune_from, lookup_cost in ((bm25.PRUNE_FROM, bm25.LOOKUP_COST), (0, bm25.LOOKUP_COST), (0, 0)):
+        with mock.patch.multiple(bm25, PRUNE_FROM=prune_from, LOOKUP_COST=lookup_cost):
+            best, scores = postings.top(query, k)
+        assert np.allclose(scores, expected, rtol=1e-9, atol=0)
+        assert np.allclose(every[best], scores, rtol=1e-9, atol=0)
+        assert len(set(best.tolist())) == len(best)
+
+
+def test_counts_too_large_to_pack_take_the_slower_sort():
+    keys = np.array([3, 9], dtype=np.uint64)
+    counts = np.array([2**61, 1, 1], dtype=np.int64)  # no room beside a row and a passage in 64 bits
+    postings = Postings.from_bags(keys, np.array([0, 1, 0]), np.array([0, 0, 1]), counts, 2)
+    assert postings.indptr.tolist() == [0, 2, 3] and postings.passage.tolist() == [0, 1, 0]
+    lengths = np.array([2**61 + 1, 1.0])
+    norm = 1.5 * (1 - 0.75 + 0.75 * lengths / lengths.mean())
+    tf = np.array([2.0**61, 1, 1])
+    expected = postings.idf[[0, 0, 1]] * tf * 2.5 / (tf + norm[[0, 1, 0]])
+    assert np.allclose(postings.weight, expected, rtol=1e-6)

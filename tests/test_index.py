@@ -44,7 +44,7 @@ def test_round_trip(built):
 
 def test_files_are_plain_json_and_npy_without_pickle(built):
     names = {p.name.split(".")[0] for p in built.iterdir()}
-    assert names == set(index.ARRAYS) | {"texts", "documents", "manifest"}
+    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | {"texts", "documents", "manifest"}
     for path in built.glob("*.npy*"):
         np.load(path, allow_pickle=False)  # would raise for object arrays
     json.loads((built / "manifest.json").read_text(encoding="utf-8"))
@@ -108,22 +108,23 @@ import os
 from pathlib import Path
 from qa import index
 written = []
-original = index._npy_bytes
-def dying(array):
+original = index._write_npy
+def dying(handle, array):
     written.append(1)
     if len(written) == 4:
         os.kill(os.getpid(), 9)
-    return original(array)
-index._npy_bytes = dying
+    return original(handle, array)
+index._write_npy = dying
 index.build([Path({str(source)!r})], Path({str(built)!r}))
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9
-    assert len(list(built.iterdir())) > len(index.ARRAYS) + 3  # the dead build left files behind
+    files = len(index.ARRAYS) + len(index.ANALYSIS) + 3
+    assert len(list(built.iterdir())) > files  # the dead build left files behind
     assert texts(built) == before
     index.build([source], built)
     assert "Đảng bộ thành phố kết nạp 999 đảng viên mới." in texts(built)
-    assert len(list(built.iterdir())) == len(index.ARRAYS) + 3  # and the next build cleaned them up
+    assert len(list(built.iterdir())) == files  # and the next build cleaned them up
 
 
 def test_stale_index_is_rebuilt_not_served(source, built):
@@ -160,3 +161,103 @@ def test_parallel_and_serial_builds_are_identical(tmp_path, source, monkeypatch)
     serial, parallel = index.load(tmp_path / "serial"), index.load(tmp_path / "parallel")
     assert np.array_equal(serial.postings.keys, parallel.postings.keys)
     assert np.array_equal(serial.postings.weight, parallel.postings.weight)
+
+
+def many_documents(folder: Path, count: int = 6) -> None:
+    for number in range(count):
+        (folder / f"b{number}.txt").write_text(ARTICLE.replace("640", str(100 + number)), encoding="utf-8")
+
+
+@pytest.fixture
+def counted(monkeypatch) -> list[str]:
+    """Every text the build analyses (serial builds analyse in this process)."""
+    seen: list[str] = []
+    original = index.analyse
+
+    def analyse(text: str) -> list[str]:
+        seen.append(text)
+        return original(text)
+
+    monkeypatch.setattr(index, "analyse", analyse)
+    return seen
+
+
+def same_index(a: Path, b: Path) -> bool:
+    first, second = index.load(a).postings, index.load(b).postings
+    return (np.array_equal(first.keys, second.keys) and np.array_equal(first.indptr, second.indptr)
+            and np.array_equal(first.passage, second.passage) and np.array_equal(first.weight, second.weight))
+
+
+def test_rebuild_analyses_only_the_changed_document(tmp_path, source, counted):
+    many_documents(source)
+    index.build([source], tmp_path / "idx")
+    # Each distinct text once: 7 first passages, the second passage and the title all the files share.
+    assert len(counted) == len(set(counted)) == 7 + 1 + 1
+    counted.clear()
+    (source / "b3.txt").write_text(ARTICLE.replace("640", "777"), encoding="utf-8")
+    index.build([source], tmp_path / "idx")
+    assert counted == ["Đảng bộ thành phố kết nạp 777 đảng viên mới."]
+    index.build([source], tmp_path / "fresh")
+    assert same_index(tmp_path / "idx", tmp_path / "fresh")
+    assert "Đảng bộ thành phố kết nạp 777 đảng viên mới." in texts(tmp_path / "idx")
+
+
+def test_rebuild_with_nothing_changed_analyses_nothing(built, source, counted):
+    index.build([source], built)
+    assert counted == []
+
+
+@pytest.mark.parametrize("name", index.ANALYSIS)
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing", "wrong values"])
+def test_damaged_analysis_is_ignored_and_everything_analysed_again(tmp_path, source, built, counted, name, damage,
+                                                                   caplog):
+    manifest = json.loads((built / "manifest.json").read_text())
+    path = built / manifest["files"][name + ".npy"]["file"]
+    if damage == "garbage":
+        path.write_bytes(b"\x93NUMPY" + b"x" * (path.stat().st_size - 6))
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:20])
+    elif damage == "missing":
+        path.unlink()
+    else:  # a valid .npy of the same size whose numbers point nowhere
+        array = np.load(path)
+        with open(path, "wb") as handle:
+            np.save(handle, np.full_like(array, -1 if array.dtype.kind == "i" else 0), allow_pickle=False)
+    index.build([source], built)
+    assert len(counted) == 3 and "not reusing the analysis" in caplog.text  # 2 passages and the title
+    index.build([source], tmp_path / "fresh")
+    assert same_index(built, tmp_path / "fresh")
+
+
+def test_analysis_of_another_analyser_version_is_not_reused(built, source, counted, monkeypatch):
+    monkeypatch.setattr(index, "ANALYSER_VERSION", "other")
+    index.build([source], built)
+    assert len(counted) == 3
+
+
+def test_saved_terms_score_exactly_like_rank_bm25(tmp_path, source):
+    from qa.bm25 import FixedIdfBM25
+
+    many_documents(source, 4)
+    index.build([source], tmp_path / "idx")
+    loaded = index.load(tmp_path / "idx")
+    owner, rows, counts = index.passage_terms(loaded)
+    passages = [[] for _ in range(loaded.n_passages)]
+    for passage, row, count in zip(owner, rows, counts):
+        passages[passage] += [int(row)] * int(count)
+    reference = FixedIdfBM25(passages)
+    for row in range(0, len(loaded.postings.keys), 7):
+        lo, hi = loaded.postings.indptr[row], loaded.postings.indptr[row + 1]
+        ours = np.zeros(loaded.n_passages)
+        ours[loaded.postings.passage[lo:hi]] = loaded.postings.weight[lo:hi]
+        assert np.allclose(ours, reference.get_scores([row]), rtol=1e-6, atol=0)
+
+
+def test_index_of_an_older_format_is_rebuilt_reusing_its_analysis(built, counted):
+    manifest = json.loads((built / "manifest.json").read_text())
+    manifest["version"] = index.VERSION - 1
+    (built / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexFileError, match="format version"):
+        index.load(built)
+    assert index.ensure(built).manifest["version"] == index.VERSION
+    assert counted == []
