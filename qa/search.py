@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 from .corpus import Passage, sentence_spans
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, syllables
+from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -62,7 +65,6 @@ class Engine:
 
     def __init__(self, index: Index):
         self.index = index
-        self._document_keys = lru_cache(maxsize=1024)(self._read_document_keys)
 
     @property
     def stats(self) -> dict:
@@ -74,9 +76,16 @@ class Engine:
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
             raise QuestionError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
         asked = analyse_question(question)
-        terms = dict(asked.terms)
-        numbers, scores = self.index.postings.top(self._by_rarity(terms), top_k)
-        wanted = self._wanted(list(asked.keywords), [t for t in terms if t.startswith("p:")])
+        postings = self.index.postings
+        terms = [term for term, _ in asked.terms]
+        rows = postings.lookup(terms)
+        rarity = np.where(rows >= 0, postings.idf[np.maximum(rows, 0)] if len(postings.idf) else 0.0,
+                          postings.unseen_idf)
+        # Each question term weighs its count times its idf: a rare name says more than a common phrase.
+        weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
+        numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], top_k)
+        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), dict(zip(terms, (rows >= 0).tolist())),
+                           postings.unseen_idf)
         hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
         passages = [self.index.passage(n) for n, _ in hits]
         keys = [_keys(p.text) for p in passages]
@@ -88,40 +97,22 @@ class Engine:
         return Result(question, found, answers, round(took, 3))
 
     def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int) -> bool:
-        """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh."""
+        """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh.
+
+        A name of one syllable must be in it; of more, one pair of its syllables (folded): the index knows both.
+        """
         if not names:
             return True
-        syllables, pairs = self._document_keys(int(self.index.passage_doc[number]))
+        index = self.index
+        doc = int(index.passage_doc[number])
+        last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
         for name in names:
             keys = [key for syllable in name for key in _syllable_keys(syllable)]
-            if not (keys[0] in syllables if len(keys) == 1 else pairs.intersection(zip(keys, keys[1:]))):
+            terms = ["f:" + keys[0]] if len(keys) == 1 else [f"p:{a}_{b}" for a, b in zip(keys, keys[1:])]
+            if not index.postings.any_within(terms, int(index.first_passage[doc]), last):
                 return False
         return True
 
-    def _read_document_keys(self, doc: int) -> tuple[frozenset, frozenset]:
-        """The folded syllables and syllable pairs of a whole document (cached: read once per document)."""
-        index = self.index
-        last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
-        found = [k for i in range(int(index.first_passage[doc]), last) for _, _, k in _keys(index.passage(i).text)]
-        return frozenset(found), frozenset(zip(found, found[1:]))
-
-    def _by_rarity(self, terms: dict[str, int]) -> dict[str, float]:
-        """Each question term weighs its count times its idf: a rare name says more than a common phrase."""
-        rarity = self.index.postings.term_idf(list(terms))
-        return {term: count * float(weight) for (term, count), weight in zip(terms.items(), rarity)}
-
-    def _idf(self, terms: list[str], unseen: float) -> list[float]:
-        """idf of each term; one no passage has counts as a part of the rarest idf (a typo is not evidence)."""
-        postings = self.index.postings
-        rows = postings.lookup(terms)
-        rarest = float(postings.term_idf(["\0"])[0])
-        return [float(postings.idf[r]) if r >= 0 else unseen * rarest for r in rows]
-
-    def _wanted(self, keywords: list[str], pairs: list[str]) -> "Wanted":
-        content = [k for k in keywords if k not in _FOLDED_STOPWORDS]
-        pair_keys = [tuple(p[2:].split("_", 1)) for p in pairs]
-        return Wanted(dict(zip(content, self._idf(["f:" + k for k in content], UNSEEN_SYLLABLE))),
-                      {k: PAIR_WEIGHT * w for k, w in zip(pair_keys, self._idf(pairs, UNSEEN_PAIR))})
 
 @dataclass(frozen=True)
 class Wanted:
@@ -129,6 +120,18 @@ class Wanted:
 
     syllables: dict[str, float]
     pairs: dict[tuple[str, str], float]
+
+    @classmethod
+    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: dict[str, bool],
+           unseen_idf: float) -> "Wanted":
+        """Weights from the question terms' idf; a term no passage has counts as a part of the rarest idf (a typo
+        is not evidence)."""
+        def weight(term: str, unseen: float) -> float:
+            return rarity[term] if seen[term] else unseen * unseen_idf
+
+        return cls({k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS},
+                   {tuple(t[2:].split("_", 1)): PAIR_WEIGHT * weight(t, UNSEEN_PAIR)
+                    for t in rarity if t.startswith("p:")})
 
     def held(self, keys: list[tuple[int, int, str]]) -> float:
         """Weight of the wanted syllables and pairs found in a run of text, each counted once."""
@@ -145,8 +148,9 @@ class Wanted:
 
 def _answer(rank: int, passage: Passage, keys: list[tuple[int, int, str]], score: float, wanted: Wanted) -> Answer:
     """A passage as an answer: the sentence holding most of what was asked, and the words that matched."""
+    starts = [start for start, _, _ in keys]
     sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
-                   key=lambda span: wanted.held([k for k in keys if span[0] <= k[0] < span[1]]))
+                   key=lambda span: wanted.held(keys[bisect_left(starts, span[0]):bisect_left(starts, span[1])]))
     matched = [k for k in keys if k[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
@@ -166,17 +170,20 @@ def check_question(question: object) -> str:
     return question
 
 
+_EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
+
+
 @lru_cache(maxsize=65536)
 def _syllable_keys(syllable: str) -> tuple[str, ...]:
-    """Folded forms a syllable of the text answers to: itself, or an abbreviation's full form."""
-    folded = fold(syllable)
-    expansion = ABBREVIATIONS.get(syllable) or ABBREVIATIONS.get(folded)
-    return tuple(fold(s) for s in expansion.split()) if expansion else (folded,)
+    """Folded forms a syllable answers to: itself, or an abbreviation's full form."""
+    folded = fold(syllable.lower())
+    return _EXPANSIONS.get(folded, (folded,))
 
 
 def _keys(text: str) -> list[tuple[int, int, str]]:
     """Each syllable of the text with its offsets and the folded form(s) it answers to."""
-    return [(start, end, key) for start, end, syllable in syllables(text) for key in _syllable_keys(syllable)]
+    return [(start, end, key) for start, end, folded in folded_syllables(text)
+            for key in _EXPANSIONS.get(folded, (folded,))]
 
 
 def _merge(matches: list[tuple[int, int, str]], text: str) -> list[list[int]]:

@@ -127,9 +127,24 @@ def proper_names(text: str) -> list[list[str]]:
     return names
 
 
-def syllables(text: str) -> list[tuple[int, int, str]]:
-    """Syllables with their offsets, lowercased: what highlights and sentence choice work on."""
-    return [(m.start(), m.end(), m.group().lower()) for m in SYLLABLE.finditer(text)]
+class _FoldedLower(dict):
+    """Code point -> its character lowercased and folded, for str.translate; filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold(chr(code).lower())
+        self[code] = folded if len(folded) == 1 else chr(code)  # one character for one: offsets stay true
+        return self[code]
+
+
+_FOLDED_LOWER = _FoldedLower()
+
+
+def folded_syllables(text: str) -> list[tuple[int, int, str]]:
+    """Syllables with their offsets, lowercased and folded: what highlights and sentence choice match on.
+
+    One translate of the whole text, then one scan: a call per syllable would cost more than the ranking.
+    """
+    return [(m.start(), m.end(), m.group()) for m in SYLLABLE.finditer(text.translate(_FOLDED_LOWER))]
 
 
 def _clauses(text: str) -> tuple[list[list[str]], list[str]]:

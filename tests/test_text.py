@@ -1,7 +1,7 @@
 """Normalising, folding and analysing Vietnamese text."""
 import unicodedata
 
-from qa.text import analyse, analyse_question, fold, has_marks, normalise, proper_names, syllables
+from qa.text import analyse, analyse_question, fold, has_marks, normalise, proper_names, folded_syllables
 
 
 def test_normalise_composes_nfd_and_cleans_spaces():
@@ -31,10 +31,19 @@ def test_has_marks():
     assert has_marks("đường") and not has_marks("duong pho")
 
 
-def test_syllables_have_offsets():
-    text = "Chí Linh, 2022."
-    assert [(s, e, w) for s, e, w in syllables(text)] == [(0, 3, "chí"), (4, 8, "linh"), (10, 14, "2022")]
-    assert all(text[s:e].lower() == w for s, e, w in syllables(text))
+def test_folded_syllables_have_the_offsets_of_the_text():
+    text = "Chí Linh, 2022. ĐẢNG ủy"
+    assert folded_syllables(text) == [(0, 3, "chi"), (4, 8, "linh"), (10, 14, "2022"), (16, 20, "dang"),
+                                      (21, 23, "uy")]
+    assert all(fold(text[s:e].lower()) == w for s, e, w in folded_syllables(text))
+
+
+def test_folded_syllables_keep_offsets_through_odd_characters():
+    # A stray combining mark, a dotted capital I (two characters lowercased) and a non-Latin script.
+    text = "a\u0301 İstanbul Москва 東京"
+    found = folded_syllables(text)
+    assert [w for _, _, w in found] == ["a", "istanbul", "москва", "東京"]
+    assert [text[s:e] for s, e, _ in found] == ["a", "İstanbul", "Москва", "東京"]
 
 
 def test_analyse_gives_words_syllables_and_folded_pairs():
