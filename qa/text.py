@@ -12,14 +12,16 @@ from underthesea import word_tokenize
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
 ANALYSER_VERSION = "4"
 
-_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Runs of spaces that are not already one plain space (rewriting every space costs three times as much).
+_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000][ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
+                     r"| [ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
-# oà/oè/uỳ closing a syllable: old and new styles put the tone mark on different vowels.
-_TONE_PLACEMENT = re.compile(
-    r"(?<![qQ])([oO])([àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ])(?!\w)|(?<![qQ])([uU])([ỳýỷỹỵỲÝỶỸỴ])(?!\w)"
-)
+# oà/oè/uỳ closing a syllable: old and new styles put the tone mark on different vowels. The pattern finds
+# candidates (one character class first: ten times faster than lookbehinds); _move_tone keeps only those.
+_TONE_PLACEMENT = re.compile(r"[oOuU][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸỳýỷỹỵỲÝỶỸỴ](?!\w)")
+_TONED_A_E = frozenset("àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ")
 SYLLABLE = re.compile(r"[^\W_]+")
 
 # Common short forms in news and administrative text, with what people type in full.
@@ -87,8 +89,12 @@ def normalise(text: str) -> str:
 
 
 def _move_tone(match: re.Match) -> str:
-    """Put the tone of oà/oè/uỳ on the first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea does."""
-    first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
+    """Put the tone of oà/oè/uỳ on the first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea does; not after q
+    (quà, quý: there u belongs to the consonant)."""
+    first, second = match.group()
+    after_q = match.start() > 0 and match.string[match.start() - 1] in "qQ"
+    if after_q or (first in "oO") != (second in _TONED_A_E):
+        return match.group()
     base, *marks = unicodedata.normalize("NFD", second)
     return unicodedata.normalize("NFC", first + "".join(marks)) + base
 
