@@ -97,7 +97,7 @@ def _disk_mb(folder: Path) -> tuple[float, float]:
     from qa import index
 
     files = json.loads((folder / index.MANIFEST).read_text())["files"]
-    cache = {name + ".npy" for name in index.ANALYSIS}
+    cache = {name + ".npy" for name in index.ANALYSIS + (index.DRAFTS,)}
     size = sum(e["bytes"] for n, e in files.items() if n not in cache) + (folder / index.MANIFEST).stat().st_size
     return size / 2**20, sum(e["bytes"] for n, e in files.items() if n in cache) / 2**20
 

@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # bylines ("Nhóm PV") and stray labels are not passages
+# Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
+READER_VERSION = "1"
 
 # Lines that belong to the page around an article, not to the article.
 _RESIDUE = re.compile(
@@ -48,6 +51,21 @@ class Document:
     source: str
     date: str | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A document as its file gives it, before cleaning: what a rebuild compares to reuse what it made before."""
+
+    id: str
+    lines: tuple[str, ...]
+    source: str
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    def clean(self) -> Document:
+        return make_document(self.id, list(self.lines), self.source, self.title, self.date, self.url)
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,16 @@ def decode(data: bytes) -> str:
 
 def read_documents(paths: Iterable[Path]) -> Iterator[Document | Skipped]:
     """Documents from files, and a Skipped for every file (or JSONL line) that gives none."""
+    for item in read_drafts(paths):
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        document = item.clean()
+        yield document if document.text else Skipped(item.source, "no article text")
+
+
+def read_drafts(paths: Iterable[Path]) -> Iterator[Draft | Skipped]:
+    """Documents as the files give them, not yet cleaned, and a Skipped for every file or line that cannot be read."""
     for path in find_sources(paths):
         try:
             text = decode(path.read_bytes())
@@ -108,12 +136,11 @@ def read_documents(paths: Iterable[Path]) -> Iterator[Document | Skipped]:
             continue
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
-            yield from _jsonl_documents(text, path)
+            yield from _jsonl_drafts(text, path)
             continue
         reader = {".html": _html_lines, ".htm": _html_lines, ".md": _markdown_lines}.get(suffix, _text_lines)
         title_hint, lines = reader(text)
-        document = make_document(path.stem, lines, str(path), title=title_hint)
-        yield document if document.text else Skipped(str(path), "no article text")
+        yield Draft(path.stem, tuple(lines), str(path), title=title_hint)
 
 
 def make_document(doc_id: str, lines: list[str], source: str, title: str | None = None,
@@ -255,7 +282,7 @@ def _iso_date_to_line(value: str) -> str:
     return f"{day}/{month}/{year}" + (f" {hour}:{minute}" if hour else "")
 
 
-def _jsonl_documents(text: str, path: Path) -> Iterator[Document | Skipped]:
+def _jsonl_drafts(text: str, path: Path) -> Iterator[Draft | Skipped]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -270,10 +297,8 @@ def _jsonl_documents(text: str, path: Path) -> Iterator[Document | Skipped]:
             continue
         doc_id = str(record.get("id") or f"{path.stem}-{number}")
         title = record.get("title")
-        document = make_document(doc_id, record["text"].split("\n"), where,
-                                 title=str(title) if title else doc_id,
-                                 date=_str_or_none(record.get("date")), url=_str_or_none(record.get("url")))
-        yield document if document.text else Skipped(where, "no article text")
+        yield Draft(doc_id, tuple(record["text"].split("\n")), where, title=str(title) if title else doc_id,
+                    date=_str_or_none(record.get("date")), url=_str_or_none(record.get("url")))
 
 
 def _str_or_none(value: object) -> str | None:
@@ -301,7 +326,7 @@ def passages(document: Document) -> list[Passage]:
     for para_start, para_end in _paragraph_spans(document.text):
         for start, end in _windows(document.text, para_start, para_end):
             text = document.text[start:end]
-            if len(SYLLABLE.findall(text)) >= MIN_PASSAGE_SYLLABLES:
+            if len(list(islice(SYLLABLE.finditer(text), MIN_PASSAGE_SYLLABLES))) == MIN_PASSAGE_SYLLABLES:
                 found.append(Passage(f"{document.id}#{len(found)}", document.id, document.title, text, start, end))
     return found
 

@@ -31,6 +31,8 @@ CHUNK = 128  # passages a worker analyses per task: few round trips, and the las
 ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets")
 # Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
 ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
+# The key of the draft each document was made from: a rebuild takes an unchanged document's passages as they are.
+DRAFTS = "document_drafts"
 
 Progress = Callable[[int, int], None]
 
@@ -102,6 +104,16 @@ def fingerprint(sources: Iterable[Path]) -> str:
         except OSError:
             digest.update(f"|{path}|missing".encode())
     return digest.hexdigest()
+
+
+def draft_key(draft: corpus.Draft) -> int:
+    """64-bit key of a draft as this reader cleans and cuts it (never 0: 0 is "made from no draft")."""
+    fields = [corpus.READER_VERSION, str(corpus.MAX_PASSAGE_CHARS), draft.id, draft.title, draft.date, draft.url]
+    digest = hashlib.blake2b(digest_size=8)
+    for value in fields + list(draft.lines):  # each field's length first: no two drafts hash the same text
+        encoded = b"\xff" if value is None else value.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    return int.from_bytes(digest.digest(), "little") or 1
 
 
 def text_key(texts: Sequence[str]) -> np.ndarray:
@@ -239,16 +251,47 @@ def passage_terms(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return owner, np.searchsorted(index.postings.keys, vocab)[rows], counts
 
 
+@dataclass
+class Chunked:
+    """A document ready to index: its entry in documents.json, its passages, and the key of its draft (0: none)."""
+
+    record: dict
+    passages: list[Passage]
+    draft: int = 0
+
+
+def chunk(document: Document, draft: int = 0) -> Chunked:
+    record = {"id": document.id, "title": document.title, "date": document.date, "url": document.url,
+              "source": document.source}
+    return Chunked(record, corpus.passages(document), draft)
+
+
 def build(sources: Sequence[Path], out: Path, workers: int | None = None,
           progress: Progress | None = None) -> BuildReport:
-    """Read the sources and index them; files that give no document are reported, not fatal."""
-    documents: list[Document] = []
+    """Read the sources and index them; files that give no document are reported, not fatal.
+
+    A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
+    """
+    previous, known = _previous_drafts(out)
+    chunked: list[Chunked] = []
     skipped: list[Skipped] = []
-    for item in corpus.read_documents(sources):
-        (skipped if isinstance(item, Skipped) else documents).append(item)
+    for item in corpus.read_drafts(sources):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        key = draft_key(item)
+        if key in known:
+            chunked.append(_reuse(previous, known[key], item.source, key))
+            continue
+        document = item.clean()
+        if document.text:
+            chunked.append(chunk(document, key))
+        else:
+            skipped.append(Skipped(item.source, "no article text"))
     for problem in skipped:
         log.info("skipped %s: %s", problem.source, problem.reason)
-    report = build_documents(documents, out, workers, progress, {
+    log.info("took %d of %d documents as they were in %s", sum(c.draft in known for c in chunked), len(chunked), out)
+    report = _build(chunked, out, workers, progress, {
         "fingerprint": fingerprint(sources),
         "sources": [str(Path(s).resolve()) for s in sources],
     })
@@ -256,16 +299,45 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None,
     return report
 
 
+def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
+    """The index in out and, by draft key, the number of each of its documents; none when it cannot be read."""
+    try:
+        previous = load(out)
+        entry = previous.manifest["files"][DRAFTS + ".npy"]
+        keys = _load_array(out / entry["file"], out)
+        if keys.dtype != np.uint64 or len(keys) != len(previous.documents):
+            raise IndexFileError(f"{entry['file']} does not match the documents")
+    except (IndexFileError, KeyError, TypeError) as error:
+        if _any_manifest(out) is not None:
+            log.warning("not reusing the documents of %s (%s): reading every one again", out, error)
+        return None, {}
+    return previous, {key: number for number, key in enumerate(keys.tolist()) if key}
+
+
+def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
+    """Document number of the previous index as it was, but for where it was read from this time."""
+    first = int(previous.first_passage[number])
+    last = int(previous.first_passage[number + 1]) if number + 1 < len(previous.documents) else previous.n_passages
+    return Chunked({**previous.documents[number], "source": source},
+                   [previous.passage(i) for i in range(first, last)], key)
+
+
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
                     progress: Progress | None = None, info: dict | None = None) -> BuildReport:
-    """Chunk, analyse and score documents, then save: the previous index stays usable until the end.
+    """Index documents made in memory (no drafts: none is reused, though the analysis of their texts is)."""
+    return _build([chunk(d) for d in documents], out, workers, progress, info)
+
+
+def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
+           progress: Progress | None = None, info: dict | None = None) -> BuildReport:
+    """Analyse and score chunked documents, then save: the previous index stays usable until the end.
 
     Texts analysed for the index already in out (same text, same analyser) are not analysed again.
     """
     started = time.perf_counter()
-    passages = [(d, p) for d, document in enumerate(documents) for p in corpus.passages(document)]
+    passages = [(d, p) for d, document in enumerate(documents) for p in document.passages]
     passage_doc = np.array([d for d, _ in passages], dtype=np.int32).reshape(-1)
-    texts = _texts([p.text for _, p in passages], [d.title for d in documents], passage_doc)
+    texts = _texts([p.text for _, p in passages], [d.record["title"] for d in documents], passage_doc)
     distinct, first, where = np.unique(text_key(texts), return_index=True, return_inverse=True)
     known_keys, known = _previous_analysis(out)
     at = np.minimum(np.searchsorted(known_keys, distinct), max(len(known_keys) - 1, 0))
@@ -286,10 +358,9 @@ def build_documents(documents: Sequence[Document], out: Path, workers: int | Non
         "text_offsets": np.concatenate([[0], np.cumsum([len(b) for b in blobs], dtype=np.int64)]),
         # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
         "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
-        "analysis_counts": analysis.counts,
+        "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
     }
-    meta = [{"id": d.id, "title": d.title, "date": d.date, "url": d.url, "source": d.source} for d in documents]
-    _save(out, arrays, b"".join(blobs), meta,
+    _save(out, arrays, b"".join(blobs), [d.record for d in documents],
           {**(info or {}), "documents": len(documents), "passages": len(passages)})
     return BuildReport(len(documents), len(passages), seconds=time.perf_counter() - started)
 
@@ -326,7 +397,7 @@ def _write_npy(handle: BinaryIO, array: np.ndarray) -> None:
 
 def _remove_other_builds(out: Path, keep: set[str]) -> None:
     """Files of earlier or abandoned builds: ours by name, and not the ones the manifest now names."""
-    names = ARRAYS + ANALYSIS + ("texts", "documents", MANIFEST.split(".")[0])
+    names = ARRAYS + ANALYSIS + (DRAFTS, "texts", "documents", MANIFEST.split(".")[0])
     for path in out.iterdir():
         if path.name not in keep and path.name != MANIFEST and path.name.split(".")[0] in names:
             path.unlink(missing_ok=True)

@@ -44,7 +44,7 @@ def test_round_trip(built):
 
 def test_files_are_plain_json_and_npy_without_pickle(built):
     names = {p.name.split(".")[0] for p in built.iterdir()}
-    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | {"texts", "documents", "manifest"}
+    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | {index.DRAFTS, "texts", "documents", "manifest"}
     for path in built.glob("*.npy*"):
         np.load(path, allow_pickle=False)  # would raise for object arrays
     json.loads((built / "manifest.json").read_text(encoding="utf-8"))
@@ -119,7 +119,7 @@ index.build([Path({str(source)!r})], Path({str(built)!r}))
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9
-    files = len(index.ARRAYS) + len(index.ANALYSIS) + 3
+    files = len(index.ARRAYS) + len(index.ANALYSIS) + 4  # + drafts, texts, documents, manifest
     assert len(list(built.iterdir())) > files  # the dead build left files behind
     assert texts(built) == before
     index.build([source], built)
@@ -205,6 +205,65 @@ def test_rebuild_analyses_only_the_changed_document(tmp_path, source, counted):
 def test_rebuild_with_nothing_changed_analyses_nothing(built, source, counted):
     index.build([source], built)
     assert counted == []
+
+
+@pytest.fixture
+def cleaned(monkeypatch) -> list[str]:
+    """The id of every document the build cleans and cuts."""
+    seen: list[str] = []
+    original = index.corpus.Draft.clean
+
+    def clean(draft):
+        seen.append(draft.id)
+        return original(draft)
+
+    monkeypatch.setattr(index.corpus.Draft, "clean", clean)
+    return seen
+
+
+def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cleaned):
+    many_documents(source)
+    (source / "news.jsonl").write_text("".join(json.dumps({"id": f"n{i}", "title": "Tin", "date": "2024-01-02",
+                                                           "text": ARTICLE.replace("640", str(i))},
+                                                          ensure_ascii=False) + "\n" for i in range(3)),
+                                       encoding="utf-8")
+    index.build([source], tmp_path / "idx")
+    assert len(cleaned) == 10
+    cleaned.clear()
+    (source / "b3.txt").write_text(ARTICLE.replace("640", "777"), encoding="utf-8")
+    lines = (source / "news.jsonl").read_text(encoding="utf-8").splitlines()
+    # A line added on top moves the others: their source (file:line) changes, their text does not.
+    (source / "news.jsonl").write_text("\n".join(['{"id": "n9", "text": "Tin mới về giá xăng hôm nay."}'] + lines),
+                                       encoding="utf-8")
+    index.build([source], tmp_path / "idx")
+    assert sorted(cleaned) == ["b3", "n9"]
+    index.build([source], tmp_path / "fresh")
+    assert same_index(tmp_path / "idx", tmp_path / "fresh")
+    rebuilt, fresh = index.load(tmp_path / "idx"), index.load(tmp_path / "fresh")
+    assert rebuilt.documents == fresh.documents
+    assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [fresh.passage(i) for i in range(fresh.n_passages)]
+    assert any(d["source"].endswith("news.jsonl:4") and d["id"] == "n2" for d in rebuilt.documents)
+
+
+def test_documents_of_another_reader_version_are_cleaned_again(built, source, cleaned, monkeypatch):
+    monkeypatch.setattr(index.corpus, "READER_VERSION", "other")
+    index.build([source], built)
+    assert cleaned == ["bai"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "wrong length"])
+def test_damaged_draft_keys_mean_every_document_is_read_again(built, source, cleaned, damage, caplog):
+    manifest = json.loads((built / "manifest.json").read_text())
+    path = built / manifest["files"][index.DRAFTS + ".npy"]["file"]
+    if damage == "missing":
+        path.unlink()
+    else:
+        with open(path, "wb") as handle:
+            np.save(handle, np.zeros(5, dtype=np.uint64))
+        manifest["files"][index.DRAFTS + ".npy"]["bytes"] = path.stat().st_size
+        (built / "manifest.json").write_text(json.dumps(manifest))
+    index.build([source], built)
+    assert cleaned == ["bai"] and "not reusing the documents" in caplog.text
 
 
 @pytest.mark.parametrize("name", index.ANALYSIS)
