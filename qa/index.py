@@ -108,12 +108,9 @@ def fingerprint(sources: Iterable[Path]) -> str:
 
 def draft_key(draft: corpus.Draft) -> int:
     """64-bit key of a draft as this reader cleans and cuts it (never 0: 0 is "made from no draft")."""
-    fields = [corpus.READER_VERSION, str(corpus.MAX_PASSAGE_CHARS), draft.id, draft.title, draft.date, draft.url]
-    digest = hashlib.blake2b(digest_size=8)
-    for value in fields + list(draft.lines):  # each field's length first: no two drafts hash the same text
-        encoded = b"\xff" if value is None else value.encode("utf-8", "surrogatepass")
-        digest.update(len(encoded).to_bytes(8, "little") + encoded)
-    return int.from_bytes(digest.digest(), "little") or 1
+    fields = [corpus.READER_VERSION, corpus.MAX_PASSAGE_CHARS, draft.id, draft.title, draft.date, draft.url, draft.lines]
+    digest = hashlib.blake2b(json.dumps(fields).encode("ascii"), digest_size=8).digest()  # JSON: unambiguous
+    return int.from_bytes(digest, "little") or 1
 
 
 def text_key(texts: Sequence[str]) -> np.ndarray:
