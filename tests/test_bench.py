@@ -15,6 +15,9 @@ from qa.text import STOPWORDS, fold
 _SPEC = importlib.util.spec_from_file_location("bench_corpora", Path(__file__).parent.parent / "bench" / "corpora.py")
 corpora = sys.modules["bench_corpora"] = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(corpora)
+_SPEC = importlib.util.spec_from_file_location("bench_baseline", Path(__file__).parent.parent / "bench" / "baseline.py")
+baseline = sys.modules["bench_baseline"] = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(baseline)
 
 TEXT = [
     "Thành phố Chí Linh đã tổ chức hội nghị sơ kết giữa nhiệm kỳ. Thu nhập bình quân đầu người năm 2022 đạt "
@@ -88,3 +91,19 @@ def test_write_makes_the_files_once(tmp_path):
 def test_no_sentences_is_a_clear_error():
     with pytest.raises(ValueError, match="no sentences"):
         corpora.Generator(["1234 5678"])
+
+
+def test_the_http_baseline_answers_like_our_server_through_the_same_app(default_index_dir, engine):
+    from qa import index
+    from qa.server import create_app
+
+    plain = baseline.PlainEngine(index.load(default_index_dir))
+    question = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
+    client = create_app(plain, ()).test_client()
+    response = client.post("/api/ask", json={"question": question, "top_k": 5})
+    assert response.status_code == 200
+    answers = response.get_json()["answers"]
+    scores = [a["score"] for a in answers]
+    assert len(answers) == 5 and scores == sorted(scores, reverse=True)
+    assert answers[0]["passage_id"] == engine.ask(question).answers[0].passage_id
+    assert not client.post("/api/ask", json={"question": "zzzz qqqq"}).get_json()["found"]

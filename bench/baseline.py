@@ -1,0 +1,68 @@
+"""The plain rank-bm25 service we are measured against: the same index, terms and server, ranked the plain way.
+
+Each question is analysed as ours is, then scored with rank-bm25's `get_scores` over every passage and the
+whole corpus sorted; answers carry the passage but no best sentence or highlights. It is served by the very
+server `qa serve` runs (gunicorn, the same workers), so over HTTP the only difference is the ranking.
+
+    python bench/baseline.py --index bench/data/10k/index --port 0     # prints "Serving on http://..."
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qa import index
+from qa.bm25 import FixedIdfBM25
+from qa.search import Answer, Result, check_question
+from qa.text import analyse_question
+
+
+class PlainEngine:
+    """Engine.ask's shape, rank-bm25's ranking: scores every passage, sorts them all."""
+
+    def __init__(self, loaded: index.Index):
+        self.index = loaded
+        owner, rows, counts = index.passage_terms(loaded)
+        passages: list[list[int]] = [[] for _ in range(loaded.n_passages)]
+        for passage, row, count in zip(owner.tolist(), rows.tolist(), counts.tolist()):
+            passages[passage] += [row] * count
+        self.model = FixedIdfBM25(passages)
+
+    @property
+    def stats(self) -> dict:
+        return {"documents": len(self.index.documents), "passages": self.index.n_passages}
+
+    def ask(self, question: str, top_k: int = 3) -> Result:
+        started = time.perf_counter()
+        question = check_question(question)
+        terms = analyse_question(question).terms
+        rows = self.index.postings.lookup([term for term, _ in terms])
+        asked = [int(row) for row, (_, count) in zip(rows, terms) if row >= 0 for _ in range(count)]
+        scores = np.asarray(self.model.get_scores(asked))
+        best = np.argsort(-scores, kind="stable")[:top_k]
+        answers = []
+        for rank, number in enumerate(best.tolist(), start=1):
+            p = self.index.passage(number)
+            answers.append(Answer(rank, p.id, p.doc_id, p.title, p.text, round(float(scores[number]), 6), "", []))
+        took = (time.perf_counter() - started) * 1000
+        return Result(question, bool(answers) and bool(scores[best[0]] > 0), answers, round(took, 3))
+
+
+def main() -> None:
+    from qa.server import run
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True, help="an index folder built by `qa index build`")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    run(PlainEngine(index.load(args.index)), args.host, args.port, (),
+        on_ready=lambda url: print(f"Serving on {url} (Ctrl-C to stop)", flush=True))
+    print("Stopped.")
+
+
+if __name__ == "__main__":
+    main()
