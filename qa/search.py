@@ -10,16 +10,15 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Passage, sentence_spans
-from .found import name_nearly_in
+from .found import credible, name_nearly_in, unseen_pair_share
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
-# When the best passage counts as an answer: it holds this share of the question's content, weighing
+# When the best passage counts as an answer (found.credible): it holds enough of the question's content, weighing
 # syllables and (twice) syllable pairs by idf, a term no passage has by a part of the rarest idf; and
 # its document holds every name the question gives. Chosen on the tune splits (docs/quality.md).
-MIN_CREDIBILITY = 0.2
 PAIR_WEIGHT = 2.0
 UNSEEN_SYLLABLE = 0.7
 UNSEEN_PAIR = 0.6
@@ -92,7 +91,8 @@ class Engine:
         keys = [_keys(p.text) for p in passages]
         answers = [_answer(rank, p, k, score, wanted)
                    for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
-        found = bool(answers) and wanted.share(keys[0]) >= MIN_CREDIBILITY \
+        unseen = unseen_pair_share(wanted.pairs, wanted.syllables, {t for t, r in zip(terms, rows.tolist()) if r >= 0})
+        found = bool(answers) and credible(wanted.share(keys[0]), unseen) \
             and self._names_in_document(asked.names, hits[0][0], passages[0], keys[0])
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
