@@ -1,7 +1,10 @@
 """Deciding whether the best passage answers: names spelt a letter off, and the share of content it holds."""
 import pytest
 
-from qa.found import MIN_SHARE, credible, name_nearly_in, near, unseen_pair_share
+from qa import index
+from qa.corpus import make_document
+from qa.found import MIN_SHARE, common_word, credible, name_nearly_in, near, unseen_pair_share
+from qa.search import Engine
 
 
 @pytest.mark.parametrize("a,b", [("maastricht", "maastrich"), ("seaman", "seamans"), ("bendigo", "bedigo"),
@@ -43,3 +46,28 @@ def test_a_question_whose_phrases_the_corpus_lacks_needs_more_of_it_held():
     assert credible(MIN_SHARE, 0.0)
     assert not credible(MIN_SHARE, 1.0)
     assert credible(MIN_SHARE + 0.1, 1.0)
+
+
+def test_only_a_common_syllable_is_no_name():
+    assert common_word(1.0, 10.0)  # "Đại" (học), "Nhà" (vua): in many passages
+    assert not common_word(8.0, 10.0)  # "Chicago": in a few
+
+
+@pytest.fixture(scope="module")
+def small_engine(tmp_path_factory):
+    """Documents where "đại" is everywhere but in the one that answers."""
+    texts = ["Chicago có nhiều cựu sinh viên nổi tiếng như Satya Nadella.",
+             "Đại hội đại biểu toàn quốc họp tại Hà Nội.", "Đại biểu Quốc hội tiếp xúc cử tri.",
+             "Đại dương bao phủ phần lớn Trái Đất.", "Đại lộ mới được khánh thành."]
+    documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
+    directory = tmp_path_factory.mktemp("small-index")
+    index.build_documents(documents, directory)
+    return Engine(index.load(directory))
+
+
+def test_a_common_word_capitalised_alone_is_not_checked_as_a_name(small_engine):
+    assert small_engine.ask("Cựu sinh viên nổi tiếng nào của Đại học Chicago?", 3).found
+
+
+def test_a_rare_name_the_document_lacks_still_means_not_found(small_engine):
+    assert not small_engine.ask("Cựu sinh viên nổi tiếng nào của Chicago học ở Iowa?", 3).found
