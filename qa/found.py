@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Collection, Iterable, Sequence
 
+from .text import ABBREVIATIONS, fold
+
 # How much of the question the best passage must hold (Wanted.share): 0.2, raised by up to 0.05 as more of the
 # question's pairs of content words are pairs the corpus never has side by side ("thai sản", "ly hôn" asked of
 # history articles that have "thai", "sản", "ly" and "hôn" elsewhere). Never lower than 0.2: a corpus that has
@@ -16,6 +18,14 @@ UNSEEN_PAIRS_RAISE = 0.05
 # misspell foreign names. Shorter syllables one letter off are mostly other Vietnamese syllables ("nang": "nan",
 # "dang", "nanh"). Chosen on XQuAD-vi and the tune splits (docs/quality.md).
 FUZZY_NAME_FROM = 5
+
+
+_SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
+
+
+def naming_part(name: Sequence[str]) -> Sequence[str]:
+    """A name less its short forms: in "UBND TP Hải Phòng" only "Hải Phòng" tells one city from another."""
+    return [syllable for syllable in name if fold(syllable) not in _SHORT_FORMS] or name
 
 
 def near(a: str, b: str) -> bool:

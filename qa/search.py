@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Passage, sentence_spans
-from .found import common_word, credible, name_nearly_in, unseen_pair_share
+from .found import common_word, credible, name_nearly_in, naming_part, unseen_pair_share
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
 
@@ -103,7 +103,7 @@ class Engine:
 
         A name of one syllable must be in it; of more, one pair of its syllables (folded): the index knows both.
         A name the document lacks may be misspelt: one letter off in the answering passage or its title will do.
-        A lone syllable that is a common word of the corpus is no name to check.
+        A lone syllable that is a common word of the corpus is no name to check, nor are short forms ("UBND TP").
         """
         if not names:
             return True
@@ -111,7 +111,7 @@ class Engine:
         doc = int(index.passage_doc[number])
         last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
         for name in names:
-            keys = [key for syllable in name for key in _syllable_keys(syllable)]
+            keys = [key for syllable in naming_part(name) for key in _syllable_keys(syllable)]
             terms = ["f:" + keys[0]] if len(keys) == 1 else [f"p:{a}_{b}" for a, b in zip(keys, keys[1:])]
             if index.postings.any_within(terms, int(index.first_passage[doc]), last) or name_nearly_in(
                     keys, [k for _, _, k in passage_keys] + [""] + [k for _, _, k in _keys(passage.title)]):

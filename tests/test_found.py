@@ -3,7 +3,7 @@ import pytest
 
 from qa import index
 from qa.corpus import make_document
-from qa.found import MIN_SHARE, common_word, credible, name_nearly_in, near, unseen_pair_share
+from qa.found import MIN_SHARE, common_word, credible, name_nearly_in, naming_part, near, unseen_pair_share
 from qa.search import Engine
 
 
@@ -71,3 +71,8 @@ def test_a_common_word_capitalised_alone_is_not_checked_as_a_name(small_engine):
 
 def test_a_rare_name_the_document_lacks_still_means_not_found(small_engine):
     assert not small_engine.ask("Cựu sinh viên nổi tiếng nào của Chicago học ở Iowa?", 3).found
+
+
+def test_short_forms_are_no_part_of_a_name():
+    assert naming_part(["ubnd", "tp", "hải", "phòng"]) == ["hải", "phòng"]
+    assert naming_part(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name

@@ -103,6 +103,9 @@ def test_a_name_the_document_does_not_have_means_not_found(engine):
     # Same words as the article, but another city: the article cannot answer it.
     assert engine.ask("Tỷ lệ hộ nghèo của thành phố Chí Linh còn bao nhiêu?", 3).found
     assert not engine.ask("Tỷ lệ hộ nghèo của tỉnh Điện Biên còn bao nhiêu?", 3).found
+    # "UBND TP" is in the article too: only "Hải Phòng" tells the cities apart.
+    assert not engine.ask("Chủ tịch UBND TP Hải Phòng là ai?", 3).found
+    assert engine.ask("Chủ tịch UBND TP Chí Linh là ai?", 3).found
 
 
 def test_names_elsewhere_in_the_article_count(engine):
