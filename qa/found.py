@@ -1,7 +1,7 @@
 """Found or not: whether the best passage credibly answers, judged from what the engine already computed."""
 from __future__ import annotations
 
-from typing import Collection, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 from .text import ABBREVIATIONS, fold
 
@@ -9,6 +9,10 @@ from .text import ABBREVIATIONS, fold
 # question's pairs of content words are pairs the corpus never has side by side ("thai sản", "ly hôn" asked of
 # history articles that have "thai", "sản", "ly" and "hôn" elsewhere). Never lower than 0.2: a corpus that has
 # every pair is judged as before. Chosen on XQuAD-vi and the tune splits (docs/quality.md).
+# The best passage whose document holds the question's names, among this many of the best, goes first: a
+# passage without them cannot be the answer ("Đông Đức" asked, another country's article first). Chosen on
+# XQuAD-vi and the tune splits (docs/quality.md).
+NAMED_DEPTH = 3
 # A lone capitalised syllable that is a common word of the corpus (idf under this part of the highest) says
 # little about which document answers: "Đại học Chicago", "Nhà vua", "tiếng Anh", "Kỷ băng hà".
 COMMON_NAME = 0.3
@@ -60,6 +64,11 @@ def name_nearly_in(name: Sequence[str], keys: Sequence[str]) -> bool:
 def common_word(idf: float, unseen_idf: float) -> bool:
     """A syllable found in so many passages that, capitalised alone, it is no name to hold the answer to."""
     return idf < COMMON_NAME * unseen_idf
+
+
+def first_named(count: int, named: Callable[[int], bool]) -> int | None:
+    """Which of the first passages (best first) to give first: the first whose document holds the names, if any."""
+    return next((i for i in range(min(count, NAMED_DEPTH)) if named(i)), None)
 
 
 def unseen_pair_share(pairs: Iterable[tuple[str, str]], content: Collection[str], seen: Collection[str]) -> float:

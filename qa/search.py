@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Passage, sentence_spans
-from .found import common_word, credible, name_nearly_in, naming_part, unseen_pair_share
+from .found import NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, unseen_pair_share
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
 
@@ -83,38 +83,41 @@ class Engine:
                           postings.unseen_idf)
         # Each question term weighs its count times its idf: a rare name says more than a common phrase.
         weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
-        numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], top_k)
+        numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], max(top_k, NAMED_DEPTH))
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), dict(zip(terms, (rows >= 0).tolist())),
                            postings.unseen_idf)
         hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
+        named = first_named(len(hits), lambda i: self._names_in_document(asked.names, hits[i][0]))
+        hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
         passages = [self.index.passage(n) for n, _ in hits]
         keys = [_keys(p.text) for p in passages]
         answers = [_answer(rank, p, k, score, wanted)
                    for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, {t for t, r in zip(terms, rows.tolist()) if r >= 0})
-        found = bool(answers) and credible(wanted.share(keys[0]), unseen) \
-            and self._names_in_document(asked.names, hits[0][0], passages[0], keys[0])
+        found = bool(answers) and named is not None and credible(wanted.share(keys[0]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
-    def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int, passage: Passage,
-                           passage_keys: list[tuple[int, int, str]]) -> bool:
+    def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int) -> bool:
         """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh.
 
         A name of one syllable must be in it; of more, one pair of its syllables (folded): the index knows both.
         A name the document lacks may be misspelt: one letter off in the answering passage or its title will do.
         A lone syllable that is a common word of the corpus is no name to check, nor are short forms ("UBND TP").
         """
-        if not names:
-            return True
         index = self.index
         doc = int(index.passage_doc[number])
         last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
+        nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
         for name in names:
             keys = [key for syllable in naming_part(name) for key in _syllable_keys(syllable)]
             terms = ["f:" + keys[0]] if len(keys) == 1 else [f"p:{a}_{b}" for a, b in zip(keys, keys[1:])]
-            if index.postings.any_within(terms, int(index.first_passage[doc]), last) or name_nearly_in(
-                    keys, [k for _, _, k in passage_keys] + [""] + [k for _, _, k in _keys(passage.title)]):
+            if index.postings.any_within(terms, int(index.first_passage[doc]), last):
+                continue
+            if not nearby:
+                passage = index.passage(number)
+                nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
+            if name_nearly_in(keys, nearby):
                 continue
             if len(keys) > 1 or not common_word(float(index.postings.term_idf(terms)[0]), index.postings.unseen_idf):
                 return False

@@ -3,7 +3,8 @@ import pytest
 
 from qa import index
 from qa.corpus import make_document
-from qa.found import MIN_SHARE, common_word, credible, name_nearly_in, naming_part, near, unseen_pair_share
+from qa.found import (MIN_SHARE, NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, near,
+                      unseen_pair_share)
 from qa.search import Engine
 
 
@@ -55,10 +56,15 @@ def test_only_a_common_syllable_is_no_name():
 
 @pytest.fixture(scope="module")
 def small_engine(tmp_path_factory):
-    """Documents where "đại" is everywhere but in the one that answers."""
+    """Documents where "đại" is everywhere but in the one that answers, and one that says "thủ tướng cuối cùng" most
+    but of no named country."""
     texts = ["Chicago có nhiều cựu sinh viên nổi tiếng như Satya Nadella.",
              "Đại hội đại biểu toàn quốc họp tại Hà Nội.", "Đại biểu Quốc hội tiếp xúc cử tri.",
-             "Đại dương bao phủ phần lớn Trái Đất.", "Đại lộ mới được khánh thành."]
+             "Đại dương bao phủ phần lớn Trái Đất.", "Đại lộ mới được khánh thành.",
+             "Thủ tướng cuối cùng từ chức. Ai là thủ tướng cuối cùng? Thủ tướng cuối cùng của nhiệm kỳ cũng là thủ tướng "
+             "cuối cùng được yêu mến.",
+             "Lothar de Maizière, luật sư và nhạc sĩ vĩ cầm, là thủ tướng cuối cùng của Đông Đức trước khi nước này "
+             "thống nhất với Tây Đức vào tháng 10 năm 1990 sau nhiều tháng đàm phán."]
     documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
     directory = tmp_path_factory.mktemp("small-index")
     index.build_documents(documents, directory)
@@ -76,3 +82,15 @@ def test_a_rare_name_the_document_lacks_still_means_not_found(small_engine):
 def test_short_forms_are_no_part_of_a_name():
     assert naming_part(["ubnd", "tp", "hải", "phòng"]) == ["hải", "phòng"]
     assert naming_part(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name
+
+
+def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine):
+    result = small_engine.ask("Ai là thủ tướng cuối cùng của Đông Đức?", 2)
+    assert result.found and "Lothar" in result.answers[0].text
+    assert [a.rank for a in result.answers] == [1, 2]
+
+
+def test_only_the_first_few_passages_are_looked_at_for_names():
+    assert first_named(5, lambda i: i == 2) == 2
+    assert first_named(5, lambda i: i == NAMED_DEPTH) is None
+    assert first_named(0, lambda i: True) is None
