@@ -129,4 +129,4 @@ def test_shipped_question_sets_are_answered_and_refused(engine, split):
     results = [engine.ask(q["question"], 3) for q in inside]
     assert sum(r.found for r in results) / len(inside) >= 0.85
     assert sum(q["answer"] in r.answers[0].text for q, r in zip(inside, results)) / len(inside) >= 0.8
-    assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.85
+    assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.9
