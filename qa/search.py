@@ -105,6 +105,8 @@ class Engine:
         A name the document lacks may be misspelt: one letter off in the answering passage or its title will do.
         A lone syllable that is a common word of the corpus is no name to check, nor are short forms ("UBND TP").
         """
+        if not names:
+            return True
         index = self.index
         doc = int(index.passage_doc[number])
         last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
