@@ -1,6 +1,7 @@
 """Found or not: whether the best passage credibly answers, judged from what the engine already computed."""
 from __future__ import annotations
 
+import math
 from typing import Callable, Collection, Iterable, Sequence
 
 from .text import ABBREVIATIONS, fold
@@ -16,9 +17,10 @@ UNSEEN_PAIRS_RAISE = 0.05
 # The best passage whose document holds the question's names, among this many of the best, goes first: a
 # passage without them cannot be the answer ("Đông Đức" asked, another country's article first).
 NAMED_DEPTH = 3
-# A lone capitalised syllable that is a common word of the corpus (idf under this part of the highest) says
-# little about which document answers: "Đại học Chicago", "Nhà vua", "tiếng Anh", "Kỷ băng hà".
-COMMON_NAME = 0.3
+# A lone capitalised syllable that is a common word of the corpus (in this share of the passages or more) says
+# little about which document answers: "Đại học Chicago", "Nhà vua", "tiếng Anh", "Kỷ băng hà". A share, not an
+# idf: the same words count as common in a small corpus and in a large one.
+COMMON_NAME = 0.2
 # A name syllable this long that is one letter off ("Bedigo", "Zeria", "Maastrich") is still the name: people
 # misspell foreign names. Shorter syllables one letter off are mostly other Vietnamese syllables ("nang": "nan",
 # "dang", "nanh").
@@ -61,9 +63,9 @@ def name_nearly_in(name: Sequence[str], keys: Sequence[str]) -> bool:
     return any(same(a, x) and same(b, y) for a, b in zip(name, name[1:]) for x, y in pairs)
 
 
-def common_word(idf: float, unseen_idf: float) -> bool:
+def common_word(idf: float) -> bool:
     """A syllable found in so many passages that, capitalised alone, it is no name to hold the answer to."""
-    return idf < COMMON_NAME * unseen_idf
+    return idf < math.log(1 / COMMON_NAME)  # BM25's idf, log(1 + (N - n + 0.5) / (n + 0.5)), at n = COMMON_NAME × N
 
 
 def first_named(count: int, named: Callable[[int], bool]) -> int | None:

@@ -121,7 +121,7 @@ class Engine:
                 nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
             if name_nearly_in(keys, nearby):
                 continue
-            if len(keys) > 1 or not common_word(float(index.postings.term_idf(terms)[0]), index.postings.unseen_idf):
+            if len(keys) > 1 or not common_word(float(index.postings.term_idf(terms)[0])):
                 return False
         return True
 

@@ -50,8 +50,8 @@ def test_a_question_whose_phrases_the_corpus_lacks_needs_more_of_it_held():
 
 
 def test_only_a_common_syllable_is_no_name():
-    assert common_word(1.0, 10.0)  # "Đại" (học), "Nhà" (vua): in many passages
-    assert not common_word(8.0, 10.0)  # "Chicago": in a few
+    assert common_word(1.0)  # "Đại" (học), "Nhà" (vua): in many passages
+    assert not common_word(8.0)  # "Chicago": in a few
 
 
 @pytest.fixture(scope="module")
