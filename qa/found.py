@@ -21,8 +21,8 @@ NAMED_DEPTH = 3
 # little about which document answers: "Đại học Chicago", "Nhà vua", "tiếng Anh", "Kỷ băng hà". A share, not an
 # idf: the same words count as common in a small corpus and in a large one.
 COMMON_NAME = 0.2
-# A name syllable this long that is one letter off ("Bedigo", "Zeria", "Maastrich") is still the name: people
-# misspell foreign names. Shorter syllables one letter off are mostly other Vietnamese syllables ("nang": "nan",
+# A name syllable this long, unknown to the corpus and one letter off a syllable of the answer ("Bedigo", "Zeria",
+# "Maastrich") is still the name: people misspell foreign names. Shorter syllables one letter off are mostly other Vietnamese syllables ("nang": "nan",
 # "dang", "nanh").
 FUZZY_NAME_FROM = 5
 
@@ -49,13 +49,14 @@ def near(a: str, b: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
-def name_nearly_in(name: Sequence[str], keys: Sequence[str]) -> bool:
-    """The name (folded syllables) in a run of folded syllables, a long syllable allowed one letter off.
+def name_nearly_in(name: Sequence[str], keys: Sequence[str], unknown: Collection[str]) -> bool:
+    """The name (folded syllables) in a run of folded syllables, a long syllable no passage has (a misspelling, not
+    another word of the corpus: "Trương" is not "Trung") allowed one letter off.
 
     A name of one syllable must be there; of more, one pair of its syllables side by side, as in the exact check.
     """
     def same(wanted: str, seen: str) -> bool:
-        return wanted == seen or (len(wanted) >= FUZZY_NAME_FROM and near(wanted, seen))
+        return wanted == seen or (wanted in unknown and len(wanted) >= FUZZY_NAME_FROM and near(wanted, seen))
 
     if len(name) == 1:
         return any(same(name[0], key) for key in set(keys))

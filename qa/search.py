@@ -119,7 +119,8 @@ class Engine:
             if not nearby:
                 passage = index.passage(number)
                 nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
-            if name_nearly_in(keys, nearby):
+            unknown = [k for k, row in zip(keys, index.postings.lookup(["f:" + k for k in keys]).tolist()) if row < 0]
+            if name_nearly_in(keys, nearby, unknown):
                 continue
             if len(keys) > 1 or not common_word(float(index.postings.term_idf(terms)[0])):
                 return False
