@@ -79,6 +79,18 @@ class Index:
         ordinal = number - int(self.first_passage[doc_number])
         return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
 
+    def document_passages(self, doc_number: int) -> list[Passage]:
+        """All the passages of a document, its text read once: what passage() gives, a thousand at a time."""
+        document = self.documents[doc_number]
+        first = int(self.first_passage[doc_number])
+        last = int(self.first_passage[doc_number + 1]) if doc_number + 1 < len(self.documents) else self.n_passages
+        offsets = self.text_offsets[first:last + 1].tolist()
+        text = self.texts[offsets[0]:offsets[-1]].tobytes()
+        spans = self.spans[first:last].tolist()
+        return [Passage(f"{document['id']}#{i}", document["id"], document["title"],
+                        text[a - offsets[0]:b - offsets[0]].decode("utf-8"), start, end)
+                for i, (a, b, (start, end)) in enumerate(zip(offsets, offsets[1:], spans))]
+
 
 def default_corpus() -> Path:
     """The article the service ships with (index/corpus in a checkout, inside the package once installed)."""
@@ -313,10 +325,7 @@ def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
 
 def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
     """Document number of the previous index as it was, but for where it was read from this time."""
-    first = int(previous.first_passage[number])
-    last = int(previous.first_passage[number + 1]) if number + 1 < len(previous.documents) else previous.n_passages
-    return Chunked({**previous.documents[number], "source": source},
-                   [previous.passage(i) for i in range(first, last)], key)
+    return Chunked({**previous.documents[number], "source": source}, previous.document_passages(number), key)
 
 
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,

@@ -221,6 +221,14 @@ def cleaned(monkeypatch) -> list[str]:
     return seen
 
 
+def test_a_documents_passages_read_at_once_are_those_read_one_by_one(tmp_path, source):
+    many_documents(source, 3)
+    index.build([source], tmp_path / "idx")
+    loaded = index.load(tmp_path / "idx")
+    together = [p for d in range(len(loaded.documents)) for p in loaded.document_passages(d)]
+    assert together == [loaded.passage(i) for i in range(loaded.n_passages)] and len(together) > 3
+
+
 def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cleaned):
     many_documents(source)
     (source / "news.jsonl").write_text("".join(json.dumps({"id": f"n{i}", "title": "Tin", "date": "2024-01-02",
