@@ -16,28 +16,20 @@ import numpy as np
 
 from qa import index
 from qa.bm25 import FixedIdfBM25
-from qa.search import Answer, Result, check_question
+from qa.search import Answer, Engine, Result, check_question, check_top_k
 from qa.text import analyse_question
 
 
-class PlainEngine:
+class PlainEngine(Engine):
     """Engine.ask's shape, rank-bm25's ranking: scores every passage, sorts them all."""
 
     def __init__(self, loaded: index.Index):
-        self.index = loaded
-        owner, rows, counts = index.passage_terms(loaded)
-        passages: list[list[int]] = [[] for _ in range(loaded.n_passages)]
-        for passage, row, count in zip(owner.tolist(), rows.tolist(), counts.tolist()):
-            passages[passage] += [row] * count
-        self.model = FixedIdfBM25(passages)
-
-    @property
-    def stats(self) -> dict:
-        return {"documents": len(self.index.documents), "passages": self.index.n_passages}
+        super().__init__(loaded)
+        self.model = FixedIdfBM25(index.passage_terms(loaded))
 
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
-        question = check_question(question)
+        question, top_k = check_question(question), check_top_k(top_k)
         terms = analyse_question(question).terms
         rows = self.index.postings.lookup([term for term, _ in terms])
         asked = [int(row) for row, (_, count) in zip(rows, terms) if row >= 0 for _ in range(count)]

@@ -124,11 +124,7 @@ def _peers(size: str, loaded, questions: list[Counter], which: set[str]) -> dict
     results: dict = {}
     if which:
         started = time.perf_counter()
-        owner, terms, counts = index.passage_terms(loaded)
-        tokens = np.repeat(terms, counts)
-        cut = np.searchsorted(np.repeat(owner, counts), np.arange(1, loaded.n_passages))
-        passages = [t.tolist() for t in np.split(tokens, cut)]
-        del owner, terms, counts, tokens
+        passages = index.passage_terms(loaded)
         results["terms_s"] = time.perf_counter() - started
     if "bm25s" in which:
         import bm25s

@@ -79,11 +79,15 @@ class Index:
         ordinal = number - int(self.first_passage[doc_number])
         return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
 
+    def document_range(self, doc_number: int) -> tuple[int, int]:
+        """The numbers of a document's first passage and of the one after its last."""
+        last = int(self.first_passage[doc_number + 1]) if doc_number + 1 < len(self.documents) else self.n_passages
+        return int(self.first_passage[doc_number]), last
+
     def document_passages(self, doc_number: int) -> list[Passage]:
         """All the passages of a document, its text read once: what passage() gives, a thousand at a time."""
         document = self.documents[doc_number]
-        first = int(self.first_passage[doc_number])
-        last = int(self.first_passage[doc_number + 1]) if doc_number + 1 < len(self.documents) else self.n_passages
+        first, last = self.document_range(doc_number)
         offsets = self.text_offsets[first:last + 1].tolist()
         text = self.texts[offsets[0]:offsets[-1]].tobytes()
         spans = self.spans[first:last].tolist()
@@ -246,8 +250,9 @@ def _passage_bags(analysis: Bags, where: np.ndarray, passage_doc: np.ndarray) ->
     return bags.vocab, bags.terms, owner, bags.counts
 
 
-def passage_terms(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage, term row, count) of every term the index scored: to run other BM25 code on the very same terms."""
+def passage_terms(index: Index) -> list[list[int]]:
+    """Each passage as the rows of the terms the index scored, a term as often as it occurs: to run other BM25
+    code (rank-bm25, bm25s) on the very same terms."""
     texts = _texts([index.passage(i).text for i in range(index.n_passages)],
                    [d["title"] for d in index.documents], index.passage_doc)
     keys = text_key(texts)
@@ -257,7 +262,9 @@ def passage_terms(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise IndexFileError(f"the analysis saved in {index.directory} is missing or does not match the index; "
                              f"{_how_to_rebuild(index.directory)}")
     vocab, rows, owner, counts = _passage_bags(saved, where, index.passage_doc)
-    return owner, np.searchsorted(index.postings.keys, vocab)[rows], counts
+    tokens = np.repeat(np.searchsorted(index.postings.keys, vocab)[rows], counts)
+    cut = np.searchsorted(np.repeat(owner, counts), np.arange(1, index.n_passages))  # owner is in passage order
+    return [t.tolist() for t in np.split(tokens, cut)]
 
 
 @dataclass

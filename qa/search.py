@@ -72,9 +72,7 @@ class Engine:
 
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
-        question = check_question(question)
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
-            raise QuestionError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
+        question, top_k = check_question(question), check_top_k(top_k)
         asked = analyse_question(question)
         postings = self.index.postings
         terms = [term for term, _ in asked.terms]
@@ -84,8 +82,8 @@ class Engine:
         # Each question term weighs its count times its idf: a rare name says more than a common phrase.
         weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
         numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], max(top_k, NAMED_DEPTH))
-        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), dict(zip(terms, (rows >= 0).tolist())),
-                           postings.unseen_idf)
+        seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
+        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
         hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
         named = first_named(len(hits), lambda i: self._names_in_document(asked.names, hits[i][0]))
         hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
@@ -93,7 +91,7 @@ class Engine:
         keys = [_keys(p.text) for p in passages]
         answers = [_answer(rank, p, k, score, wanted)
                    for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
-        unseen = unseen_pair_share(wanted.pairs, wanted.syllables, {t for t, r in zip(terms, rows.tolist()) if r >= 0})
+        unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
         found = bool(answers) and named is not None and credible(wanted.share(keys[0]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
@@ -108,13 +106,12 @@ class Engine:
         if not names:
             return True
         index = self.index
-        doc = int(index.passage_doc[number])
-        last = int(index.first_passage[doc + 1]) if doc + 1 < len(index.documents) else index.n_passages
+        first, last = index.document_range(int(index.passage_doc[number]))
         nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
         for name in names:
             keys = [key for syllable in naming_part(name) for key in _syllable_keys(syllable)]
             terms = ["f:" + keys[0]] if len(keys) == 1 else [f"p:{a}_{b}" for a, b in zip(keys, keys[1:])]
-            if index.postings.any_within(terms, int(index.first_passage[doc]), last):
+            if index.postings.any_within(terms, first, last):
                 continue
             if not nearby:
                 passage = index.passage(number)
@@ -135,12 +132,11 @@ class Wanted:
     pairs: dict[tuple[str, str], float]
 
     @classmethod
-    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: dict[str, bool],
-           unseen_idf: float) -> "Wanted":
+    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float) -> "Wanted":
         """Weights from the question terms' idf; a term no passage has counts as a part of the rarest idf (a typo
         is not evidence)."""
         def weight(term: str, unseen: float) -> float:
-            return rarity[term] if seen[term] else unseen * unseen_idf
+            return rarity[term] if term in seen else unseen * unseen_idf
 
         return cls({k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS},
                    {tuple(t[2:].split("_", 1)): PAIR_WEIGHT * weight(t, UNSEEN_PAIR)
@@ -167,6 +163,13 @@ def _answer(rank: int, passage: Passage, keys: list[tuple[int, int, str]], score
     matched = [k for k in keys if k[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
+
+
+def check_top_k(top_k: object) -> int:
+    """How many answers to give, or a QuestionError."""
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
+        raise QuestionError(f"top_k must be a whole number from 1 to {MAX_TOP_K}")
+    return top_k
 
 
 def check_question(question: object) -> str:

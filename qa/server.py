@@ -21,7 +21,7 @@ MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of J
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
 DEFAULT_TOP_K = 3
 # Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
-# (processes do): a few, so that one slow client or long question does not hold up the rest.
+# (processes do) and only lengthened the tail under load: one, with 2 x cores + 1 worker processes.
 THREADS = 1
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
