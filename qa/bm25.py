@@ -11,10 +11,10 @@ from rank_bm25 import BM25Okapi
 K1 = 1.5
 B = 0.75
 BLOCK = 1 << 22  # postings weighed at a time while building
-COMMON_SHARE = 16  # top(): a term in more than 1/16 of the passages may be looked up instead of added
-PRUNE_FROM = 1 << 16  # top(): common terms' postings worth skipping (fewer are added faster than skipped)
-SAMPLE = 2048  # top(): postings of the rarest terms whose passages set the first score to beat
-LOOKUP_COST = 12  # top(): looking a passage up in a list costs about as much as adding 12 of its postings
+COMMON_SHARE = 64  # top(): a term in more than 1/64 of the passages may be looked up instead of added (1/16-1/256
+                   # tried at 100k passages: 1/64 answered fastest)
+PRUNE_FROM = 1 << 14  # top(): a question's postings worth the compiled MaxScore (numpy adds fewer as fast, and a
+                      # small corpus such as the built-in article never loads the compiler)
 
 
 def idf(n_docs: int, doc_freq: np.ndarray | float) -> np.ndarray | float:
@@ -153,51 +153,26 @@ class Postings:
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.
 
-        MaxScore: most postings belong to a few common terms, and a common term adds little. Once the other
-        terms are in, common terms whose peaks add up to less than the k-th best score so far cannot lift a
-        passage that lacks the others into the top k: they are looked up for the passages still in the running
-        instead of being added to the tens of thousands of passages that hold them.
+        Most postings belong to a few common terms, and a common term adds little: on a large corpus, MaxScore
+        (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
+        to the tens of thousands of passages that hold them. A small corpus is scored whole.
         """
         n = self.n_passages
         k = min(k, n)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        lengths = self.indptr[rows + 1] - self.indptr[rows]
-        common = lengths > n // COMMON_SHARE
-        if lengths[common].sum() < PRUNE_FROM or np.any(asked < 0):  # adding it all is quicker than working out
-            return _best(self._add(rows, asked), k)                   # what to skip
-        total = self._add(rows[~common], asked[~common])
-        # A score to beat: the k-th best so far among the passages of the rarest terms. The k-th best of all
-        # passages is at least that, now and (as scores only grow) in the end.
-        rare = rows[~common][np.argsort(lengths[~common])]
-        rare = rare[:np.searchsorted(np.cumsum(np.sort(lengths[~common])), SAMPLE, side="right")].tolist()
-        sample = np.sort(np.concatenate([self.passage[self.indptr[r]:self.indptr[r + 1]] for r in rare]
-                                        + [np.zeros(0, np.int32)]))
-        sample = sample[np.append(True, sample[1:] != sample[:-1])] if len(sample) else sample  # np.unique: 10x slower
-        beat = -np.partition(-total[sample], k - 1)[k - 1] * (1 - 1e-9) if len(sample) >= k else 0.0
-        rows, asked = rows[common], asked[common]
-        bounds = asked * self.peak[rows]
-        light = np.zeros(len(rows), dtype=bool)
-        by_bound = np.argsort(bounds, kind="stable")
-        light[by_bound] = np.cumsum(bounds[by_bound]) < beat  # together, they cannot reach the k-th best
-        total = self._add(rows[~light], asked[~light], total)
-        if not light.any():
-            return _best(total, k)
-        left = float(bounds[light].sum())  # the most the light terms can still add to a passage
-        alive = np.flatnonzero(total >= beat - left)  # all that can still make the top k
-        for row, times, bound in sorted(zip(rows[light], asked[light], bounds[light]), key=lambda t: -t[2]):
-            if len(alive) > k:  # fewer are still in the running as the k-th best so far grows and left shrinks
-                beat = max(beat, -np.partition(-total[alive], k - 1)[k - 1] * (1 - 1e-9))
-                alive = alive[total[alive] >= beat - left]
-            a, b = int(self.indptr[row]), int(self.indptr[row + 1])
-            if b - a > len(alive) * LOOKUP_COST:  # look the passages in the running up in the list
-                at = np.minimum(np.searchsorted(self.passage[a:b], alive.astype(self.passage.dtype)), b - a - 1)
-                found = self.passage[a:b][at] == alive
-                total[alive[found]] += times * self.weight[a:b][at[found]]
-            else:  # cheaper to add the whole list (times is a numpy float64: the products are float64)
-                np.add.at(total, self.passage[a:b], self.weight[a:b] * times)
-            left -= bound
-        return _best(total, k, alive)
+        if (self.indptr[rows + 1] - self.indptr[rows]).sum() < PRUNE_FROM or not np.all(asked > 0):
+            return _best(self._add(rows, asked), k)
+        from . import maxscore  # compiled on first use, loaded from its cache after: only large corpora wait for it
+
+        return maxscore.top(self, rows, asked, k, n // COMMON_SHARE)
+
+    def warm(self) -> None:
+        """Load the compiled top-k now if this corpus is large enough to use it: a question must not wait for it."""
+        if len(self.passage) >= max(PRUNE_FROM, 1):
+            from . import maxscore
+
+            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)
 
     def _add(self, rows: np.ndarray, asked: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
         """total (zeros when not given) plus these terms' postings, each times how much the term is asked.
@@ -214,10 +189,9 @@ class Postings:
         return total
 
 
-def _best(total: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The k passages (of among, ascending; else of all) with the highest total, best first, ties to the lower
-    passage number."""
-    scores = total if among is None else total[among]
+def _best(scores: np.ndarray, k: int, numbers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The k highest scores' passage numbers (numbers, ascending, one per score; else the positions) and scores,
+    best first, ties to the lower passage number."""
     if k < len(scores):
         kth = -np.partition(-scores, k - 1)[k - 1]
         above = np.flatnonzero(scores > kth)
@@ -225,7 +199,7 @@ def _best(total: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[n
     else:
         keep = np.arange(len(scores))
     order = keep[np.lexsort((keep, -scores[keep]))]
-    return (order if among is None else among[order]), scores[order]
+    return (order if numbers is None else numbers[order]), scores[order]
 
 
 def _low_bits(numbers: np.ndarray, bits: int) -> np.ndarray:

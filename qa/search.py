@@ -6,13 +6,14 @@ import time
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from itertools import compress
 
 import numpy as np
 
 from .corpus import Passage, sentence_spans
 from .found import NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, unseen_pair_share
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
+from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_split, folded_syllables
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -70,6 +71,12 @@ class Engine:
     def stats(self) -> dict:
         return {"documents": len(self.index.documents), "passages": self.index.n_passages}
 
+    def warm_up(self) -> None:
+        """Load now what the first question would wait for: underthesea's model (~0.4 s) and, for a large corpus,
+        the compiled ranking."""
+        self.ask("khởi động")
+        self.index.postings.warm()
+
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
@@ -88,11 +95,11 @@ class Engine:
         named = first_named(len(hits), lambda i: self._names_in_document(asked.names, hits[i][0]))
         hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
         passages = [self.index.passage(n) for n, _ in hits]
-        keys = [_keys(p.text) for p in passages]
-        answers = [_answer(rank, p, k, score, wanted)
-                   for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
+        matches = [wanted.matches(p.text) for p in passages]
+        answers = [_answer(rank, p, m, score, wanted)
+                   for rank, (p, m, (_, score)) in enumerate(zip(passages, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
-        found = bool(answers) and named is not None and credible(wanted.share(keys[0]), unseen)
+        found = bool(answers) and named is not None and credible(wanted.share(matches[0]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
@@ -124,12 +131,18 @@ class Engine:
         return True
 
 
+# A syllable of a passage that the question wants: its [start, end) offsets, its folded form, and whether it comes
+# right after the match before it (the two are a pair of the text).
+Match = tuple[int, int, str, bool]
+
+
 @dataclass(frozen=True)
 class Wanted:
     """What the question asks about: its content syllables and syllable pairs (folded), weighed by idf."""
 
     syllables: dict[str, float]
     pairs: dict[tuple[str, str], float]
+    looks_for: frozenset[str]  # the folded syllables of a text worth matching: wanted, or short for a wanted one
 
     @classmethod
     def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float) -> "Wanted":
@@ -138,29 +151,42 @@ class Wanted:
         def weight(term: str, unseen: float) -> float:
             return rarity[term] if term in seen else unseen * unseen_idf
 
-        return cls({k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS},
-                   {tuple(t[2:].split("_", 1)): PAIR_WEIGHT * weight(t, UNSEEN_PAIR)
-                    for t in rarity if t.startswith("p:")})
+        syllables = {k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS}
+        pairs = {tuple(t[2:].split("_", 1)): PAIR_WEIGHT * weight(t, UNSEEN_PAIR) for t in rarity if t.startswith("p:")}
+        keys = set(syllables).union(*pairs)
+        return cls(syllables, pairs, frozenset(keys.union(*(_SHORT_FORMS.get(key, ()) for key in keys))))
 
-    def held(self, keys: list[tuple[int, int, str]]) -> float:
-        """Weight of the wanted syllables and pairs found in a run of text, each counted once."""
-        found = [key for _, _, key in keys]
-        syllables, pairs = set(found), set(zip(found, found[1:]))
+    def matches(self, text: str) -> list[Match]:
+        """The wanted syllables of a text, short forms as the syllables they stand for: all that sentence choice,
+        highlights and found look at, with no object made for the hundreds of other syllables of a passage."""
+        syllables, at = folded_split(text)
+        found: list[Match] = []
+        last = -2  # the syllable matched before
+        for i in compress(range(len(syllables)), map(self.looks_for.__contains__, syllables)):
+            for j, key in enumerate(_EXPANSIONS.get(syllables[i], (syllables[i],))):
+                found.append((at[2 * i], at[2 * i + 1], key, j > 0 or i == last + 1))
+            last = i
+        return found
+
+    def held(self, matches: list[Match]) -> float:
+        """Weight of the wanted syllables and pairs found in a run of matches, each counted once."""
+        syllables = {key for _, _, key, _ in matches}
+        pairs = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
         return sum(w for k, w in self.syllables.items() if k in syllables) + \
             sum(w for k, w in self.pairs.items() if k in pairs)
 
-    def share(self, keys: list[tuple[int, int, str]]) -> float:
+    def share(self, matches: list[Match]) -> float:
         """The part of everything asked that the text holds: how credible it is as an answer."""
         total = sum(self.syllables.values()) + sum(self.pairs.values())
-        return self.held(keys) / total if total > 0 else 0.0
+        return self.held(matches) / total if total > 0 else 0.0
 
 
-def _answer(rank: int, passage: Passage, keys: list[tuple[int, int, str]], score: float, wanted: Wanted) -> Answer:
+def _answer(rank: int, passage: Passage, matches: list[Match], score: float, wanted: Wanted) -> Answer:
     """A passage as an answer: the sentence holding most of what was asked, and the words that matched."""
-    starts = [start for start, _, _ in keys]
+    starts = [start for start, _, _, _ in matches]
     sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
-                   key=lambda span: wanted.held(keys[bisect_left(starts, span[0]):bisect_left(starts, span[1])]))
-    matched = [k for k in keys if k[2] in wanted.syllables]
+                   key=lambda span: wanted.held(matches[bisect_left(starts, span[0]):bisect_left(starts, span[1])]))
+    matched = [m for m in matches if m[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
 
@@ -187,6 +213,9 @@ def check_question(question: object) -> str:
 
 
 _EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
+# A folded syllable -> the short forms whose full form has it ("ban" -> "ubnd", ...).
+_SHORT_FORMS = {key: {short for short, full in _EXPANSIONS.items() if key in full}
+                for key in set().union(*_EXPANSIONS.values())}
 
 
 @lru_cache(maxsize=65536)
@@ -202,10 +231,10 @@ def _keys(text: str) -> list[tuple[int, int, str]]:
             for key in _EXPANSIONS.get(folded, (folded,))]
 
 
-def _merge(matches: list[tuple[int, int, str]], text: str) -> list[list[int]]:
+def _merge(matches: list[Match], text: str) -> list[list[int]]:
     """Adjacent matched syllables as one highlight: "thu nhập bình quân", not four."""
     spans: list[list[int]] = []
-    for start, end, _ in matches:
+    for start, end, _, _ in matches:
         if spans and spans[-1][1] >= start:  # an abbreviation gives several keys for one span
             continue
         if spans and not text[spans[-1][1]:start].strip():

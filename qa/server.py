@@ -190,7 +190,7 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
     """
     with socket.create_server((host, port)):  # fail here, with the OS's reason, rather than after retries
         pass
-    engine.ask("khởi động")  # the first question loads underthesea's model (~0.4 s): not on a visitor
+    engine.warm_up()  # not on a visitor
     options = {
         "bind": _bind(host, port), "workers": workers or 2 * (os.cpu_count() or 1) + 1,
         "worker_class": "gthread", "threads": threads, "loglevel": "warning", "accesslog": None,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from qa import bm25
+from qa import bm25, maxscore
 from qa.bm25 import FixedIdfBM25, Postings, idf, reference_scores
 
 
@@ -75,13 +75,27 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
     postings = Postings.build(passages)
     every = postings.scores(query)
     expected = np.sort(every)[::-1][:k]
-    # Small corpora are scored whole; here the skipping is forced. LOOKUP_COST 0: no skipped list is added whole.
-    for prune_from, lookup_cost in ((bm25.PRUNE_FROM, bm25.LOOKUP_COST), (0, bm25.LOOKUP_COST), (0, 0)):
-        with mock.patch.multiple(bm25, PRUNE_FROM=prune_from, LOOKUP_COST=lookup_cost):
+    # Small corpora are scored whole; here the compiled MaxScore is forced, with more or fewer terms looked up
+    # instead of added, a bar from fewer or more likely answers, and terms added sooner or later.
+    settings = [(bm25.PRUNE_FROM, bm25.COMMON_SHARE, maxscore.LIKELY, maxscore.REACH), (0, 16, 16, 0.5),
+                (0, 64, 1, 0.5), (0, 4, 2, 1.0), (0, 400, 16, 0.1), (0, 400, 3, 1.0)]
+    for prune_from, common_share, likely, reach in settings:
+        with mock.patch.multiple(bm25, PRUNE_FROM=prune_from, COMMON_SHARE=common_share), \
+                mock.patch.multiple(maxscore, LIKELY=likely, REACH=reach):
             best, scores = postings.top(query, k)
         assert np.allclose(scores, expected, rtol=1e-9, atol=0)
         assert np.allclose(every[best], scores, rtol=1e-9, atol=0)
         assert len(set(best.tolist())) == len(best)
+
+
+def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
+    postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
+    with mock.patch.multiple(bm25, PRUNE_FROM=0, COMMON_SHARE=4):
+        first = postings.top({"a": 1.0, "b": 0.5}, 3)
+        postings.top({"c": 2.0}, 5)
+        again = postings.top({"a": 1.0, "b": 0.5}, 3)
+    assert first[0].tolist() == again[0].tolist() and np.array_equal(first[1], again[1])
+    assert not maxscore._buffers(postings.n_passages)[0].any()
 
 
 def test_counts_too_large_to_pack_take_the_slower_sort():
@@ -94,3 +108,15 @@ def test_counts_too_large_to_pack_take_the_slower_sort():
     tf = np.array([2.0**61, 1, 1])
     expected = postings.idf[[0, 0, 1]] * tf * 2.5 / (tf + norm[[0, 1, 0]])
     assert np.allclose(postings.weight, expected, rtol=1e-6)
+
+
+def test_warming_loads_the_compiled_top_for_a_large_corpus_only_and_leaves_no_trace():
+    postings = Postings.build([["a", "b"], ["b"], ["c"]])
+    with mock.patch.object(maxscore, "top", wraps=maxscore.top) as compiled:
+        postings.warm()  # 4 postings: a small corpus, scored whole
+        assert not compiled.called
+        with mock.patch.object(bm25, "PRUNE_FROM", 4):
+            postings.warm()
+        assert compiled.call_count == 1
+    assert not maxscore._buffers(postings.n_passages)[0].any()
+    assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]

@@ -2,8 +2,10 @@
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from qa.search import MAX_QUESTION_CHARS, QuestionError, QuestionTooLong
+from qa.search import MAX_QUESTION_CHARS, QuestionError, QuestionTooLong, Wanted, _keys
 from qa.text import fold
 
 QUESTIONS = [
@@ -130,3 +132,26 @@ def test_shipped_question_sets_are_answered_and_refused(engine, split):
     assert sum(r.found for r in results) / len(inside) >= 0.85
     assert sum(q["answer"] in r.answers[0].text for q, r in zip(inside, results)) / len(inside) >= 0.8
     assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.9
+
+
+syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",
+                             "thanh", "pho", "87", "triệu"])
+texts = st.lists(st.tuples(syllables, st.sampled_from([" ", " ", ", ", ". ", "\n", " - "])), max_size=40).map(
+    lambda parts: "".join(s + sep for s, sep in parts))
+keys = st.sampled_from(["thanh", "pho", "chi", "linh", "uy", "ban", "nhan", "dan", "dang", "vien", "87", "tp"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.lists(keys, min_size=1, max_size=6), st.integers(0, 300), st.integers(0, 300))
+def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
+    # Only the wanted syllables are matched; they must weigh any run of the text as every syllable of it would
+    # (abbreviations as their full forms, pairs only where two syllables are side by side).
+    rarity = {f"f:{k}": 1.0 + len(k) for k in keywords}
+    rarity.update({f"p:{x}_{y}": 2.0 + len(x) for x, y in zip(keywords, keywords[1:])})
+    wanted = Wanted.of(tuple(keywords), rarity, set(rarity), 9.0)
+    every = [(start, end, key, True) for start, end, key in _keys(text)]
+    matches = wanted.matches(text)
+    a, b = min(a, b), max(a, b)
+    for run in (lambda found: found, lambda found: [m for m in found if a <= m[0] < b]):
+        assert wanted.held(run(matches)) == pytest.approx(wanted.held(run(every)))
+    assert [m[:3] for m in matches if m[2] in wanted.syllables] == [m[:3] for m in every if m[2] in wanted.syllables]
