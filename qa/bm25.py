@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -46,6 +46,7 @@ class Postings:
     weight: np.ndarray  # float32 idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
     peak: np.ndarray  # float32 per term: its highest weight, the most it can add to a passage's score
     n_passages: int
+    compiled: bool = field(default=False, compare=False)  # top() by the compiled MaxScore: see use_compiled()
 
     @classmethod
     def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
@@ -112,8 +113,7 @@ class Postings:
         if not terms or not len(self.keys):
             return np.full(len(terms), -1, dtype=np.int64)
         wanted = term_hash(terms)
-        rows = np.searchsorted(self.keys, wanted)
-        rows[rows >= len(self.keys)] = 0
+        rows = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         return np.where(self.keys[rows] == wanted, rows, -1)
 
     @property
@@ -121,10 +121,13 @@ class Postings:
         """The idf of a term no passage has: the highest there can be."""
         return float(idf(self.n_passages, 0.0))
 
+    def row_idf(self, rows: np.ndarray) -> np.ndarray:
+        """idf of the terms in these rows; a row of -1 (a term no passage has) gets the idf of the rarest possible."""
+        return np.where(rows >= 0, self.idf[np.maximum(rows, 0)] if len(self.idf) else 0.0, self.unseen_idf)
+
     def term_idf(self, terms: Sequence[str]) -> np.ndarray:
         """idf of each term; a term no passage has gets the idf of the rarest possible one."""
-        rows = self.lookup(terms)
-        return np.where(rows >= 0, self.idf[np.maximum(rows, 0)] if len(self.idf) else 0.0, self.unseen_idf)
+        return self.row_idf(self.lookup(terms))
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included) holds one of the terms."""
@@ -153,26 +156,32 @@ class Postings:
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.
 
-        Most postings belong to a few common terms, and a common term adds little: on a large corpus, MaxScore
+        Most postings belong to a few common terms, and a common term adds little: once use_compiled(), MaxScore
         (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
-        to the tens of thousands of passages that hold them. A small corpus is scored whole.
+        to the tens of thousands of passages that hold them. A question with few postings is scored whole.
         """
         n = self.n_passages
         k = min(k, n)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        if (self.indptr[rows + 1] - self.indptr[rows]).sum() < PRUNE_FROM or not np.all(asked > 0):
+        if not self.compiled or (self.indptr[rows + 1] - self.indptr[rows]).sum() < PRUNE_FROM or \
+                not np.all(asked > 0):
             return _best(self._add(rows, asked), k)
-        from . import maxscore  # compiled on first use, loaded from its cache after: only large corpora wait for it
+        from . import maxscore
 
         return maxscore.top(self, rows, asked, k, n // COMMON_SHARE)
 
-    def warm(self) -> None:
-        """Load the compiled top-k now if this corpus is large enough to use it: a question must not wait for it."""
+    def use_compiled(self) -> None:
+        """Rank with the compiled MaxScore (qa.maxscore) from now on, if this corpus is large enough to gain from it.
+
+        Loading it takes about a second: worth it for a server or a chat, not for one question, which numpy
+        answers in milliseconds by adding everything up.
+        """
         if len(self.passage) >= max(PRUNE_FROM, 1):
             from . import maxscore
 
-            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)
+            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)  # loaded now
+            self.compiled = True
 
     def _add(self, rows: np.ndarray, asked: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
         """total (zeros when not given) plus these terms' postings, each times how much the term is asked.

@@ -102,6 +102,7 @@ def mark(text: str, spans, color: bool | None) -> str:
 def chat(top_k: int, index_dir: Path | None, as_json: bool) -> None:
     """Ask questions one after another (with history). Piped, it answers one question per input line."""
     engine = load_engine(index_dir)
+    engine.warm_up()
     if not sys.stdin.isatty():
         for line in sys.stdin:
             if line.strip():

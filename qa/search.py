@@ -13,7 +13,7 @@ import numpy as np
 from .corpus import Passage, sentence_spans
 from .found import NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, unseen_pair_share
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_split, folded_syllables
+from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables, folded_words
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -72,10 +72,10 @@ class Engine:
         return {"documents": len(self.index.documents), "passages": self.index.n_passages}
 
     def warm_up(self) -> None:
-        """Load now what the first question would wait for: underthesea's model (~0.4 s) and, for a large corpus,
-        the compiled ranking."""
+        """Ready to answer many questions: underthesea's model loaded (~0.4 s) and, for a large corpus, the
+        compiled ranking (~1 s). For a server or a chat; one question is answered sooner without."""
         self.ask("khởi động")
-        self.index.postings.warm()
+        self.index.postings.use_compiled()
 
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
@@ -84,8 +84,7 @@ class Engine:
         postings = self.index.postings
         terms = [term for term, _ in asked.terms]
         rows = postings.lookup(terms)
-        rarity = np.where(rows >= 0, postings.idf[np.maximum(rows, 0)] if len(postings.idf) else 0.0,
-                          postings.unseen_idf)
+        rarity = postings.row_idf(rows)
         # Each question term weighs its count times its idf: a rare name says more than a common phrase.
         weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
         numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], max(top_k, NAMED_DEPTH))
@@ -159,12 +158,15 @@ class Wanted:
     def matches(self, text: str) -> list[Match]:
         """The wanted syllables of a text, short forms as the syllables they stand for: all that sentence choice,
         highlights and found look at, with no object made for the hundreds of other syllables of a passage."""
-        syllables, at = folded_split(text)
+        folded, syllables = folded_words(text)
         found: list[Match] = []
-        last = -2  # the syllable matched before
+        last, end = -2, 0  # the syllable matched before, and where it ends
         for i in compress(range(len(syllables)), map(self.looks_for.__contains__, syllables)):
+            # The next place the syllable stands whole is its own: any between were not wanted, so not it.
+            start = find_word(folded, syllables[i], end)
+            end = start + len(syllables[i])
             for j, key in enumerate(_EXPANSIONS.get(syllables[i], (syllables[i],))):
-                found.append((at[2 * i], at[2 * i + 1], key, j > 0 or i == last + 1))
+                found.append((start, end, key, j > 0 or i == last + 1))
             last = i
         return found
 
@@ -184,8 +186,12 @@ class Wanted:
 def _answer(rank: int, passage: Passage, matches: list[Match], score: float, wanted: Wanted) -> Answer:
     """A passage as an answer: the sentence holding most of what was asked, and the words that matched."""
     starts = [start for start, _, _, _ in matches]
-    sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))],
-                   key=lambda span: wanted.held(matches[bisect_left(starts, span[0]):bisect_left(starts, span[1])]))
+
+    def held(span: tuple[int, int]) -> float:
+        first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
+        return wanted.held(matches[first:last]) if last > first else 0.0
+
+    sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))], key=held)
     matched = [m for m in matches if m[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))

@@ -6,7 +6,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
 from underthesea import word_tokenize
 
@@ -24,7 +23,6 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, n
 _TONE_PLACEMENT = re.compile(r"[oOuU][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸỳýỷỹỵỲÝỶỸỴ](?!\w)")
 _TONED_A_E = frozenset("àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ")
 SYLLABLE = re.compile(r"[^\W_]+")
-_SYLLABLE_SPLIT = re.compile(f"({SYLLABLE.pattern})")
 
 # Common short forms in news and administrative text, with what people type in full.
 ABBREVIATIONS = {
@@ -136,31 +134,41 @@ def proper_names(text: str) -> list[list[str]]:
 
 
 class _FoldedLower(dict):
-    """Code point -> its character lowercased and folded, for str.translate; filled as characters are met."""
+    """Code point -> its character lowercased and folded, or a space where it is no part of a syllable (what
+    SYLLABLE leaves out); for str.translate, filled as characters are met. One character for one: offsets stay."""
 
     def __missing__(self, code: int) -> str:
-        folded = fold(chr(code).lower())
-        self[code] = folded if len(folded) == 1 else chr(code)  # one character for one: offsets stay true
+        char = chr(code)
+        folded = fold(char.lower())
+        self[code] = (folded if len(folded) == 1 and folded.isalnum() else char) if char.isalnum() else " "
         return self[code]
 
 
 _FOLDED_LOWER = _FoldedLower()
+_NOT_A_SPACE = re.compile(r"\S+")
 
 
-def folded_split(text: str) -> tuple[list[str], list[int]]:
-    """The text's syllables, lowercased and folded, and where they lie: syllable i is text[at[2i]:at[2i + 1]].
+def folded_words(text: str) -> tuple[str, list[str]]:
+    """The text lowercased and folded with spaces between its syllables (offsets kept), and its syllables.
 
-    One translate and one split of the whole text, the offsets summed in C: what answer building needs of a
-    passage's hundreds of syllables, without a Python object for each one's offsets.
+    One translate and one split of the whole text: what answer building needs of a passage's hundreds of
+    syllables, without a Python object for each one's offsets (find_word gives those of the few it wants).
     """
-    parts = _SYLLABLE_SPLIT.split(text.translate(_FOLDED_LOWER))  # separator, syllable, ..., separator
-    return parts[1::2], list(accumulate(map(len, parts)))
+    folded = text.translate(_FOLDED_LOWER)
+    return folded, folded.split()
+
+
+def find_word(folded: str, word: str, start: int) -> int:
+    """Where a syllable next stands whole in folded_words' text, from start on (-1 if nowhere)."""
+    at = folded.find(word, start)
+    while at >= 0 and ((at > 0 and folded[at - 1] != " ") or folded[at + len(word):at + len(word) + 1].strip()):
+        at = folded.find(word, at + 1)
+    return at
 
 
 def folded_syllables(text: str) -> list[tuple[int, int, str]]:
-    """Syllables with their offsets, lowercased and folded: what highlights and names match on."""
-    syllables, at = folded_split(text)
-    return [(at[2 * i], at[2 * i + 1], syllable) for i, syllable in enumerate(syllables)]
+    """Syllables with their offsets, lowercased and folded: what names match on."""
+    return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(text.translate(_FOLDED_LOWER))]
 
 
 def _clauses(text: str) -> tuple[list[list[str]], list[str]]:

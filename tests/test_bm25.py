@@ -73,6 +73,8 @@ weighted_queries = st.dictionaries(zipf_vocabulary, st.floats(0.01, 20), min_siz
 @given(big_corpora, weighted_queries, st.integers(1, 12))
 def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(passages, query, k):
     postings = Postings.build(passages)
+    with mock.patch.object(bm25, "PRUNE_FROM", 0):
+        postings.use_compiled()
     every = postings.scores(query)
     expected = np.sort(every)[::-1][:k]
     # Small corpora are scored whole; here the compiled MaxScore is forced, with more or fewer terms looked up
@@ -91,6 +93,7 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
     postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
     with mock.patch.multiple(bm25, PRUNE_FROM=0, COMMON_SHARE=4):
+        postings.use_compiled()
         first = postings.top({"a": 1.0, "b": 0.5}, 3)
         postings.top({"c": 2.0}, 5)
         again = postings.top({"a": 1.0, "b": 0.5}, 3)
@@ -110,13 +113,17 @@ def test_counts_too_large_to_pack_take_the_slower_sort():
     assert np.allclose(postings.weight, expected, rtol=1e-6)
 
 
-def test_warming_loads_the_compiled_top_for_a_large_corpus_only_and_leaves_no_trace():
+def test_the_compiled_top_is_used_once_asked_for_and_only_for_a_large_corpus():
     postings = Postings.build([["a", "b"], ["b"], ["c"]])
     with mock.patch.object(maxscore, "top", wraps=maxscore.top) as compiled:
-        postings.warm()  # 4 postings: a small corpus, scored whole
-        assert not compiled.called
-        with mock.patch.object(bm25, "PRUNE_FROM", 4):
-            postings.warm()
-        assert compiled.call_count == 1
+        postings.top({"b": 1.0}, 2)  # not asked for: numpy adds everything up
+        postings.use_compiled()  # 4 postings: a small corpus, scored whole
+        assert not compiled.called and not postings.compiled
+        with mock.patch.object(bm25, "PRUNE_FROM", 2):
+            postings.use_compiled()
+            assert compiled.call_count == 1 and postings.compiled
+            assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]
+            assert compiled.call_count == 2
+            postings.top({"c": 1.0}, 2)  # 1 posting: too few to gain
+            assert compiled.call_count == 2
     assert not maxscore._buffers(postings.n_passages)[0].any()
-    assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]

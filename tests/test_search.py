@@ -1,10 +1,12 @@
 """The engine on the built-in article: the right passage first, its best sentence, the matched words."""
 import unicodedata
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa import bm25
 from qa.search import MAX_QUESTION_CHARS, QuestionError, QuestionTooLong, Wanted, _keys
 from qa.text import fold
 
@@ -155,3 +157,17 @@ def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
     for run in (lambda found: found, lambda found: [m for m in found if a <= m[0] < b]):
         assert wanted.held(run(matches)) == pytest.approx(wanted.held(run(every)))
     assert [m[:3] for m in matches if m[2] in wanted.syllables] == [m[:3] for m in every if m[2] in wanted.syllables]
+
+
+def test_the_compiled_ranking_gives_the_same_answers(engine):
+    def answers() -> list[dict]:
+        return [{k: v for k, v in engine.ask(q, 5).to_dict().items() if k != "took_ms"} for q, _ in QUESTIONS]
+
+    plain = answers()
+    postings = engine.index.postings
+    try:
+        with mock.patch.object(bm25, "PRUNE_FROM", 0):
+            postings.use_compiled()
+            assert postings.compiled and answers() == plain
+    finally:
+        postings.compiled = False

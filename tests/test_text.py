@@ -1,7 +1,8 @@
 """Normalising, folding and analysing Vietnamese text."""
 import unicodedata
 
-from qa.text import analyse, analyse_question, fold, has_marks, normalise, proper_names, folded_syllables
+from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_words, has_marks, normalise,
+                     proper_names)
 
 
 def test_normalise_composes_nfd_and_cleans_spaces():
@@ -44,6 +45,15 @@ def test_folded_syllables_keep_offsets_through_odd_characters():
     found = folded_syllables(text)
     assert [w for _, _, w in found] == ["a", "istanbul", "москва", "東京"]
     assert [text[s:e] for s, e, _ in found] == ["a", "İstanbul", "Москва", "東京"]
+
+
+def test_folded_words_keep_offsets_and_whole_syllables_are_found_in_them():
+    text = "Bản đồ: UBND, ban ngày. An-an!"
+    folded, words = folded_words(text)
+    assert len(folded) == len(text) and words == ["ban", "do", "ubnd", "ban", "ngay", "an", "an"]
+    assert find_word(folded, "an", 0) == text.index("An")  # not the "an" inside "Bản" or "ban"
+    assert find_word(folded, "an", text.index("An") + 2) == text.index("-an") + 1
+    assert find_word(folded, "ban", 1) == text.index("ban") and find_word(folded, "ubn", 0) == -1
 
 
 def test_analyse_gives_words_syllables_and_folded_pairs():
