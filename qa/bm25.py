@@ -13,8 +13,9 @@ B = 0.75
 BLOCK = 1 << 22  # postings weighed at a time while building
 COMMON_SHARE = 64  # top(): a term in more than 1/64 of the passages may be looked up instead of added (1/16-1/256
                    # tried at 100k passages: 1/64 answered fastest)
-PRUNE_FROM = 1 << 14  # top(): a question's postings worth the compiled MaxScore (numpy adds fewer as fast, and a
-                      # small corpus such as the built-in article never loads the compiler)
+# Postings of a corpus worth loading the compiled MaxScore for (about a second and 200 MiB): below, numpy adds up
+# a question's postings in a fraction of a millisecond. The built-in article has 12k.
+COMPILED_FROM = 1 << 17
 
 
 def idf(n_docs: int, doc_freq: np.ndarray | float) -> np.ndarray | float:
@@ -158,14 +159,13 @@ class Postings:
 
         Most postings belong to a few common terms, and a common term adds little: once use_compiled(), MaxScore
         (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
-        to the tens of thousands of passages that hold them. A question with few postings is scored whole.
+        to the tens of thousands of passages that hold them. Otherwise numpy adds everything up.
         """
         n = self.n_passages
         k = min(k, n)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        if not self.compiled or (self.indptr[rows + 1] - self.indptr[rows]).sum() < PRUNE_FROM or \
-                not np.all(asked > 0):
+        if not self.compiled or not np.all(asked > 0):
             return _best(self._add(rows, asked), k)
         from . import maxscore
 
@@ -177,7 +177,7 @@ class Postings:
         Loading it takes about a second: worth it for a server or a chat, not for one question, which numpy
         answers in milliseconds by adding everything up.
         """
-        if len(self.passage) >= max(PRUNE_FROM, 1):
+        if len(self.passage) >= max(COMPILED_FROM, 1):
             from . import maxscore
 
             maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)  # loaded now

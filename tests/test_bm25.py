@@ -53,9 +53,8 @@ def test_postings_score_and_rank_exactly_like_the_rank_bm25_model(passages, quer
     # Same ranking: descending score, ties broken by passage order, as a stable sort of the reference gives;
     # by numpy adding everything up, and by the compiled MaxScore a server uses.
     for compiled in (False, True):
-        with mock.patch.object(bm25, "PRUNE_FROM", 0):
-            postings.compiled = compiled
-            top, scores = postings.top(Counter(query), k)
+        postings.compiled = compiled
+        top, scores = postings.top(Counter(query), k)
         reference_order = np.lexsort((np.arange(len(expected)), -expected))[: len(top)]
         assert np.allclose(scores, expected[reference_order], rtol=1e-6, atol=1e-12)
         assert np.allclose(expected[top], expected[reference_order], rtol=1e-6, atol=1e-12)
@@ -77,16 +76,16 @@ weighted_queries = st.dictionaries(zipf_vocabulary, st.floats(0.01, 20), min_siz
 @given(big_corpora, weighted_queries, st.integers(1, 12))
 def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(passages, query, k):
     postings = Postings.build(passages)
-    with mock.patch.object(bm25, "PRUNE_FROM", 0):
+    with mock.patch.object(bm25, "COMPILED_FROM", 0):
         postings.use_compiled()
     every = postings.scores(query)
     expected = np.sort(every)[::-1][:k]
-    # Small corpora are scored whole; here the compiled MaxScore is forced, with more or fewer terms looked up
+    # A small corpus would be scored whole; here the compiled MaxScore is used, with more or fewer terms looked up
     # instead of added, a bar from fewer or more likely answers, and terms added sooner or later.
-    settings = [(bm25.PRUNE_FROM, bm25.COMMON_SHARE, maxscore.LIKELY, maxscore.REACH), (0, 16, 16, 0.5),
-                (0, 64, 1, 0.5), (0, 4, 2, 1.0), (0, 400, 16, 0.1), (0, 400, 3, 1.0)]
-    for prune_from, common_share, likely, reach in settings:
-        with mock.patch.multiple(bm25, PRUNE_FROM=prune_from, COMMON_SHARE=common_share), \
+    settings = [(bm25.COMMON_SHARE, maxscore.LIKELY, maxscore.REACH), (16, 16, 0.5), (64, 1, 0.5), (4, 2, 1.0),
+                (400, 16, 0.1), (400, 3, 1.0)]
+    for common_share, likely, reach in settings:
+        with mock.patch.object(bm25, "COMMON_SHARE", common_share), \
                 mock.patch.multiple(maxscore, LIKELY=likely, REACH=reach):
             best, scores = postings.top(query, k)
         assert np.allclose(scores, expected, rtol=1e-9, atol=0)
@@ -96,7 +95,7 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
     postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
-    with mock.patch.multiple(bm25, PRUNE_FROM=0, COMMON_SHARE=4):
+    with mock.patch.multiple(bm25, COMPILED_FROM=0, COMMON_SHARE=4):
         postings.use_compiled()
         first = postings.top({"a": 1.0, "b": 0.5}, 3)
         postings.top({"c": 2.0}, 5)
@@ -123,11 +122,9 @@ def test_the_compiled_top_is_used_once_asked_for_and_only_for_a_large_corpus():
         postings.top({"b": 1.0}, 2)  # not asked for: numpy adds everything up
         postings.use_compiled()  # 4 postings: a small corpus, scored whole
         assert not compiled.called and not postings.compiled
-        with mock.patch.object(bm25, "PRUNE_FROM", 2):
+        with mock.patch.object(bm25, "COMPILED_FROM", 4):
             postings.use_compiled()
-            assert compiled.call_count == 1 and postings.compiled
-            assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]
-            assert compiled.call_count == 2
-            postings.top({"c": 1.0}, 2)  # 1 posting: too few to gain
-            assert compiled.call_count == 2
+        assert compiled.call_count == 1 and postings.compiled
+        assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]
+        assert compiled.call_count == 2
     assert not maxscore._buffers(postings.n_passages)[0].any()

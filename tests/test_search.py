@@ -166,7 +166,7 @@ def test_the_compiled_ranking_gives_the_same_answers(engine):
     plain = answers()
     postings = engine.index.postings
     try:
-        with mock.patch.object(bm25, "PRUNE_FROM", 0):
+        with mock.patch.object(bm25, "COMPILED_FROM", 0):
             postings.use_compiled()
             assert postings.compiled and answers() == plain
     finally:
