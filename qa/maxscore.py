@@ -12,15 +12,21 @@ import threading
 import numpy as np
 from numba import njit
 
-# The likely answers scored in full first: their k-th best score is the bar the rest must reach. More cost more
-# lookups than they save (4-32 tried at 100k passages: 4 and 8 fastest, 8 with the shorter tail).
+# The likely answers scored in full first (k of them at least): their k-th best score is the bar the rest must
+# reach. More cost more lookups than they save (4-32 tried at 100k passages: 4 and 8 fastest, 8 with the shorter
+# tail).
 LIKELY = 8
 # Terms are looked up only while all they can add is less than this share of the bar (at most 1: a passage with
-# none of the added terms must not be able to reach it); past it, so many passages would be within reach that
-# adding a term to all that hold it costs less. 0.5 of 0.25-1 answered fastest at 100k passages.
-REACH = 0.5
+# none of the added terms must not be able to reach it); past it, so many passages would be in the running that
+# adding a term to all that hold it costs less. 0.5-1 measured at 100k passages, top 3, 5 and 10: 0.8.
+REACH = 0.8
+# Looking a passage up in a term's list costs about as much as walking this many of its postings (4-64 measured:
+# within noise).
+LOOKUP_COST = 16
+# Sorting the passages in the running costs about as much as scanning this many totals, each.
+SORT_COST = 16
 
-_scratch = threading.local()  # per thread: a running total per passage and the passages touched, left at zero
+_scratch = threading.local()  # per thread: a running total per passage (left at zero), passages touched, in the running
 
 
 def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,49 +36,44 @@ def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int)
     A term in more than common_from passages is common: looked up for the passages that can still make the top k,
     not added to all that hold it.
     """
-    total, touched = _buffers(postings.n_passages)
+    total, touched, candidates = _buffers(postings.n_passages)
     return _top(postings.indptr, postings.passage, postings.weight, postings.peak, rows.astype(np.int64),
-                asked.astype(np.float64), k, common_from, LIKELY, REACH, total, touched)
+                asked.astype(np.float64), k, common_from, LIKELY, REACH, total, touched, candidates)
 
 
-def _buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """This thread's zeroed total and touched list, at least n long."""
+def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's zeroed totals, and room for the passages touched and for those in the running, n or more."""
     if getattr(_scratch, "n", -1) < n:
-        _scratch.total, _scratch.touched, _scratch.n = np.zeros(n), np.empty(n, dtype=np.int64), n
-    return _scratch.total, _scratch.touched
+        _scratch.buffers, _scratch.n = (np.zeros(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)), n
+    return _scratch.buffers
 
 
 @njit(cache=True, nogil=True)
 def _top(indptr, passage, weight, peak, rows, asked, k, common_from, likely, within_reach,  # pragma: no cover
-         total, touched):
+         total, touched, candidates):
     looked = np.zeros(len(rows), dtype=np.bool_)  # looked up for the passages in the running, not added
     held = 0  # passages holding an added term: touched[:held]
     for i in range(len(rows)):
         looked[i] = indptr[rows[i] + 1] - indptr[rows[i]] > common_from
         if not looked[i]:
             held = _add(i, indptr, passage, weight, rows, asked, total, touched, held)
-    first_p, firsts = np.empty(0, dtype=np.int64), 0
-    while True:
-        # The bar: the k-th best full score among the likely answers, the passages with the highest totals so far.
-        # Only a passage within reach of it (the most the looked-up terms can add) can make the top k.
-        if firsts < k:
-            first_p, _, firsts = _highest(touched, held, total, min(likely, held))
-        best_p, best_s, found = np.empty(k, dtype=np.int64), np.empty(k), 0
-        for f in range(firsts):
-            p = first_p[f]
-            found = _keep(best_p, best_s, found, p, _full(p, total[p], indptr, passage, weight, rows, asked, looked))
-        reach, cheapest = 0.0, -1
-        for i in range(len(rows)):
-            if looked[i]:
-                reach += asked[i] * peak[rows[i]]
-                if cheapest < 0 or _reach_per_posting(i, indptr, peak, rows, asked) > \
-                        _reach_per_posting(cheapest, indptr, peak, rows, asked):
-                    cheapest = i
-        if cheapest < 0 or (found == k and reach < best_s[k - 1] * within_reach):
-            break
-        # Too many passages would be within reach: add the term whose postings take most reach off, each.
+    reach, cheapest = _reach(indptr, peak, rows, asked, looked)
+    while held < k and cheapest >= 0:  # too few passages yet to choose k likely answers from
         looked[cheapest] = False
         held = _add(cheapest, indptr, passage, weight, rows, asked, total, touched, held)
+        reach, cheapest = _reach(indptr, peak, rows, asked, looked)
+    bar = 0.0
+    if cheapest >= 0:
+        # The bar: the k-th best full score among the likely answers, the passages with the highest totals so far.
+        # Only a passage within reach of it (the most the looked-up terms can add) can make the top k; while that
+        # would be too many, add the term whose postings take most reach off, each.
+        first_p, _, firsts = _highest(touched, held, total, min(max(likely, k), held))
+        _, best_s, _ = _scored(first_p, firsts, k, total, indptr, passage, weight, rows, asked, looked)
+        bar = best_s[k - 1] * (1 - 1e-9)
+        while cheapest >= 0 and reach >= bar * within_reach:
+            looked[cheapest] = False
+            held = _add(cheapest, indptr, passage, weight, rows, asked, total, touched, held)
+            reach, cheapest = _reach(indptr, peak, rows, asked, looked)
     if cheapest < 0:  # every term added: the totals are the scores
         best_p, best_s, found = _highest(touched, held, total, k)
         p = 0
@@ -80,17 +81,104 @@ def _top(indptr, passage, weight, peak, rows, asked, k, common_from, likely, wit
             if total[p] == 0.0 and not _among(best_p, found, p):
                 found = _keep(best_p, best_s, found, p, 0.0)
             p += 1
-        for h in range(held):
-            total[touched[h]] = 0.0
     else:
-        bar = best_s[k - 1] * (1 - 1e-9)
-        for h in range(held):  # each total read for the last time, and left at zero for the next question
-            p = touched[h]
-            score = total[p]
-            total[p] = 0.0
-            if score >= bar - reach and not _among(best_p, found, p):
-                found = _keep(best_p, best_s, found, p, _full(p, score, indptr, passage, weight, rows, asked, looked))
+        best_p, best_s = _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach, total, touched,
+                                    held, candidates)
+    for h in range(held):  # left at zero for the next question
+        total[touched[h]] = 0.0
     return best_p, best_s
+
+
+@njit(cache=True, nogil=True)
+def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach, total, touched,  # pragma: no cover
+               held, candidates):
+    """The k best of the passages within reach of the bar, the looked-up terms added, the one that can add most
+    first: each raises the bar and lowers what the rest can add, so that fewer and fewer are still in the running."""
+    count = 0
+    for h in range(held):
+        if total[touched[h]] >= bar - reach:
+            candidates[count] = touched[h]
+            count += 1
+    if count * SORT_COST < len(total):
+        numbers = np.sort(candidates[:count])
+    else:  # many: a scan of every total finds them in order sooner than a sort
+        numbers, count = candidates[:count], 0
+        for p in range(len(total)):
+            if total[p] >= bar - reach and total[p] > 0.0:
+                numbers[count] = p
+                count += 1
+    scores = np.empty(count)
+    for c in range(count):
+        scores[c] = total[numbers[c]]
+    bounds = np.zeros(len(rows))
+    for i in range(len(rows)):
+        if looked[i]:
+            bounds[i] = asked[i] * peak[rows[i]]
+    left = reach
+    for i in np.argsort(-bounds):
+        if not looked[i]:
+            continue
+        lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
+        look = count * LOOKUP_COST < hi - lo  # else walk the list beside the passages, both in order
+        for c in range(count):
+            p = numbers[c]
+            if look:
+                lo = _search(passage, p, lo, hi)
+            else:
+                while lo < hi and passage[lo] < p:
+                    lo += 1
+            if lo < hi and passage[lo] == p:
+                scores[c] += asked[i] * weight[lo]
+        left -= bounds[i]
+        if count > k:
+            _, kth, _ = _highest(np.arange(count), count, scores, k)
+            bar = max(bar, kth[k - 1] * (1 - 1e-9))
+        kept = 0
+        for c in range(count):
+            if scores[c] >= bar - left:
+                numbers[kept], scores[kept] = numbers[c], scores[c]
+                kept += 1
+        count = kept
+    best_p, best_s, found = np.empty(k, dtype=np.int64), np.empty(k), 0
+    for c in range(count):
+        found = _keep(best_p, best_s, found, numbers[c], scores[c])
+    return best_p, best_s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _search(passage, p, lo, hi):  # pragma: no cover
+    """The first position from lo to hi (not included) whose passage is p or after it."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if passage[mid] < p:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _reach(indptr, peak, rows, asked, looked):  # pragma: no cover
+    """The most the looked-up terms can add to a passage, and the one whose postings take most of that off each
+    (-1 when none is looked up)."""
+    reach, cheapest = 0.0, -1
+    for i in range(len(rows)):
+        if looked[i]:
+            reach += asked[i] * peak[rows[i]]
+            if cheapest < 0 or _reach_per_posting(i, indptr, peak, rows, asked) > \
+                    _reach_per_posting(cheapest, indptr, peak, rows, asked):
+                cheapest = i
+    return reach, cheapest
+
+
+@njit(cache=True, nogil=True)
+def _scored(numbers, count, k, total, indptr, passage, weight, rows, asked, looked):  # pragma: no cover
+    """The k best of numbers[:count] (k at most count) by full score, best first, and how many there are."""
+    best_p, best_s, found = np.empty(k, dtype=np.int64), np.empty(k), 0
+    for f in range(count):
+        p = numbers[f]
+        found = _keep(best_p, best_s, found, p, _full(p, total[p], indptr, passage, weight, rows, asked, looked))
+    return best_p, best_s, found
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -131,15 +219,9 @@ def _full(p, score, indptr, passage, weight, rows, asked, looked):  # pragma: no
     """Passage p's score: its total so far plus the looked-up terms' weights there, found by binary search."""
     for i in range(len(rows)):
         if looked[i]:
-            lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if passage[mid] < p:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            if lo < indptr[rows[i] + 1] and passage[lo] == p:
-                score += asked[i] * weight[lo]
+            at = _search(passage, p, indptr[rows[i]], indptr[rows[i] + 1])
+            if at < indptr[rows[i] + 1] and passage[at] == p:
+                score += asked[i] * weight[at]
     return score
 
 
