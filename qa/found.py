@@ -69,6 +69,15 @@ def common_word(idf: float) -> bool:
     return idf < math.log(1 / COMMON_NAME)  # BM25's idf, log(1 + (N - n + 0.5) / (n + 0.5)), at n = COMMON_NAME × N
 
 
+def opening_dropped(names: tuple[tuple[str, ...], ...], opening: str,
+                    common: Callable[[str], bool]) -> tuple[tuple[str, ...], ...]:
+    """Names less a common word that opens the question and so is capitalised anyway: "Người Kenya", "Trước Manning"
+    ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere."""
+    if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
+        return (names[0][1:],) + names[1:]
+    return names
+
+
 def first_named(count: int, named: Callable[[int], bool]) -> int | None:
     """Which of the first passages (best first) to give first: the first whose document holds the names, if any."""
     return next((i for i in range(min(count, NAMED_DEPTH)) if named(i)), None)

@@ -10,9 +10,10 @@ from functools import lru_cache
 import numpy as np
 
 from .corpus import Passage, sentence_spans
-from .found import NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, unseen_pair_share
+from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
+                    unseen_pair_share)
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, fold, folded_syllables
+from .text import ABBREVIATIONS, STOPWORDS, SYLLABLE, analyse_question, fold, folded_syllables, normalise
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -85,7 +86,8 @@ class Engine:
         seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
         hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
-        named = first_named(len(hits), lambda i: self._names_in_document(asked.names, hits[i][0]))
+        names = opening_dropped(asked.names, _opening(question), self._common_word)
+        named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
         hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
         passages = [self.index.passage(n) for n, _ in hits]
         keys = [_keys(p.text) for p in passages]
@@ -95,6 +97,10 @@ class Engine:
         found = bool(answers) and named is not None and credible(wanted.share(keys[0]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
+
+    def _common_word(self, syllable: str) -> bool:
+        """A syllable, as written (folded, "Đà" is "đã"), in so many passages that it is no part of a name."""
+        return common_word(float(self.index.postings.term_idf(["s:" + syllable])[0]))
 
     def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int) -> bool:
         """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh.
@@ -194,6 +200,12 @@ def _syllable_keys(syllable: str) -> tuple[str, ...]:
     """Folded forms a syllable answers to: itself, or an abbreviation's full form."""
     folded = fold(syllable.lower())
     return _EXPANSIONS.get(folded, (folded,))
+
+
+def _opening(question: str) -> str:
+    """The question's first syllable, lowercased: capitalised whether or not it is a name."""
+    first = SYLLABLE.search(normalise(question))
+    return first.group().lower() if first else ""
 
 
 def _keys(text: str) -> list[tuple[int, int, str]]:

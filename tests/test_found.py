@@ -4,7 +4,7 @@ import pytest
 from qa import index
 from qa.corpus import make_document
 from qa.found import (MIN_SHARE, NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, near,
-                      unseen_pair_share)
+                      opening_dropped, unseen_pair_share)
 from qa.search import Engine
 
 
@@ -86,6 +86,20 @@ def test_a_rare_name_the_document_lacks_still_means_not_found(small_engine):
 def test_short_forms_are_no_part_of_a_name():
     assert naming_part(["ubnd", "tp", "hải", "phòng"]) == ["hải", "phòng"]
     assert naming_part(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name
+
+
+def test_a_common_word_opening_the_question_is_no_part_of_its_name():
+    common = {"người", "trước"}.__contains__
+    assert opening_dropped((("người", "kenya"),), "người", common) == (("kenya",),)
+    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common) == (("manning",), ("super", "bowl"))
+    assert opening_dropped((("quảng", "nam"),), "quảng", common) == (("quảng", "nam"),)  # a rare word: part of the name
+    assert opening_dropped((("người", "kenya"),), "ai", common) == (("người", "kenya"),)  # not the first word asked
+    assert opening_dropped((("người",),), "người", common) == (("người",),)
+
+
+def test_a_name_opening_the_question_is_looked_for_without_a_common_first_word(small_engine):
+    # "Đại" is in most documents: capitalised as the first word, it is no part of the name "Chicago".
+    assert small_engine.ask("Đại Chicago có cựu sinh viên nổi tiếng nào?", 3).found
 
 
 def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine):
