@@ -93,6 +93,15 @@ def unseen_pair_share(pairs: Iterable[tuple[str, str]], content: Collection[str]
     return sum(f"p:{a}_{b}" not in seen for a, b in known) / len(known) if known else 0.0
 
 
+def unknown_number(syllables: Iterable[str], seen: Collection[str]) -> bool:
+    """Whether the question gives a number no passage has: a year or a count the corpus never mentions is asked
+    about something it does not cover ("Bão số 3 năm 2024", "30 năm tuổi Đảng"), whatever else matches.
+
+    syllables are the question's folded content syllables; seen holds its index terms ("f:...") the corpus has.
+    """
+    return any(s.isdecimal() and f"f:{s}" not in seen for s in syllables)
+
+
 def credible(share: float, unseen_pairs: float) -> bool:
     """Whether the best passage holds enough of the question to be given as its answer."""
     return share >= MIN_SHARE + UNSEEN_PAIRS_RAISE * unseen_pairs

@@ -11,7 +11,7 @@ import numpy as np
 
 from .corpus import Passage, sentence_spans
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
-                    unseen_pair_share)
+                    unknown_number, unseen_pair_share)
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, SYLLABLE, analyse_question, fold, folded_syllables, normalise
 
@@ -94,7 +94,8 @@ class Engine:
         answers = [_answer(rank, p, k, score, wanted)
                    for rank, (p, k, (_, score)) in enumerate(zip(passages, keys, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
-        found = bool(answers) and named is not None and credible(wanted.share(keys[0]), unseen)
+        found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
+            credible(wanted.share(keys[0]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 

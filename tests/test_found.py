@@ -4,7 +4,7 @@ import pytest
 from qa import index
 from qa.corpus import make_document
 from qa.found import (MIN_SHARE, NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, near,
-                      opening_dropped, unseen_pair_share)
+                      opening_dropped, unknown_number, unseen_pair_share)
 from qa.search import Engine
 
 
@@ -51,6 +51,18 @@ def test_a_question_whose_phrases_the_corpus_lacks_needs_more_of_it_held():
     assert credible(MIN_SHARE, 0.0)
     assert not credible(MIN_SHARE, 1.0)
     assert credible(MIN_SHARE + 0.1, 1.0)
+
+
+def test_a_number_no_passage_has_is_unknown():
+    seen = {"f:nam", "f:2023", "f:3"}
+    assert unknown_number(["bao", "so", "3", "nam", "2024"], seen)
+    assert not unknown_number(["bao", "so", "3", "nam", "2023"], seen)
+    assert not unknown_number(["bao", "xyz"], seen)  # an unknown word may be a typo: the share weighs it
+
+
+def test_a_question_giving_a_year_the_corpus_never_mentions_is_not_found(small_engine):
+    assert small_engine.ask("Đông Đức thống nhất với Tây Đức vào tháng 10 năm 1990 sau bao lâu đàm phán?", 3).found
+    assert not small_engine.ask("Đông Đức thống nhất với Tây Đức vào tháng 10 năm 1991 sau bao lâu đàm phán?", 3).found
 
 
 def test_only_a_common_syllable_is_no_name():
