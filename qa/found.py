@@ -8,12 +8,13 @@ from .text import ABBREVIATIONS, fold
 
 # Every setting here was chosen on XQuAD-vi and the tune splits of tests/data (figures in docs/quality.md).
 
-# How much of the question the best passage must hold (Wanted.share): 0.2, raised by up to 0.05 as more of the
+# How much of the question the best passage must hold (Wanted.share): 0.2, raised by up to 0.1 as more of the
 # question's pairs of content words are pairs the corpus never has side by side ("thai sản", "ly hôn" asked of
 # history articles that have "thai", "sản", "ly" and "hôn" elsewhere). Never lower than 0.2: a corpus that has
-# every pair is judged as before.
+# every pair is judged as before. The raise was 0.05 until the pairs of a question's one unknown syllable stopped
+# counting (search.Wanted), which let more through.
 MIN_SHARE = 0.2
-UNSEEN_PAIRS_RAISE = 0.05
+UNSEEN_PAIRS_RAISE = 0.1
 # The best passage whose document holds the question's names, among this many of the best, goes first: a
 # passage without them cannot be the answer ("Đông Đức" asked, another country's article first).
 NAMED_DEPTH = 3

@@ -145,9 +145,13 @@ class Wanted:
         def weight(term: str, unseen: float) -> float:
             return rarity[term] if term in seen else unseen * unseen_idf
 
-        return cls({k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS},
-                   {tuple(t[2:].split("_", 1)): PAIR_WEIGHT * weight(t, UNSEEN_PAIR)
-                    for t in rarity if t.startswith("p:")})
+        syllables = {k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS}
+        unknown = [k for k in syllables if "f:" + k not in seen]
+        # One content syllable no passage has may be a typo or a word a small corpus happens to lack ("thuộc" in one
+        # article): its absence counts once, not again in each of its pairs. Two or more: the topic is elsewhere.
+        alone = set(unknown) if len(unknown) == 1 else set()
+        pairs = [(tuple(t[2:].split("_", 1)), t) for t in rarity if t.startswith("p:")]
+        return cls(syllables, {pair: PAIR_WEIGHT * weight(t, UNSEEN_PAIR) for pair, t in pairs if alone.isdisjoint(pair)})
 
     def held(self, keys: list[tuple[int, int, str]]) -> float:
         """Weight of the wanted syllables and pairs found in a run of text, each counted once."""
