@@ -122,5 +122,5 @@ def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine)
 
 def test_only_the_first_few_passages_are_looked_at_for_names():
     assert first_named(5, lambda i: i == 2) == 2
-    assert first_named(5, lambda i: i == NAMED_DEPTH) is None
+    assert first_named(NAMED_DEPTH + 2, lambda i: i == NAMED_DEPTH) is None
     assert first_named(0, lambda i: True) is None
