@@ -265,11 +265,13 @@ def _asked_counts(clauses: list[list[str]], marked: bool) -> list[str]:
 
 @dataclass(frozen=True)
 class QuestionTerms:
-    """A question, analysed: BM25 terms with counts, folded content syllables, and the names it mentions."""
+    """A question, analysed: BM25 terms with counts, folded content syllables, the names it mentions, and its first
+    syllable (lowercased: capitalised whether or not it is a name)."""
 
     terms: tuple[tuple[str, int], ...]
     keywords: tuple[str, ...]
     names: tuple[tuple[str, ...], ...]
+    opening: str
 
 
 @lru_cache(maxsize=4096)
@@ -283,4 +285,5 @@ def analyse_question(question: str) -> QuestionTerms:
     terms = Counter(_terms(content, words, marked) + _asked_counts(clauses, marked))
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
-    return QuestionTerms(tuple(terms.items()), tuple(keywords), names)
+    first = SYLLABLE.search(text)
+    return QuestionTerms(tuple(terms.items()), tuple(keywords), names, first.group().lower() if first else "")

@@ -4,7 +4,7 @@ import pytest
 from qa import index
 from qa.corpus import make_document
 from qa.found import (MIN_SHARE, NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, near,
-                      unseen_pair_share)
+                      opening_dropped, unknown_number, unseen_pair_share)
 from qa.search import Engine
 
 
@@ -50,7 +50,19 @@ def test_unseen_pairs_count_only_content_syllables_the_corpus_knows():
 def test_a_question_whose_phrases_the_corpus_lacks_needs_more_of_it_held():
     assert credible(MIN_SHARE, 0.0)
     assert not credible(MIN_SHARE, 1.0)
-    assert credible(MIN_SHARE + 0.1, 1.0)
+    assert credible(MIN_SHARE + 0.15, 1.0)
+
+
+def test_a_number_no_passage_has_is_unknown():
+    seen = {"f:nam", "f:2023", "f:3"}
+    assert unknown_number(["bao", "so", "3", "nam", "2024"], seen)
+    assert not unknown_number(["bao", "so", "3", "nam", "2023"], seen)
+    assert not unknown_number(["bao", "xyz"], seen)  # an unknown word may be a typo: the share weighs it
+
+
+def test_a_question_giving_a_year_the_corpus_never_mentions_is_not_found(small_engine):
+    assert small_engine.ask("Đông Đức thống nhất với Tây Đức vào tháng 10 năm 1990 sau bao lâu đàm phán?", 3).found
+    assert not small_engine.ask("Đông Đức thống nhất với Tây Đức vào tháng 10 năm 1991 sau bao lâu đàm phán?", 3).found
 
 
 def test_only_a_common_syllable_is_no_name():
@@ -88,6 +100,20 @@ def test_short_forms_are_no_part_of_a_name():
     assert naming_part(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name
 
 
+def test_a_common_word_opening_the_question_is_no_part_of_its_name():
+    common = {"người", "trước"}.__contains__
+    assert opening_dropped((("người", "kenya"),), "người", common) == (("kenya",),)
+    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common) == (("manning",), ("super", "bowl"))
+    assert opening_dropped((("quảng", "nam"),), "quảng", common) == (("quảng", "nam"),)  # a rare word: part of the name
+    assert opening_dropped((("người", "kenya"),), "ai", common) == (("người", "kenya"),)  # not the first word asked
+    assert opening_dropped((("người",),), "người", common) == (("người",),)
+
+
+def test_a_name_opening_the_question_is_looked_for_without_a_common_first_word(small_engine):
+    # "Đại" is in most documents: capitalised as the first word, it is no part of the name "Chicago".
+    assert small_engine.ask("Đại Chicago có cựu sinh viên nổi tiếng nào?", 3).found
+
+
 def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine):
     result = small_engine.ask("Ai là thủ tướng cuối cùng của Đông Đức?", 2)
     assert result.found and "Lothar" in result.answers[0].text
@@ -96,5 +122,5 @@ def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine)
 
 def test_only_the_first_few_passages_are_looked_at_for_names():
     assert first_named(5, lambda i: i == 2) == 2
-    assert first_named(5, lambda i: i == NAMED_DEPTH) is None
+    assert first_named(NAMED_DEPTH + 2, lambda i: i == NAMED_DEPTH) is None
     assert first_named(0, lambda i: True) is None

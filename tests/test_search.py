@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa import bm25
-from qa.search import MAX_QUESTION_CHARS, QuestionError, QuestionTooLong, Wanted, _keys
+from qa.search import (MAX_QUESTION_CHARS, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE, QuestionError, QuestionTooLong,
+                       Wanted, _keys)
 from qa.text import fold
 
 QUESTIONS = [
@@ -134,6 +135,23 @@ def test_shipped_question_sets_are_answered_and_refused(engine, split):
     assert sum(r.found for r in results) / len(inside) >= 0.85
     assert sum(q["answer"] in r.answers[0].text for q, r in zip(inside, results)) / len(inside) >= 0.8
     assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.9
+
+
+def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
+    # "thuộc" is in no passage: its absence counts once, as a syllable, not again in each of its pairs.
+    rarity = {"f:chi": 1.0, "f:linh": 1.5, "f:thuoc": 4.0, "f:tinh": 2.0,
+              "p:chi_linh": 3.0, "p:linh_thuoc": 4.0, "p:thuoc_tinh": 4.0, "p:linh_tinh": 4.0}
+    seen = {"f:chi", "f:linh", "f:tinh", "p:chi_linh"}
+    wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0)
+    assert wanted.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
+    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * 3.0,
+                            ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
+
+
+def test_the_pairs_of_two_words_no_passage_has_still_count():
+    rarity = {"f:gia": 2.0, "f:vang": 4.0, "f:hom": 4.0, "p:gia_vang": 4.0, "p:vang_hom": 4.0}
+    wanted = Wanted.of(("gia", "vang", "hom"), rarity, {"f:gia"}, 4.0)
+    assert wanted.pairs == {("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0, ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}
 
 
 syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",

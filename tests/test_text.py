@@ -122,3 +122,9 @@ def test_numbers_say_what_they_count_and_how_many_asks_for_it():
         asked = dict(analyse_question(question).terms)
         assert {"q:de", "q:de_an"} <= set(asked) and "q:ke_hoach" not in asked
     assert not [t for t, _ in analyse_question("Đề án là gì?").terms if t.startswith("q:")]
+
+
+def test_a_question_knows_its_first_syllable_whatever_its_form():
+    assert analyse_question("Người Kenya chạy nhanh nhất?").opening == "người"
+    assert analyse_question("  «TRƯỚC Manning, ai?").opening == "trước"
+    assert analyse_question("??").opening == ""
