@@ -19,16 +19,18 @@ import numpy as np
 from . import corpus, shipped
 from .bm25 import B, K1, Postings, term_hash
 from .corpus import Document, Passage, Skipped
-from .text import ANALYSER_VERSION, analyse
+from .text import ANALYSER_VERSION, analyse, folded_text
 
 log = logging.getLogger(__name__)
 
 FORMAT = "qa-index"
-VERSION = 2  # 2: peaks.npy
+VERSION = 3  # 2: peaks.npy; 3: folded.bin
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
 CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
-ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets")
+ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets",
+          "folded_offsets")
+BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (text.folded_text), UTF-8 end to end
 # Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
 ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
 # The key of the draft each document was made from: a rebuild takes an unchanged document's passages as they are.
@@ -61,6 +63,8 @@ class Index:
     spans: np.ndarray  # int64 (n, 2) offsets of each passage in its document's text
     text_offsets: np.ndarray  # int64 byte offsets of each passage's text in texts
     texts: np.ndarray  # uint8 UTF-8 blob
+    folded_offsets: np.ndarray  # int64 byte offsets of each passage's folded text in folded
+    folded: np.ndarray  # uint8 UTF-8 blob: each passage's text.folded_text, made once when building
     first_passage: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,13 +75,17 @@ class Index:
         return len(self.passage_doc)
 
     def passage(self, number: int) -> Passage:
-        doc_number = int(self.passage_doc[number])
+        doc_number = self.passage_doc.item(number)
         document = self.documents[doc_number]
-        lo, hi = self.text_offsets[number], self.text_offsets[number + 1]
-        text = self.texts[lo:hi].tobytes().decode("utf-8")
-        start, end = (int(x) for x in self.spans[number])
-        ordinal = number - int(self.first_passage[doc_number])
+        text = self.texts[self.text_offsets.item(number):self.text_offsets.item(number + 1)].tobytes().decode("utf-8")
+        start, end = self.spans[number].tolist()
+        ordinal = number - self.first_passage.item(doc_number)
         return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
+
+    def folded_text(self, number: int) -> str:
+        """A passage's text lowercased and folded, spaces between its syllables: what answers are matched in."""
+        lo, hi = self.folded_offsets.item(number), self.folded_offsets.item(number + 1)
+        return self.folded[lo:hi].tobytes().decode("utf-8")
 
     def document_range(self, doc_number: int) -> tuple[int, int]:
         """The numbers of a document's first passage and of the one after its last."""
@@ -88,12 +96,20 @@ class Index:
         """All the passages of a document, its text read once: what passage() gives, a thousand at a time."""
         document = self.documents[doc_number]
         first, last = self.document_range(doc_number)
-        offsets = self.text_offsets[first:last + 1].tolist()
-        text = self.texts[offsets[0]:offsets[-1]].tobytes()
-        spans = self.spans[first:last].tolist()
-        return [Passage(f"{document['id']}#{i}", document["id"], document["title"],
-                        text[a - offsets[0]:b - offsets[0]].decode("utf-8"), start, end)
-                for i, (a, b, (start, end)) in enumerate(zip(offsets, offsets[1:], spans))]
+        texts = _blob_slices(self.texts, self.text_offsets, first, last)
+        return [Passage(f"{document['id']}#{i}", document["id"], document["title"], text.decode("utf-8"), start, end)
+                for i, (text, (start, end)) in enumerate(zip(texts, self.spans[first:last].tolist()))]
+
+    def document_folded(self, doc_number: int) -> list[bytes]:
+        """The folded texts of a document's passages, as stored (UTF-8)."""
+        return _blob_slices(self.folded, self.folded_offsets, *self.document_range(doc_number))
+
+
+def _blob_slices(blob: np.ndarray, offsets: np.ndarray, first: int, last: int) -> list[bytes]:
+    """Items first to last (not included) of a blob cut at offsets, read in one slice."""
+    at = offsets[first:last + 1].tolist()
+    whole = blob[at[0]:at[-1]].tobytes()
+    return [whole[a - at[0]:b - at[0]] for a, b in zip(at, at[1:])]
 
 
 def default_corpus() -> Path:
@@ -274,6 +290,7 @@ class Chunked:
     record: dict
     passages: list[Passage]
     draft: int = 0
+    folded: list[bytes] | None = None  # each passage's folded text (UTF-8), when reused from a previous index
 
 
 def chunk(document: Document, draft: int = 0) -> Chunked:
@@ -332,7 +349,8 @@ def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
 
 def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
     """Document number of the previous index as it was, but for where it was read from this time."""
-    return Chunked({**previous.documents[number], "source": source}, previous.document_passages(number), key)
+    return Chunked({**previous.documents[number], "source": source}, previous.document_passages(number), key,
+                   previous.document_folded(number))
 
 
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
@@ -364,21 +382,24 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
     del every
     postings = Postings.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
+    folded = [f for d in documents for f in (d.folded if d.folded is not None
+                                             else [folded_text(p.text).encode("utf-8") for p in d.passages])]
     arrays = {
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
         "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
         "text_offsets": np.concatenate([[0], np.cumsum([len(b) for b in blobs], dtype=np.int64)]),
+        "folded_offsets": np.concatenate([[0], np.cumsum([len(b) for b in folded], dtype=np.int64)]),
         # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
         "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
         "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
     }
-    _save(out, arrays, b"".join(blobs), [d.record for d in documents],
+    _save(out, arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)}, [d.record for d in documents],
           {**(info or {}), "documents": len(documents), "passages": len(passages)})
     return BuildReport(len(documents), len(passages), seconds=time.perf_counter() - started)
 
 
-def _save(out: Path, arrays: dict[str, np.ndarray], texts: bytes, documents: list[dict], info: dict) -> None:
+def _save(out: Path, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], documents: list[dict], info: dict) -> None:
     """Write this build's files under fresh names, then switch the manifest to them in one rename."""
     out.mkdir(parents=True, exist_ok=True)
     build_id = uuid.uuid4().hex[:12]
@@ -394,7 +415,8 @@ def _save(out: Path, arrays: dict[str, np.ndarray], texts: bytes, documents: lis
 
     for name, array in arrays.items():
         write(name + ".npy", lambda handle: _write_npy(handle, array))
-    write("texts.bin", lambda handle: handle.write(texts))
+    for name, blob in blobs.items():
+        write(name + ".bin", lambda handle: handle.write(blob))
     write("documents.json", lambda handle: handle.write(json.dumps(documents, ensure_ascii=False).encode("utf-8")))
     manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION, "k1": K1, "b": B,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info, "files": written}
@@ -410,7 +432,7 @@ def _write_npy(handle: BinaryIO, array: np.ndarray) -> None:
 
 def _remove_other_builds(out: Path, keep: set[str]) -> None:
     """Files of earlier or abandoned builds: ours by name, and not the ones the manifest now names."""
-    names = ARRAYS + ANALYSIS + (DRAFTS, "texts", "documents", MANIFEST.split(".")[0])
+    names = ARRAYS + ANALYSIS + BLOBS + (DRAFTS, "documents", MANIFEST.split(".")[0])
     for path in out.iterdir():
         if path.name not in keep and path.name != MANIFEST and path.name.split(".")[0] in names:
             path.unlink(missing_ok=True)
@@ -445,8 +467,8 @@ def load(directory: Path) -> Index:
     """Open a saved index memory-mapped, checking every file so a damaged one is named, not half-read."""
     manifest = read_manifest(directory)
     try:
-        entries = {name: manifest["files"][name] for name in [a + ".npy" for a in ARRAYS] + ["texts.bin",
-                                                                                              "documents.json"]}
+        entries = {name: manifest["files"][name]
+                   for name in [a + ".npy" for a in ARRAYS] + [b + ".bin" for b in BLOBS] + ["documents.json"]}
     except (KeyError, TypeError):
         raise IndexFileError(f"{directory / MANIFEST} does not list the index files; "
                              f"{_how_to_rebuild(directory)}") from None
@@ -459,9 +481,8 @@ def load(directory: Path) -> Index:
             raise IndexFileError(f"index file {path} is {state}; {_how_to_rebuild(directory)}")
         paths[name] = path
     arrays = {name: _load_array(paths[name + ".npy"], directory) for name in ARRAYS}
-    texts = np.zeros(0, dtype=np.uint8)
-    if entries["texts.bin"]["bytes"]:
-        texts = np.memmap(paths["texts.bin"], dtype=np.uint8, mode="r").view(np.ndarray)
+    blobs = {name: np.memmap(paths[name + ".bin"], dtype=np.uint8, mode="r").view(np.ndarray)
+             if entries[name + ".bin"]["bytes"] else np.zeros(0, dtype=np.uint8) for name in BLOBS}
     try:
         documents = json.loads(paths["documents.json"].read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -471,7 +492,8 @@ def load(directory: Path) -> Index:
                   Postings(arrays["keys"], arrays["idf"], arrays["indptr"], arrays["postings"], arrays["weights"],
                            arrays["peaks"],
                            len(arrays["passage_doc"])),
-                  arrays["passage_doc"], arrays["spans"], arrays["text_offsets"], texts)
+                  arrays["passage_doc"], arrays["spans"], arrays["text_offsets"], blobs["texts"],
+                  arrays["folded_offsets"], blobs["folded"])
     _check_consistent(index, paths)
     return index
 
@@ -498,6 +520,8 @@ def _check_consistent(index: Index, paths: dict[str, Path]) -> None:
         ("spans.npy", index.spans.shape != (index.n_passages, 2)),
         ("text_offsets.npy", len(index.text_offsets) != index.n_passages + 1
          or int(index.text_offsets[-1]) != len(index.texts)),
+        ("folded_offsets.npy", len(index.folded_offsets) != index.n_passages + 1
+         or int(index.folded_offsets[-1]) != len(index.folded)),
     ]
     for name, broken in problems:
         if broken:

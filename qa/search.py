@@ -14,7 +14,7 @@ from .corpus import Passage, sentence_spans
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
                     unknown_number, unseen_pair_share)
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables, folded_words
+from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -88,15 +88,16 @@ class Engine:
         rarity = postings.row_idf(rows)
         # Each question term weighs its count times its idf: a rare name says more than a common phrase.
         weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
-        numbers, scores = postings.top_rows(rows[rows >= 0], weights[rows >= 0], max(top_k, NAMED_DEPTH))
-        seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
+        known = rows >= 0
+        numbers, scores = postings.top_rows(rows[known], weights[known], max(top_k, NAMED_DEPTH))
+        seen = set(compress(terms, known.tolist()))  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
-        hits = [(int(n), float(s)) for n, s in zip(numbers, scores) if s > 0]
+        hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word)
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
         hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
         passages = [self.index.passage(n) for n, _ in hits]
-        matches = [wanted.matches(p.text) for p in passages]
+        matches = [wanted.matches(self.index.folded_text(n)) for n, _ in hits]
         answers = [_answer(rank, p, m, score, wanted)
                    for rank, (p, m, (_, score)) in enumerate(zip(passages, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
@@ -168,10 +169,11 @@ class Wanted:
         keys = set(syllables).union(*pairs)
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORT_FORMS.get(key, ()) for key in keys))))
 
-    def matches(self, text: str) -> list[Match]:
-        """The wanted syllables of a text, short forms as the syllables they stand for: all that sentence choice,
-        highlights and found look at, with no object made for the hundreds of other syllables of a passage."""
-        folded, syllables = folded_words(text)
+    def matches(self, folded: str) -> list[Match]:
+        """The wanted syllables of a text given folded (text.folded_text), short forms as the syllables they stand
+        for: all that sentence choice, highlights and found look at, with no object made for the hundreds of other
+        syllables of a passage."""
+        syllables = folded.split()
         found: list[Match] = []
         last, end = -2, 0  # the syllable matched before, and where it ends
         for i in compress(range(len(syllables)), map(self.looks_for.__contains__, syllables)):

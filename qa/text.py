@@ -148,18 +148,14 @@ _FOLDED_LOWER = _FoldedLower()
 _NOT_A_SPACE = re.compile(r"\S+")
 
 
-def folded_words(text: str) -> tuple[str, list[str]]:
-    """The text lowercased and folded with spaces between its syllables (offsets kept), and its syllables.
-
-    One translate and one split of the whole text: what answer building needs of a passage's hundreds of
-    syllables, without a Python object for each one's offsets (find_word gives those of the few it wants).
-    """
-    folded = text.translate(_FOLDED_LOWER)
-    return folded, folded.split()
+def folded_text(text: str) -> str:
+    """The text lowercased and folded with spaces between its syllables, every offset kept: what answers are
+    matched in (made once per passage when the index is built)."""
+    return text.translate(_FOLDED_LOWER)
 
 
 def find_word(folded: str, word: str, start: int) -> int:
-    """Where a syllable next stands whole in folded_words' text, from start on (-1 if nowhere)."""
+    """Where a syllable next stands whole in folded_text's text, from start on (-1 if nowhere)."""
     at = folded.find(word, start)
     while at >= 0 and ((at > 0 and folded[at - 1] != " ") or folded[at + len(word):at + len(word) + 1].strip()):
         at = folded.find(word, at + 1)

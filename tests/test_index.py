@@ -10,6 +10,7 @@ import pytest
 
 from qa import index
 from qa.index import IndexFileError
+from qa.text import folded_text
 
 ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
 
@@ -44,7 +45,7 @@ def test_round_trip(built):
 
 def test_files_are_plain_json_and_npy_without_pickle(built):
     names = {p.name.split(".")[0] for p in built.iterdir()}
-    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | {index.DRAFTS, "texts", "documents", "manifest"}
+    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | set(index.BLOBS) | {index.DRAFTS, "documents", "manifest"}
     for path in built.glob("*.npy*"):
         np.load(path, allow_pickle=False)  # would raise for object arrays
     json.loads((built / "manifest.json").read_text(encoding="utf-8"))
@@ -119,7 +120,7 @@ index.build([Path({str(source)!r})], Path({str(built)!r}))
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9
-    files = len(index.ARRAYS) + len(index.ANALYSIS) + 4  # + drafts, texts, documents, manifest
+    files = len(index.ARRAYS) + len(index.ANALYSIS) + len(index.BLOBS) + 3  # + drafts, documents, manifest
     assert len(list(built.iterdir())) > files  # the dead build left files behind
     assert texts(built) == before
     index.build([source], built)
@@ -251,6 +252,8 @@ def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cle
     assert rebuilt.documents == fresh.documents
     assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [fresh.passage(i) for i in range(fresh.n_passages)]
     assert any(d["source"].endswith("news.jsonl:4") and d["id"] == "n2" for d in rebuilt.documents)
+    # The folded texts answers are matched in, kept for unchanged documents, made for new ones.
+    assert all(rebuilt.folded_text(i) == folded_text(rebuilt.passage(i).text) for i in range(rebuilt.n_passages))
 
 
 def test_documents_of_another_reader_version_are_cleaned_again(built, source, cleaned, monkeypatch):

@@ -1,7 +1,7 @@
 """Normalising, folding and analysing Vietnamese text."""
 import unicodedata
 
-from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_words, has_marks, normalise,
+from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_text, has_marks, normalise,
                      proper_names)
 
 
@@ -47,10 +47,10 @@ def test_folded_syllables_keep_offsets_through_odd_characters():
     assert [text[s:e] for s, e, _ in found] == ["a", "İstanbul", "Москва", "東京"]
 
 
-def test_folded_words_keep_offsets_and_whole_syllables_are_found_in_them():
+def test_folded_text_keeps_offsets_and_whole_syllables_are_found_in_it():
     text = "Bản đồ: UBND, ban ngày. An-an!"
-    folded, words = folded_words(text)
-    assert len(folded) == len(text) and words == ["ban", "do", "ubnd", "ban", "ngay", "an", "an"]
+    folded = folded_text(text)
+    assert len(folded) == len(text) and folded.split() == ["ban", "do", "ubnd", "ban", "ngay", "an", "an"]
     assert find_word(folded, "an", 0) == text.index("An")  # not the "an" inside "Bản" or "ban"
     assert find_word(folded, "an", text.index("An") + 2) == text.index("-an") + 1
     assert find_word(folded, "ban", 1) == text.index("ban") and find_word(folded, "ubn", 0) == -1
