@@ -20,9 +20,6 @@ LIKELY = 8
 # none of the added terms must not be able to reach it); past it, so many passages would be in the running that
 # adding a term to all that hold it costs less. 0.5-1 measured at 100k passages, top 3, 5 and 10: 0.8.
 REACH = 0.8
-# Looking a passage up in a term's list costs about as much as walking this many of its postings (4-64 measured:
-# within noise).
-LOOKUP_COST = 16
 # Sorting the passages in the running costs about as much as scanning this many totals, each.
 SORT_COST = 16
 
@@ -119,15 +116,9 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
         if not looked[i]:
             continue
         lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
-        look = count * LOOKUP_COST < hi - lo  # else walk the list beside the passages, both in order
-        for c in range(count):
-            p = numbers[c]
-            if look:
-                lo = _search(passage, p, lo, hi)
-            else:
-                while lo < hi and passage[lo] < p:
-                    lo += 1
-            if lo < hi and passage[lo] == p:
+        for c in range(count):  # the passages in order: each is found from where the one before was
+            lo = _gallop(passage, numbers[c], lo, hi)
+            if lo < hi and passage[lo] == numbers[c]:
                 scores[c] += asked[i] * weight[lo]
         left -= bounds[i]
         if count > k:
@@ -143,6 +134,16 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
     for c in range(count):
         found = _keep(best_p, best_s, found, numbers[c], scores[c])
     return best_p, best_s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gallop(passage, p, lo, hi):  # pragma: no cover
+    """_search from lo in steps that double: few probes, near each other, when p is not far."""
+    step = 1
+    while lo + step < hi and passage[lo + step] < p:
+        lo += step
+        step *= 2
+    return _search(passage, p, lo, min(lo + step + 1, hi))
 
 
 @njit(cache=True, nogil=True, inline="always")
