@@ -183,24 +183,20 @@ class Postings:
             maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)  # loaded now
             self.compiled = True
 
-    def _add(self, rows: np.ndarray, asked: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
-        """total (zeros when not given) plus these terms' postings, each times how much the term is asked.
+    def _add(self, rows: np.ndarray, asked: np.ndarray) -> np.ndarray:
+        """Every passage's score: these terms' postings added up, each times how much the term is asked.
 
-        One np.add.at in place over the lists put together: faster than a call per list, and than a bincount
-        (a new array as long as the corpus, then added).
+        One bincount over the lists put together: faster than a call per list.
         """
         lo, hi = self.indptr[rows], self.indptr[rows + 1]
         spans = list(zip(lo.tolist(), hi.tolist()))
         passages = np.concatenate([self.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
         weights = np.concatenate([self.weight[a:b] for a, b in spans] + [np.zeros(0, np.float32)])
-        total = np.zeros(self.n_passages) if total is None else total
-        np.add.at(total, passages, weights * np.repeat(asked, hi - lo))
-        return total
+        return np.bincount(passages, weights * np.repeat(asked, hi - lo), minlength=self.n_passages)
 
 
-def _best(scores: np.ndarray, k: int, numbers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The k highest scores' passage numbers (numbers, ascending, one per score; else the positions) and scores,
-    best first, ties to the lower passage number."""
+def _best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k passages with the highest scores, best first, ties to the lower passage number, and their scores."""
     if k < len(scores):
         kth = -np.partition(-scores, k - 1)[k - 1]
         above = np.flatnonzero(scores > kth)
@@ -208,7 +204,7 @@ def _best(scores: np.ndarray, k: int, numbers: np.ndarray | None = None) -> tupl
     else:
         keep = np.arange(len(scores))
     order = keep[np.lexsort((keep, -scores[keep]))]
-    return (order if numbers is None else numbers[order]), scores[order]
+    return order, scores[order]
 
 
 def _low_bits(numbers: np.ndarray, bits: int) -> np.ndarray:
