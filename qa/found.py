@@ -24,8 +24,8 @@ NAMED_DEPTH = 5
 # idf: the same words count as common in a small corpus and in a large one.
 COMMON_NAME = 0.2
 # A name syllable this long, unknown to the corpus and one letter off a syllable of the answer ("Bedigo", "Zeria",
-# "Maastrich") is still the name: people misspell foreign names. Shorter syllables one letter off are mostly other Vietnamese syllables ("nang": "nan",
-# "dang", "nanh").
+# "Maastrich") is still the name: people misspell foreign names. Shorter syllables one letter off are mostly other
+# Vietnamese syllables ("nang": "nan", "dang", "nanh").
 FUZZY_NAME_FROM = 5
 
 _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)

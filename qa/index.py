@@ -77,15 +77,14 @@ class Index:
     def passage(self, number: int) -> Passage:
         doc_number = self.passage_doc.item(number)
         document = self.documents[doc_number]
-        text = self.texts[self.text_offsets.item(number):self.text_offsets.item(number + 1)].tobytes().decode("utf-8")
+        text = _blob_item(self.texts, self.text_offsets, number)
         start, end = self.spans[number].tolist()
         ordinal = number - self.first_passage.item(doc_number)
         return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
 
     def folded_text(self, number: int) -> str:
         """A passage's text lowercased and folded, spaces between its syllables: what answers are matched in."""
-        lo, hi = self.folded_offsets.item(number), self.folded_offsets.item(number + 1)
-        return self.folded[lo:hi].tobytes().decode("utf-8")
+        return _blob_item(self.folded, self.folded_offsets, number)
 
     def document_range(self, doc_number: int) -> tuple[int, int]:
         """The numbers of a document's first passage and of the one after its last."""
@@ -103,6 +102,16 @@ class Index:
     def document_folded(self, doc_number: int) -> list[bytes]:
         """The folded texts of a document's passages, as stored (UTF-8)."""
         return _blob_slices(self.folded, self.folded_offsets, *self.document_range(doc_number))
+
+
+def _blob_item(blob: np.ndarray, offsets: np.ndarray, number: int) -> str:
+    """Item number of a UTF-8 blob cut at offsets."""
+    return blob[offsets.item(number):offsets.item(number + 1)].tobytes().decode("utf-8")
+
+
+def _blob_offsets(items: Sequence[bytes]) -> np.ndarray:
+    """Where each item starts in the items put together, and where the last ends."""
+    return np.concatenate([[0], np.cumsum([len(item) for item in items], dtype=np.int64)])
 
 
 def _blob_slices(blob: np.ndarray, offsets: np.ndarray, first: int, last: int) -> list[bytes]:
@@ -388,8 +397,7 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
         "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
-        "text_offsets": np.concatenate([[0], np.cumsum([len(b) for b in blobs], dtype=np.int64)]),
-        "folded_offsets": np.concatenate([[0], np.cumsum([len(b) for b in folded], dtype=np.int64)]),
+        "text_offsets": _blob_offsets(blobs), "folded_offsets": _blob_offsets(folded),
         # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
         "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
         "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),

@@ -167,7 +167,7 @@ class Wanted:
                  for pair, t in ((tuple(t[2:].split("_", 1)), t) for t in rarity if t.startswith("p:"))
                  if alone.isdisjoint(pair)}
         keys = set(syllables).union(*pairs)
-        return cls(syllables, pairs, frozenset(keys.union(*(_SHORT_FORMS.get(key, ()) for key in keys))))
+        return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))))
 
     def matches(self, folded: str) -> list[Match]:
         """The wanted syllables of a text given folded (text.folded_text), short forms as the syllables they stand
@@ -180,7 +180,7 @@ class Wanted:
             # The next place the syllable stands whole is its own: any between were not wanted, so not it.
             start = find_word(folded, syllables[i], end)
             end = start + len(syllables[i])
-            for j, key in enumerate(_EXPANSIONS.get(syllables[i], (syllables[i],))):
+            for j, key in enumerate(_expanded(syllables[i])):
                 found.append((start, end, key, j > 0 or i == last + 1))
             last = i
         return found
@@ -235,21 +235,24 @@ def check_question(question: object) -> str:
 
 _EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
 # A folded syllable -> the short forms whose full form has it ("ban" -> "ubnd", ...).
-_SHORT_FORMS = {key: {short for short, full in _EXPANSIONS.items() if key in full}
-                for key in set().union(*_EXPANSIONS.values())}
+_SHORTENED_IN = {key: {short for short, full in _EXPANSIONS.items() if key in full}
+                 for key in set().union(*_EXPANSIONS.values())}
+
+
+def _expanded(folded: str) -> tuple[str, ...]:
+    """The folded syllable(s) a folded syllable of a text answers to: itself, or a short form's full form."""
+    return _EXPANSIONS.get(folded, (folded,))
 
 
 @lru_cache(maxsize=65536)
 def _syllable_keys(syllable: str) -> tuple[str, ...]:
     """Folded forms a syllable answers to: itself, or an abbreviation's full form."""
-    folded = fold(syllable.lower())
-    return _EXPANSIONS.get(folded, (folded,))
+    return _expanded(fold(syllable.lower()))
 
 
 def _keys(text: str) -> list[tuple[int, int, str]]:
     """Each syllable of the text with its offsets and the folded form(s) it answers to."""
-    return [(start, end, key) for start, end, folded in folded_syllables(text)
-            for key in _EXPANSIONS.get(folded, (folded,))]
+    return [(start, end, key) for start, end, folded in folded_syllables(text) for key in _expanded(folded)]
 
 
 def _merge(matches: list[Match], text: str) -> list[list[int]]:

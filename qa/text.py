@@ -164,7 +164,7 @@ def find_word(folded: str, word: str, start: int) -> int:
 
 def folded_syllables(text: str) -> list[tuple[int, int, str]]:
     """Syllables with their offsets, lowercased and folded: what names match on."""
-    return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(text.translate(_FOLDED_LOWER))]
+    return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(folded_text(text))]
 
 
 def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
