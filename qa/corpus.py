@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .text import SYLLABLE, normalise
+from .text import SYLLABLE, folded_text, normalise
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»)]*\s+(?=[\"“«(]?[A-ZÀ-�
 # in the last few characters before a break (searching the whole sentence each time cost more than the ranking).
 _NOT_A_BREAK = re.compile(r"(?<![^\s.])(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|St|Mr|Mrs|Dr|v\.v|[A-ZÀ-ỸĐ])\.[\"”»)]*$")
 _NOT_A_BREAK_WITHIN = 16
+_MARKED_SENTENCE = re.compile(r"[^\n]+")
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text.rstrip())))
     return spans
+
+
+def folded_sentences(text: str) -> str:
+    """What answers are matched in (text.folded_text, offsets kept) with the sentence breaks marked: newlines
+    between the sentences of sentence_spans. Made once when the index is built, so that choosing an answer's
+    sentence is a search for newlines (sentence_spans_in), not sentence splitting again at every question."""
+    folded = folded_text(text)
+    pieces, at = [], 0
+    for start, end in sentence_spans(text):
+        pieces += ["\n" * (start - at), folded[start:end]]  # between sentences: spaces, quotes, punctuation
+        at = end
+    return "".join(pieces) + "\n" * (len(text) - at)
+
+
+def sentence_spans_in(marked: str) -> list[tuple[int, int]]:
+    """sentence_spans of a text, read from its folded_sentences."""
+    return [match.span() for match in _MARKED_SENTENCE.finditer(marked)]
 
 
 def passages(document: Document) -> list[Passage]:

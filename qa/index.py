@@ -19,18 +19,18 @@ import numpy as np
 from . import corpus, shipped
 from .bm25 import B, K1, Postings, term_hash
 from .corpus import Document, Passage, Skipped
-from .text import ANALYSER_VERSION, analyse, folded_text
+from .text import ANALYSER_VERSION, analyse
 
 log = logging.getLogger(__name__)
 
 FORMAT = "qa-index"
-VERSION = 3  # 2: peaks.npy; 3: folded.bin
+VERSION = 4  # 2: peaks.npy; 3: folded.bin; 4: sentence breaks marked in folded.bin
 MANIFEST = "manifest.json"
 PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
 CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
 ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets",
           "folded_offsets")
-BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (text.folded_text), UTF-8 end to end
+BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (corpus.folded_sentences), UTF-8
 # Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
 ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
 # The key of the draft each document was made from: a rebuild takes an unchanged document's passages as they are.
@@ -64,7 +64,7 @@ class Index:
     text_offsets: np.ndarray  # int64 byte offsets of each passage's text in texts
     texts: np.ndarray  # uint8 UTF-8 blob
     folded_offsets: np.ndarray  # int64 byte offsets of each passage's folded text in folded
-    folded: np.ndarray  # uint8 UTF-8 blob: each passage's text.folded_text, made once when building
+    folded: np.ndarray  # uint8 UTF-8 blob: each passage's corpus.folded_sentences, made once when building
     first_passage: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,7 +83,8 @@ class Index:
         return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
 
     def folded_text(self, number: int) -> str:
-        """A passage's text lowercased and folded, spaces between its syllables: what answers are matched in."""
+        """A passage's text lowercased and folded, spaces between its syllables and newlines between its sentences:
+        what answers are matched in (corpus.folded_sentences)."""
         return _blob_item(self.folded, self.folded_offsets, number)
 
     def document_range(self, doc_number: int) -> tuple[int, int]:
@@ -392,7 +393,7 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
     postings = Postings.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
     folded = [f for d in documents for f in (d.folded if d.folded is not None
-                                             else [folded_text(p.text).encode("utf-8") for p in d.passages])]
+                                             else [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages])]
     arrays = {
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
         "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,

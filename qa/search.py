@@ -10,7 +10,7 @@ from itertools import compress
 
 import numpy as np
 
-from .corpus import Passage, sentence_spans
+from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
                     unknown_number, unseen_pair_share)
 from .index import Index
@@ -97,9 +97,10 @@ class Engine:
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
         hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
         passages = [self.index.passage(n) for n, _ in hits]
-        matches = [wanted.matches(self.index.folded_text(n)) for n, _ in hits]
-        answers = [_answer(rank, p, m, score, wanted)
-                   for rank, (p, m, (_, score)) in enumerate(zip(passages, matches, hits), start=1)]
+        folded = [self.index.folded_text(n) for n, _ in hits]
+        matches = [wanted.matches(f) for f in folded]
+        answers = [_answer(rank, p, sentence_spans_in(f), m, score, wanted)
+                   for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
             credible(wanted.share(matches[0]), unseen)
@@ -170,7 +171,7 @@ class Wanted:
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))))
 
     def matches(self, folded: str) -> list[Match]:
-        """The wanted syllables of a text given folded (text.folded_text), short forms as the syllables they stand
+        """The wanted syllables of a text given folded (corpus.folded_sentences), short forms as the syllables they stand
         for: all that sentence choice, highlights and found look at, with no object made for the hundreds of other
         syllables of a passage."""
         syllables = folded.split()
@@ -198,7 +199,8 @@ class Wanted:
         return self.held(matches) / total if total > 0 else 0.0
 
 
-def _answer(rank: int, passage: Passage, matches: list[Match], score: float, wanted: Wanted) -> Answer:
+def _answer(rank: int, passage: Passage, sentences: list[tuple[int, int]], matches: list[Match], score: float,
+            wanted: Wanted) -> Answer:
     """A passage as an answer: the sentence holding most of what was asked, and the words that matched."""
     starts = [start for start, _, _, _ in matches]
 
@@ -206,7 +208,7 @@ def _answer(rank: int, passage: Passage, matches: list[Match], score: float, wan
         first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
         return wanted.held(matches[first:last]) if last > first else 0.0
 
-    sentence = max(sentence_spans(passage.text) or [(0, len(passage.text))], key=held)
+    sentence = max(sentences, key=held) if len(sentences) > 1 else (sentences or [(0, len(passage.text))])[0]
     matched = [m for m in matches if m[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))

@@ -157,7 +157,7 @@ def folded_text(text: str) -> str:
 def find_word(folded: str, word: str, start: int) -> int:
     """Where a syllable next stands whole in folded_text's text, from start on (-1 if nowhere)."""
     at = folded.find(word, start)
-    while at >= 0 and ((at > 0 and folded[at - 1] != " ") or folded[at + len(word):at + len(word) + 1].strip()):
+    while at >= 0 and (folded[at - 1:at].strip() or folded[at + len(word):at + len(word) + 1].strip()):
         at = folded.find(word, at + 1)
     return at
 

@@ -4,10 +4,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa import corpus
-from qa.corpus import Document, Skipped, make_document, passages, read_documents, sentence_spans
+from qa.corpus import (Document, Skipped, folded_sentences, make_document, passages, read_documents, sentence_spans,
+                       sentence_spans_in)
 from qa.index import default_corpus
+from qa.text import folded_text
 
 
 def read(tmp_path: Path, name: str, data: bytes | str) -> list:
@@ -63,6 +67,24 @@ def test_sentences_are_not_cut_at_initials():
     text = "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui. Nó nổi tiếng."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui.", "Nó nổi tiếng."]
+
+
+def test_folded_sentences_mark_the_breaks_and_keep_the_folded_text():
+    text = "Ông Kiên làm việc tại TP. Chí Linh.  \n\n  “Ông sinh năm 1970.” Ông ấy nói!\n"
+    marked = folded_sentences(text)
+    assert [text[s:e] for s, e in sentence_spans_in(marked)] == [
+        "Ông Kiên làm việc tại TP. Chí Linh.", "“Ông sinh năm 1970.", "Ông ấy nói!"]
+    assert marked.replace("\n", " ") == folded_text(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Ông", "TP.", "Chí", "Linh.", "năm", "1970.", "E.", "”", "“", "(", "...", "!",
+                                 "?", "—", " ", "  ", "\n", "\n\n", "a", "B"]), max_size=30))
+def test_sentences_read_from_the_marks_are_those_of_the_text(words):
+    text = " ".join(words)
+    marked = folded_sentences(text)
+    assert sentence_spans_in(marked) == sentence_spans(text)
+    assert marked.replace("\n", " ") == folded_text(text)
 
 
 def test_heading_is_joined_to_its_paragraph():

@@ -10,7 +10,7 @@ import pytest
 
 from qa import index
 from qa.index import IndexFileError
-from qa.text import folded_text
+from qa.corpus import folded_sentences
 
 ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
 
@@ -253,7 +253,7 @@ def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cle
     assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [fresh.passage(i) for i in range(fresh.n_passages)]
     assert any(d["source"].endswith("news.jsonl:4") and d["id"] == "n2" for d in rebuilt.documents)
     # The folded texts answers are matched in, kept for unchanged documents, made for new ones.
-    assert all(rebuilt.folded_text(i) == folded_text(rebuilt.passage(i).text) for i in range(rebuilt.n_passages))
+    assert all(rebuilt.folded_text(i) == folded_sentences(rebuilt.passage(i).text) for i in range(rebuilt.n_passages))
 
 
 def test_documents_of_another_reader_version_are_cleaned_again(built, source, cleaned, monkeypatch):
