@@ -154,6 +154,23 @@ class Postings:
         """The k best passages, best first (ties to the lower passage number): as if every score were sorted."""
         return self.top_rows(*self._asked(query), k)
 
+    def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int) -> tuple[np.ndarray, ...]:
+        """A question's ranking, each term asked its count (1 or more) times its idf: a rare name says more than a
+        common phrase. Each term's row (-1: no passage has it) and idf, and the k best passages and their scores.
+
+        Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
+        emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
+        """
+        if self.compiled and min(k, self.n_passages) > 0:
+            from . import maxscore
+
+            return maxscore.ranked(self, term_hash(terms), np.asarray(counts, dtype=np.float64), min(k, self.n_passages),
+                                   self.n_passages // COMMON_SHARE)
+        rows = self.lookup(terms)
+        rarity = self.row_idf(rows)
+        known = rows >= 0
+        return (rows, rarity, *self.top_rows(rows[known], (np.asarray(counts, dtype=np.float64) * rarity)[known], k))
+
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.
 

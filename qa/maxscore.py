@@ -38,6 +38,36 @@ def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int)
                 asked.astype(np.float64), k, common_from, LIKELY, REACH, total, touched, candidates)
 
 
+def ranked(postings, hashes: np.ndarray, counts: np.ndarray, k: int, common_from: int) -> tuple[np.ndarray, ...]:
+    """Postings.ranked in one call: the terms (given as bm25.term_hash keys) looked up and weighed, then top()."""
+    total, touched, candidates = _buffers(postings.n_passages)
+    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, postings.indptr, postings.passage,
+                   postings.weight, postings.peak, k, common_from, LIKELY, REACH, total, touched, candidates)
+
+
+@njit(cache=True, nogil=True)
+def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak, k, common_from,  # pragma: no cover
+            likely, within_reach, total, touched, candidates):
+    rows = np.searchsorted(keys, hashes)
+    rarity = np.empty(len(hashes))
+    known = 0
+    for t in range(len(hashes)):
+        if rows[t] < len(keys) and keys[rows[t]] == hashes[t]:
+            rarity[t] = idf[rows[t]]
+            known += 1
+        else:
+            rows[t], rarity[t] = -1, unseen_idf
+    asked_rows, asked = np.empty(known, dtype=np.int64), np.empty(known)
+    known = 0
+    for t in range(len(hashes)):
+        if rows[t] >= 0:
+            asked_rows[known], asked[known] = rows[t], counts[t] * rarity[t]
+            known += 1
+    best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
+                          total, touched, candidates)
+    return rows, rarity, best_p, best_s
+
+
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """This thread's zeroed totals, and room for the passages touched and for those in the running, n or more."""
     if getattr(_scratch, "n", -1) < n:

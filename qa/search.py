@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import compress
 
-import numpy as np
 
 from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
@@ -84,13 +83,9 @@ class Engine:
         asked = analyse_question(question)
         postings = self.index.postings
         terms = [term for term, _ in asked.terms]
-        rows = postings.lookup(terms)
-        rarity = postings.row_idf(rows)
-        # Each question term weighs its count times its idf: a rare name says more than a common phrase.
-        weights = np.array([count for _, count in asked.terms], dtype=np.float64) * rarity
-        known = rows >= 0
-        numbers, scores = postings.top_rows(rows[known], weights[known], max(top_k, NAMED_DEPTH))
-        seen = set(compress(terms, known.tolist()))  # the terms the corpus has
+        rows, rarity, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
+                                                        max(top_k, NAMED_DEPTH))
+        seen = set(compress(terms, (rows >= 0).tolist()))  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word)

@@ -93,6 +93,23 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
         assert len(set(best.tolist())) == len(best)
 
 
+@settings(max_examples=150, deadline=None)
+@given(big_corpora, st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz", "yyy"])), min_size=1, max_size=12,
+                             unique=True), st.integers(1, 12))
+def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k):
+    postings = Postings.build(passages)
+    counts = [1 + i % 3 for i in range(len(terms))]
+    plain = postings.ranked(terms, counts, k)
+    with mock.patch.object(bm25, "COMPILED_FROM", 0):
+        postings.use_compiled()
+    rows, rarity, best, scores = postings.ranked(terms, counts, k)
+    # Terms no passage has ("zzz") get row -1 and the highest idf; the rest are asked count x idf times.
+    assert np.array_equal(rows, plain[0]) and np.array_equal(rarity, plain[1])
+    assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
+    every = postings.scores({t: c * r for t, c, r in zip(terms, counts, rarity)})
+    assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
+
+
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
     postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
     with mock.patch.multiple(bm25, COMPILED_FROM=0, COMMON_SHARE=4):
