@@ -161,15 +161,15 @@ class Postings:
         Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
         emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
         """
-        if self.compiled and min(k, self.n_passages) > 0:
+        counts, k = np.asarray(counts, dtype=np.float64), min(k, self.n_passages)
+        if self.compiled and k > 0:
             from . import maxscore
 
-            return maxscore.ranked(self, term_hash(terms), np.asarray(counts, dtype=np.float64), min(k, self.n_passages),
-                                   self.n_passages // COMMON_SHARE)
+            return maxscore.ranked(self, term_hash(terms), counts, k, self.n_passages // COMMON_SHARE)
         rows = self.lookup(terms)
         rarity = self.row_idf(rows)
         known = rows >= 0
-        return (rows, rarity, *self.top_rows(rows[known], (np.asarray(counts, dtype=np.float64) * rarity)[known], k))
+        return (rows, rarity, *self.top_rows(rows[known], (counts * rarity)[known], k))
 
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.

@@ -392,8 +392,9 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
     del every
     postings = Postings.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
-    folded = [f for d in documents for f in (d.folded if d.folded is not None
-                                             else [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages])]
+    folded = [f for d in documents
+              for f in (d.folded if d.folded is not None else
+                        [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages])]
     arrays = {
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
         "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,

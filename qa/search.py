@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import compress
 
-
 from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
                     unknown_number, unseen_pair_share)
@@ -166,9 +165,9 @@ class Wanted:
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))))
 
     def matches(self, folded: str) -> list[Match]:
-        """The wanted syllables of a text given folded (corpus.folded_sentences), short forms as the syllables they stand
-        for: all that sentence choice, highlights and found look at, with no object made for the hundreds of other
-        syllables of a passage."""
+        """The wanted syllables of a text given folded (corpus.folded_sentences), short forms as the syllables they
+        stand for: all that sentence choice, highlights and found look at, with no object made for the hundreds of
+        other syllables of a passage."""
         syllables = folded.split()
         found: list[Match] = []
         last, end = -2, 0  # the syllable matched before, and where it ends
@@ -203,7 +202,7 @@ def _answer(rank: int, passage: Passage, sentences: list[tuple[int, int]], match
         first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
         return wanted.held(matches[first:last]) if last > first else 0.0
 
-    sentence = max(sentences, key=held) if len(sentences) > 1 else (sentences or [(0, len(passage.text))])[0]
+    sentence = max(sentences or [(0, len(passage.text))], key=held)
     matched = [m for m in matches if m[2] in wanted.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
                   passage.text[sentence[0]:sentence[1]], _merge(matched, passage.text))
