@@ -215,12 +215,14 @@ def _analyse_chunk(texts: Sequence[str]) -> Bags:
                 rows.astype(np.int32)[np.array(terms, dtype=np.int64)], np.array(counts, dtype=np.int32))
 
 
-def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None) -> Bags:
-    """Analyse texts in chunks, spread over worker processes when there are enough to be worth it."""
+def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
+                 ready: ProcessPoolExecutor | None = None) -> Bags:
+    """Analyse texts in chunks, spread over worker processes when there are enough to be worth it, else in the
+    worker made ready for a rebuild (_ready_worker) if there is one."""
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
     done: list[Bags] = []
     parallel = workers > 1 and len(texts) >= PARALLEL_FROM
-    with ProcessPoolExecutor(min(workers, len(chunks))) if parallel else nullcontext() as pool:
+    with ProcessPoolExecutor(min(workers, len(chunks))) if parallel else nullcontext(ready) as pool:
         for bags in pool.map(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
             done.append(bags)
             if progress:
@@ -316,6 +318,30 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None,
     A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
     """
     previous, known = _previous_drafts(out)
+    with _ready_worker(previous, workers or os.cpu_count() or 1) as ready:
+        chunked, skipped = _chunked(sources, previous, known)
+        report = _build(chunked, out, workers, progress, {
+            "fingerprint": fingerprint(sources),
+            "sources": [str(Path(s).resolve()) for s in sources],
+        }, ready)
+    report.skipped = skipped
+    return report
+
+
+def _ready_worker(previous: Index | None, workers: int) -> ProcessPoolExecutor | nullcontext:
+    """For the rebuild of a large corpus, a worker process that loads underthesea's model (half a second) while
+    the documents are read: the few that changed are then analysed without waiting for it."""
+    if previous is None or previous.n_passages < PARALLEL_FROM or workers < 2:
+        return nullcontext()
+    worker = ProcessPoolExecutor(1, initializer=analyse, initargs=("khởi động",))
+    worker.submit(int)  # started now, not when the first text is sent
+    return worker
+
+
+def _chunked(sources: Sequence[Path], previous: Index | None,
+             known: dict[int, int]) -> tuple[list[Chunked], list[Skipped]]:
+    """The documents of the sources, those read exactly as for the previous index taken from it, and the files
+    that give none."""
     chunked: list[Chunked] = []
     skipped: list[Skipped] = []
     for item in corpus.read_drafts(sources):
@@ -333,13 +359,8 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None,
             skipped.append(Skipped(item.source, "no article text"))
     for problem in skipped:
         log.info("skipped %s: %s", problem.source, problem.reason)
-    log.info("took %d of %d documents as they were in %s", sum(c.draft in known for c in chunked), len(chunked), out)
-    report = _build(chunked, out, workers, progress, {
-        "fingerprint": fingerprint(sources),
-        "sources": [str(Path(s).resolve()) for s in sources],
-    })
-    report.skipped = skipped
-    return report
+    log.info("took %d of %d documents as they were", sum(c.draft in known for c in chunked), len(chunked))
+    return chunked, skipped
 
 
 def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
@@ -369,8 +390,8 @@ def build_documents(documents: Sequence[Document], out: Path, workers: int | Non
     return _build([chunk(d) for d in documents], out, workers, progress, info)
 
 
-def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
-           progress: Progress | None = None, info: dict | None = None) -> BuildReport:
+def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, progress: Progress | None = None,
+           info: dict | None = None, ready: ProcessPoolExecutor | None = None) -> BuildReport:
     """Analyse and score chunked documents, then save: the previous index stays usable until the end.
 
     Texts analysed for the index already in out (same text, same analyser) are not analysed again.
@@ -385,7 +406,7 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None,
     found = (known_keys[at] == distinct) if len(known_keys) else np.zeros(len(distinct), dtype=bool)
     log.info("analysing %d texts, reusing the analysis of %d", len(first) - int(found.sum()), int(found.sum()))
     every = Bags.concat([known, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1,
-                                             progress)])
+                                             progress, ready)])
     del known
     # The bag of each distinct text, in key order, without the terms of texts gone since the last build.
     analysis = every.take(np.where(found, at, len(known_keys) + np.cumsum(~found) - 1)).pruned()

@@ -203,6 +203,19 @@ def test_rebuild_analyses_only_the_changed_document(tmp_path, source, counted):
     assert "Đảng bộ thành phố kết nạp 777 đảng viên mới." in texts(tmp_path / "idx")
 
 
+def test_a_rebuild_analyses_what_changed_in_a_worker_made_ready_while_reading(tmp_path, source, counted, monkeypatch):
+    many_documents(source)
+    index.build([source], tmp_path / "idx", workers=2)
+    counted.clear()
+    monkeypatch.setattr(index, "PARALLEL_FROM", 2)  # the previous index counts as large, one changed text as few
+    (source / "b3.txt").write_text(ARTICLE.replace("640", "777"), encoding="utf-8")
+    index.build([source], tmp_path / "idx", workers=2)
+    assert counted == []  # analysed in the worker, not in this process
+    index.build([source], tmp_path / "fresh", workers=1)
+    assert same_index(tmp_path / "idx", tmp_path / "fresh")
+    assert "Đảng bộ thành phố kết nạp 777 đảng viên mới." in texts(tmp_path / "idx")
+
+
 def test_rebuild_with_nothing_changed_analyses_nothing(built, source, counted):
     index.build([source], built)
     assert counted == []
