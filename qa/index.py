@@ -138,7 +138,7 @@ def default_index_dir() -> Path:
 
 def fingerprint(sources: Iterable[Path]) -> str:
     """What the index was built from: each file's path, size and change time, and how it was analysed."""
-    digest = hashlib.sha256(f"{ANALYSER_VERSION}|{corpus.MAX_PASSAGE_CHARS}|{K1}|{B}".encode())
+    digest = hashlib.sha256(f"{ANALYSER_VERSION}|{corpus.READER_VERSION}|{corpus.MAX_PASSAGE_CHARS}|{K1}|{B}".encode())
     for path in corpus.find_sources(sources):
         try:
             stat = path.stat()

@@ -142,6 +142,12 @@ def test_index_from_another_analyser_version_is_rebuilt(source, built, monkeypat
     assert index.ensure(built).manifest["analyser"] == index.ANALYSER_VERSION
 
 
+def test_index_from_another_reader_version_is_rebuilt(source, built, cleaned, monkeypatch):
+    monkeypatch.setattr(index.corpus, "READER_VERSION", "other")
+    index.ensure(built, [source])
+    assert cleaned == ["bai"]
+
+
 def test_missing_index_is_built_when_sources_are_given(tmp_path, source):
     loaded = index.ensure(tmp_path / "new", [source])
     assert loaded.n_passages == 2
