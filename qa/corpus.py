@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
-MIN_PASSAGE_SYLLABLES = 4  # bylines ("Nhóm PV") and stray labels are not passages
+MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
 # Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 # Lines that belong to the page around an article, not to the article.
 _RESIDUE = re.compile(
@@ -36,6 +36,9 @@ _TAIL = re.compile(
 )
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
 _DATE_LINE = re.compile(r"^(?:(?:thứ\s+\w+|chủ nhật)\s*,?\s*)?(?:ngày\s+)?\d{1,2}/\d{1,2}/\d{4}(?:\s*[-,|]?\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s*\(?gmt[+-]\d+\)?)?$", re.IGNORECASE)
+# Where a news article comes from, opening its first paragraph: "(ĐCSVN) -", "HÀ NỘI (TTXVN) –".
+_SOURCE_TAG = re.compile(r"^[^()\n]{0,40}?\(([^()\n]{2,40})\)\s*[-–—]")
+BYLINE_WORDS = 6  # "Nhóm PV", "Nguyễn Văn Hải (TTXVN)"; more capitalised words make a heading
 _SENTENCE_END = re.compile(r"[.!?…:;\"”»)]\s*$")
 # A sentence ends at . ! ? … followed by space and a capital, digit or quote, or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»)]*\s+(?=[\"“«(]?[A-ZÀ-ỸĐ0-9])|\n+")
@@ -148,21 +151,43 @@ def read_drafts(paths: Iterable[Path]) -> Iterator[Draft | Skipped]:
 
 def make_document(doc_id: str, lines: list[str], source: str, title: str | None = None,
                   date: str | None = None, url: str | None = None) -> Document:
-    """Clean lines into a document: title and date line become metadata, page residue is dropped."""
+    """Clean lines into a document: title and date line become metadata, page residue is dropped, and what the page
+    says about the article (date line, source tag, byline) becomes its last paragraph."""
     lines = [normalise(line).strip() for line in lines]
     lines = [line for line in lines if line]
     if title is None and lines:
         title, lines = lines[0], lines[1:]
+    date_line = None
     if lines and _DATE_LINE.match(lines[0]):
         date = date or _iso_date(lines[0])
-        lines = lines[1:]
+        date_line, lines = lines[0], lines[1:]
     kept: list[str] = []
     for line in lines:
         if _TAIL.match(line):
             break
         if not _RESIDUE.match(line) and SYLLABLE.search(line):
             kept.append(line)
-    return Document(doc_id, normalise(title or doc_id).strip(), "\n\n".join(_join_wrapped(kept)), source, date, url)
+    paragraphs = _join_wrapped(kept)
+    byline = paragraphs.pop() if len(paragraphs) > 1 and _is_byline(paragraphs[-1]) else None
+    tag = _SOURCE_TAG.match(paragraphs[0]) if paragraphs else None
+    about = _about_the_page(date_line, tag.group(1) if tag else None, byline)
+    return Document(doc_id, normalise(title or doc_id).strip(), "\n\n".join(paragraphs + about), source, date, url)
+
+
+def _is_byline(paragraph: str) -> bool:
+    """An article's last line that names who wrote it: a few capitalised words, no full stop."""
+    words = SYLLABLE.findall(paragraph)
+    return "\n" not in paragraph and 0 < len(words) <= BYLINE_WORDS and all(w[0].isupper() for w in words) \
+        and not re.search(r"[.!?…:;]\s*$", paragraph)
+
+
+def _about_the_page(date_line: str | None, source: str | None, byline: str | None) -> list[str]:
+    """What a news page says about its article (when and where it was posted, who wrote it), written out as a
+    paragraph of its own: people ask it ("Bài báo được đăng lúc mấy giờ?", "Ai là tác giả bài viết?"), and the
+    date line and byline are too short to be passages."""
+    posted = "Bài báo được đăng" + (f" trên {source}" if source else "") + (f" lúc {date_line}" if date_line else "")
+    facts = [posted + "." if source or date_line else "", f"Tác giả: {byline}." if byline else ""]
+    return [" ".join(f for f in facts if f)] if any(facts) else []
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:

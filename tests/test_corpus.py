@@ -29,7 +29,22 @@ def article() -> Document:
 def test_built_in_article_title_and_date_are_metadata(article):
     assert article.title == "Hải Dương: Đảng bộ thành phố đầu tiên sơ kết giữa nhiệm kỳ Đại hội"
     assert article.date == "2023-05-16T19:36"
-    assert not article.text.startswith("Hải Dương:") and "16/05/2023 19:36" not in article.text
+    assert not article.text.startswith(("Hải Dương:", "Thứ ba"))
+
+
+def test_built_in_article_page_facts_are_its_last_passage(article):
+    assert passages(article)[-1].text == \
+        "Bài báo được đăng trên ĐCSVN lúc Thứ ba, 16/05/2023 19:36. Tác giả: Nhóm PV."
+
+
+def test_page_facts_only_from_what_the_page_shows():
+    plain = make_document("d", ["Tiêu đề", "Đoạn một kể chuyện.", "Đoạn hai kể tiếp."], "test")
+    assert plain.text == "Đoạn một kể chuyện.\n\nĐoạn hai kể tiếp."
+    tagged = make_document("d", ["Tiêu đề", "HÀ NỘI (TTXVN) - Sáng nay trời mưa.", "Đường ngập.",
+                                 "Minh Anh (TTXVN)"], "test")
+    assert tagged.text.split("\n\n")[-1] == "Bài báo được đăng trên TTXVN. Tác giả: Minh Anh (TTXVN)."
+    not_a_byline = make_document("d", ["Tiêu đề", "Đoạn một kể chuyện.", "Ông Kiên Phát Biểu."], "test")
+    assert not_a_byline.text.endswith("Ông Kiên Phát Biểu.")
 
 
 def test_built_in_article_page_residue_is_dropped(article):
@@ -107,7 +122,8 @@ def test_html_drops_scripts_navigation_and_forms(tmp_path):
     <form>Họ và tên <input> Gửi bình luận</form><footer>Bản quyền</footer></body></html>"""
     [doc] = read(tmp_path, "a.html", page)
     assert doc.title == "Tin Chí Linh" and doc.date == "2023-05-16T19:36"
-    assert doc.text == "Thu nhập bình quân đạt 87 triệu đồng.\n\nTỷ lệ hộ nghèo giảm còn 1%."
+    assert doc.text == "Thu nhập bình quân đạt 87 triệu đồng.\n\nTỷ lệ hộ nghèo giảm còn 1%.\n\n" \
+        "Bài báo được đăng lúc 16/05/2023 19:36."
 
 
 def test_jsonl_records_and_bad_lines(tmp_path):
