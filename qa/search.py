@@ -9,8 +9,8 @@ from functools import lru_cache
 from itertools import compress
 
 from .corpus import Passage, sentence_spans_in
-from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, opening_dropped,
-                    unknown_number, unseen_pair_share)
+from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, named_place, naming_part,
+                    opening_dropped, unknown_number, unseen_pair_share)
 from .index import Index
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables
 
@@ -89,15 +89,18 @@ class Engine:
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word)
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
-        hits = ([hits[named]] + hits[:named] + hits[named + 1:] if named else hits)[:top_k]
-        passages = [self.index.passage(n) for n, _ in hits]
-        folded = [self.index.folded_text(n) for n, _ in hits]
+        place = named_place(hits[0][1], hits[named][1]) if named else 0  # where the named passage goes
+        if named:
+            hits = hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1:]
+        passages = [self.index.passage(n) for n, _ in hits[:top_k]]
+        folded = [self.index.folded_text(n) for n, _ in hits[:max(top_k, place + 1)]]
         matches = [wanted.matches(f) for f in folded]
         answers = [_answer(rank, p, sentence_spans_in(f), m, score, wanted)
                    for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
+        # Judged: the passage with the names, even when it goes second.
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
-            credible(wanted.share(matches[0]), unseen)
+            credible(wanted.share(matches[place]), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 

@@ -3,8 +3,8 @@ import pytest
 
 from qa import index
 from qa.corpus import make_document
-from qa.found import (MIN_SHARE, NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, naming_part, near,
-                      opening_dropped, unknown_number, unseen_pair_share)
+from qa.found import (MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, common_word, credible, first_named, name_nearly_in,
+                      named_place, naming_part, near, opening_dropped, unknown_number, unseen_pair_share)
 from qa.search import Engine
 
 
@@ -124,3 +124,23 @@ def test_only_the_first_few_passages_are_looked_at_for_names():
     assert first_named(5, lambda i: i == 2) == 2
     assert first_named(NAMED_DEPTH + 2, lambda i: i == NAMED_DEPTH) is None
     assert first_named(0, lambda i: True) is None
+
+
+def test_a_named_passage_goes_second_after_one_that_matches_twice_as_well():
+    assert named_place(10.0, 6.0) == 0
+    assert named_place(10.0, 4.0) == 1
+    assert NAMED_SCORE == 0.5
+
+
+def test_the_named_passage_is_judged_where_it_goes(tmp_path):
+    # The paragraph that answers lost the name in translation ("giải thưởng", not "Giải thưởng Nobel"); another
+    # names it in passing. The answer stays first; found is judged on the named one, shown second.
+    texts = ["Tesla đã nhận được một trong 38 đề nghị cho giải thưởng vào năm 1937, Edison vào năm 1915.",
+             "Người đoạt Giải Nobel Kinh tế Milton Friedman dạy ở đây."]
+    documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
+    index.build_documents(documents, tmp_path)
+    engine = Engine(index.load(tmp_path))
+    for top_k in (1, 2):
+        result = engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", top_k)
+        assert "1937" in result.answers[0].text and len(result.answers) == top_k
+
