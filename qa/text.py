@@ -10,7 +10,7 @@ from functools import lru_cache
 from underthesea import word_tokenize
 
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
-ANALYSER_VERSION = "4"
+ANALYSER_VERSION = "5"
 
 # Runs of spaces that are not already one plain space (rewriting every space costs three times as much).
 _SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000][ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
@@ -62,6 +62,9 @@ ABBREVIATIONS = {
     "đt": "đào tạo",
     "ktxh": "kinh tế xã hội",
 }
+
+# Symbols that are words when read aloud, as people type them in full ("bao nhiêu phần trăm" for "90%").
+SYMBOLS = {"%": "phần trăm"}
 
 # Question phrases that carry no content: they say what kind of answer is wanted, not where it is.
 QUESTION_PHRASES = [
@@ -177,7 +180,7 @@ def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT segments badly: give the tagger ordinary case
         text = text.lower()
     for token in word_tokenize(text):
-        parts = [p.lower() for p in SYLLABLE.findall(token)]
+        parts = SYMBOLS[token].split() if token in SYMBOLS else [p.lower() for p in SYLLABLE.findall(token)]
         if not parts:
             clauses.append([])
             continue

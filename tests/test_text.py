@@ -72,6 +72,13 @@ def test_abbreviations_expand_to_full_form():
     assert {"p:uy_ban", "p:nhan_dan", "p:thanh_pho", "p:dan_thanh"} <= short & full
 
 
+def test_a_percent_sign_is_read_as_the_words_people_type():
+    passage = set(analyse("Tỷ lệ hộ nghèo giảm còn 1%."))
+    assert {"w:phần_trăm", "p:phan_tram", "p:1_phan", "q:phan_tram"} <= passage
+    asked = dict(analyse_question("Tỷ lệ hộ nghèo còn bao nhiêu phần trăm?").terms)
+    assert {"w:phần_trăm", "p:phan_tram", "q:phan_tram"} <= set(asked)
+
+
 def terms(question: str) -> dict:
     return dict(analyse_question(question).terms)
 
