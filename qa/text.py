@@ -10,7 +10,7 @@ from functools import lru_cache
 from underthesea import word_tokenize
 
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
-ANALYSER_VERSION = "5"
+ANALYSER_VERSION = "6"
 
 # Runs of spaces that are not already one plain space (rewriting every space costs three times as much).
 _SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000][ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
@@ -247,7 +247,12 @@ def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
     return [p for p in pieces if p]
 
 
-_HOW_MANY = {True: [("bao", "nhiêu"), ("mấy",)], False: [("bao", "nhieu"), ("may",)]}
+# What asks for a count of what follows it: "bao nhiêu đề án", "mấy dự án", "số lượng / tổng số đảng viên", and "số"
+# opening a clause ("số đảng viên mới được kết nạp"; elsewhere "số" is mostly a label or part of a word: "Bão số 3",
+# "một số", "dân số").
+_HOW_MANY = {True: [("bao", "nhiêu"), ("mấy",), ("số", "lượng"), ("tổng", "số")],
+             False: [("bao", "nhieu"), ("may",), ("so", "luong"), ("tong", "so")]}
+_NUMBER_OF = {True: "số", False: "so"}
 
 
 def _asked_counts(clauses: list[list[str]], marked: bool) -> list[str]:
@@ -256,9 +261,10 @@ def _asked_counts(clauses: list[list[str]], marked: bool) -> list[str]:
     for clause in clauses:
         forms = clause if marked else [fold(s) for s in clause]
         for i in range(len(forms)):
-            for phrase in _HOW_MANY[marked]:
-                if tuple(forms[i:i + len(phrase)]) == phrase:
-                    found += _counted(clause[i + len(phrase):])
+            phrase = next((p for p in _HOW_MANY[marked] if tuple(forms[i:i + len(p)]) == p),
+                          (_NUMBER_OF[marked],) if i == 0 and forms[0] == _NUMBER_OF[marked] else None)
+            if phrase:
+                found += _counted(clause[i + len(phrase):])
     return found
 
 

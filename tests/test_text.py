@@ -131,6 +131,13 @@ def test_numbers_say_what_they_count_and_how_many_asks_for_it():
     assert not [t for t, _ in analyse_question("Đề án là gì?").terms if t.startswith("q:")]
 
 
+def test_the_number_of_something_asks_for_a_count_of_it():
+    for question in ["số đảng viên mới được kết nạp", "Tổng số đảng viên là bao nhiêu?", "so luong dang vien"]:
+        assert {"q:dang", "q:dang_vien"} <= set(dict(analyse_question(question).terms)), question
+    for question in ["Bão số 3 gây thiệt hại gì?", "Một số đảng viên làm gì?"]:
+        assert not [t for t, _ in analyse_question(question).terms if t.startswith("q:")], question
+
+
 def test_a_question_knows_its_first_syllable_whatever_its_form():
     assert analyse_question("Người Kenya chạy nhanh nhất?").opening == "người"
     assert analyse_question("  «TRƯỚC Manning, ai?").opening == "trước"
