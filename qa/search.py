@@ -12,7 +12,7 @@ from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, named_place, naming_part,
                     opening_dropped, unknown_number, unseen_pair_share)
 from .index import Index
-from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables
+from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables, folded_text
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -98,11 +98,15 @@ class Engine:
         answers = [_answer(rank, p, sentence_spans_in(f), m, score, wanted)
                    for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
-        # Judged: the passage with the names, even when it goes second.
+        # Judged: the passage with the names, even when it goes second, with its title (as BM25 sees it: a passage is
+        # also about its document's title; a match in one and one in the other are no pair).
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
-            credible(wanted.share(matches[place]), unseen)
+            credible(wanted.share(matches[place] + wanted.matches(self._folded_title(hits[place][0]))), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
+
+    def _folded_title(self, number: int) -> str:
+        return folded_text(self.index.documents[self.index.passage_doc.item(number)]["title"])
 
     def _common_word(self, syllable: str) -> bool:
         """A syllable, as written (folded, "Đà" is "đã"), in so many passages that it is no part of a name."""

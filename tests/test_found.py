@@ -144,3 +144,14 @@ def test_the_named_passage_is_judged_where_it_goes(tmp_path):
         result = engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", top_k)
         assert "1937" in result.answers[0].text and len(result.answers) == top_k
 
+
+def test_a_passage_is_judged_with_its_title(tmp_path):
+    # The paragraph says "Ông": only the title names Tesla, as BM25 sees it too.
+    texts = [("Nikola Tesla", "Ông sinh năm 1856 tại Smiljan, trong một gia đình người Serb."),
+             ("Thomas Edison", "Edison sinh năm 1847 ở Ohio và mở phòng thí nghiệm tại Menlo Park."),
+             ("Marie Curie", "Bà hai lần đoạt giải Nobel, về vật lý và hóa học.")]
+    documents = [make_document(f"d{i}", [text], "test", title=title) for i, (title, text) in enumerate(texts)]
+    index.build_documents(documents, tmp_path)
+    result = Engine(index.load(tmp_path)).ask("Nikola Tesla sinh năm nào?", 1)
+    assert result.found and "1856" in result.answers[0].text
+
