@@ -19,7 +19,7 @@ SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
 # Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
-READER_VERSION = "2"
+READER_VERSION = "3"
 
 # Lines that belong to the page around an article, not to the article.
 _RESIDUE = re.compile(
@@ -175,10 +175,11 @@ def make_document(doc_id: str, lines: list[str], source: str, title: str | None 
 
 
 def _is_byline(paragraph: str) -> bool:
-    """An article's last line that names who wrote it: a few capitalised words, no full stop."""
+    """An article's last line that names who wrote it: a few capitalised words, no full stop, no label ("Ảnh: TTXVN"
+    credits a photo)."""
     words = SYLLABLE.findall(paragraph)
-    return "\n" not in paragraph and 0 < len(words) <= BYLINE_WORDS and all(w[0].isupper() for w in words) \
-        and not re.search(r"[.!?…:;]\s*$", paragraph)
+    return "\n" not in paragraph and ":" not in paragraph and 0 < len(words) <= BYLINE_WORDS \
+        and all(w[0].isupper() for w in words) and not re.search(r"[.!?…;]\s*$", paragraph)
 
 
 def _about_the_page(date_line: str | None, source: str | None, byline: str | None) -> list[str]:
