@@ -180,10 +180,13 @@ class Wanted:
         last, end = -2, 0  # the syllable matched before, and where it ends
         for i in compress(range(len(syllables)), map(self.looks_for.__contains__, syllables)):
             # The next place the syllable stands whole is its own: any between were not wanted, so not it.
-            start = find_word(folded, syllables[i], end)
-            end = start + len(syllables[i])
-            for j, key in enumerate(_expanded(syllables[i])):
-                found.append((start, end, key, j > 0 or i == last + 1))
+            syllable = syllables[i]
+            start = find_word(folded, syllable, end)
+            end = start + len(syllable)
+            if syllable in _EXPANSIONS:
+                found += [(start, end, key, j > 0 or i == last + 1) for j, key in enumerate(_EXPANSIONS[syllable])]
+            else:
+                found.append((start, end, syllable, i == last + 1))
             last = i
         return found
 

@@ -159,8 +159,8 @@ def folded_text(text: str) -> str:
 
 def find_word(folded: str, word: str, start: int) -> int:
     """Where a syllable next stands whole in folded_text's text, from start on (-1 if nowhere)."""
-    at = folded.find(word, start)
-    while at >= 0 and (folded[at - 1:at].strip() or folded[at + len(word):at + len(word) + 1].strip()):
+    at, size = folded.find(word, start), len(word)
+    while at >= 0 and not (folded[at - 1:at] in " \n" and folded[at + size:at + size + 1] in " \n"):  # "" in: ends
         at = folded.find(word, at + 1)
     return at
 
