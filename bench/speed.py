@@ -220,12 +220,25 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     figures["postings"] = int(len(loaded.postings.passage))
     figures["syllables"] = _distinct_syllables(corpus)
     figures["query_terms"] = float(np.mean([sum(q.values()) for q in questions]))
-    figures["source_in_top"] = sum(q["passage"] in loaded.postings.top(terms, TOP_K)[0].tolist()
-                                   for q, terms in zip(asked, questions))
+    figures["source_in_top"] = sum(source in loaded.postings.top(terms, TOP_K)[0].tolist()
+                                   for source, terms in zip(_sources(loaded, corpus, asked), questions))
     print(f"[{size}] scoring side by side ...", file=sys.stderr)
     figures["scoring"] = _peers(size, loaded, questions, which)
     figures["load_after"] = os.getloadavg()
     return figures
+
+
+def _sources(loaded, corpus: Path, asked: list[dict]) -> list[int]:
+    """The index's number of the passage each query was cut from. The corpus has a passage a line (queries count
+    them from its first line on), and a document may end with one more (what the page says about the article)."""
+    first_line, line = {}, 0
+    with corpus.open(encoding="utf-8") as records:
+        for record in map(json.loads, records):
+            first_line[record["id"]] = line
+            line += record["text"].count("\n") + 1
+    number = {document["id"]: i for i, document in enumerate(loaded.documents)}
+    return [int(loaded.first_passage[number[q["document"]]]) + q["passage"] - first_line[q["document"]]
+            for q in asked]
 
 
 def _query_terms(question: str) -> Counter:
