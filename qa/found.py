@@ -76,10 +76,16 @@ def common_word(idf: float) -> bool:
     return idf < math.log(1 / COMMON_NAME)  # BM25's idf, log(1 + (N - n + 0.5) / (n + 0.5)), at n = COMMON_NAME × N
 
 
-def opening_dropped(names: tuple[tuple[str, ...], ...], opening: str,
-                    common: Callable[[str], bool]) -> tuple[tuple[str, ...], ...]:
+def opening_dropped(names: tuple[tuple[str, ...], ...], opening: str, common: Callable[[str], bool],
+                    known: Callable[[str], bool]) -> tuple[tuple[str, ...], ...]:
     """Names less a common word that opens the question and so is capitalised anyway: "Người Kenya", "Trước Manning"
-    ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere."""
+    ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere.
+
+    An opening word alone is a name only when it cannot be Vietnamese (text.proper_names); one the corpus lacks and
+    too short to be a misspelt name is a Vietnamese word that lost a letter ("Cng", "Mt" for "Cùng", "Một").
+    """
+    if names and names[0] == (opening,) and len(opening) < FUZZY_NAME_FROM and not known(opening):
+        return names[1:]
     if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
         return (names[0][1:],) + names[1:]
     return names

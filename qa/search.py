@@ -87,7 +87,7 @@ class Engine:
         seen = set(compress(terms, (rows >= 0).tolist()))  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
-        names = opening_dropped(asked.names, asked.opening, self._common_word)
+        names = opening_dropped(asked.names, asked.opening, self._common_word, self._known)
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
         place = named_place(hits[0][1], hits[named][1]) if named else 0  # where the named passage goes
         if named:
@@ -111,6 +111,10 @@ class Engine:
     def _common_word(self, syllable: str) -> bool:
         """A syllable, as written (folded, "Đà" is "đã"), in so many passages that it is no part of a name."""
         return common_word(float(self.index.postings.term_idf(["s:" + syllable])[0]))
+
+    def _known(self, syllable: str) -> bool:
+        """Whether some passage has the syllable (folded)."""
+        return self.index.postings.lookup(["f:" + fold(syllable)]).item() >= 0
 
     def _names_in_document(self, names: tuple[tuple[str, ...], ...], number: int) -> bool:
         """Every name the question gives is in the answer's document: "Đà Nẵng" is not answered about Chí Linh.

@@ -114,8 +114,16 @@ def has_marks(text: str) -> bool:
     return fold(text) != text
 
 
+# What a Vietnamese syllable can be, folded: an initial consonant, one to three vowels, a final consonant. "Tesla",
+# "Warsaw", "Lindisfarne", "IPCC" cannot be one: a word borrowed as it is spelt abroad, mostly a name. A word with
+# Vietnamese marks is Vietnamese even when it cannot be ("Nhữg": a typo).
+_VIETNAMESE_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}"
+                                  r"(?:ch|nh|ng|[cmnpt])?")
+
+
 def proper_names(text: str) -> list[list[str]]:
-    """Runs of capitalised syllables ("Đà Nẵng", "Nguyễn Văn Kiên"), lowercased; a lone first word is no name."""
+    """Runs of capitalised syllables ("Đà Nẵng", "Nguyễn Văn Kiên"), lowercased; a lone first word, capitalised
+    anyway, is no name unless it cannot be a Vietnamese word ("Lindisfarne được phân loại…": not _vietnamese)."""
     names: list[list[str]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT: capitals say nothing
         return names
@@ -131,9 +139,15 @@ def proper_names(text: str) -> list[list[str]]:
             names.append([word.lower()])
         last_end = match.end()
     first = SYLLABLE.search(text)
-    if names and len(names[0]) == 1 and first and first.group()[0].isupper():
+    if names and len(names[0]) == 1 and first and first.group()[0].isupper() and \
+            _vietnamese(names[0][0]):
         names = names[1:]
     return names
+
+
+def _vietnamese(word: str) -> bool:
+    """Whether a lowercased word may be Vietnamese: spelt like a Vietnamese syllable, or marked as one."""
+    return has_marks(word) or bool(_VIETNAMESE_SYLLABLE.fullmatch(word))
 
 
 class _FoldedLower(dict):

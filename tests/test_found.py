@@ -101,12 +101,19 @@ def test_short_forms_are_no_part_of_a_name():
 
 
 def test_a_common_word_opening_the_question_is_no_part_of_its_name():
-    common = {"người", "trước"}.__contains__
-    assert opening_dropped((("người", "kenya"),), "người", common) == (("kenya",),)
-    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common) == (("manning",), ("super", "bowl"))
-    assert opening_dropped((("quảng", "nam"),), "quảng", common) == (("quảng", "nam"),)  # a rare word: part of the name
-    assert opening_dropped((("người", "kenya"),), "ai", common) == (("người", "kenya"),)  # not the first word asked
-    assert opening_dropped((("người",),), "người", common) == (("người",),)
+    common, known = {"người", "trước"}.__contains__, set().__contains__
+    assert opening_dropped((("người", "kenya"),), "người", common, known) == (("kenya",),)
+    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common, known) == (("manning",), ("super", "bowl"))
+    assert opening_dropped((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)  # a rare word: part of the name
+    assert opening_dropped((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)  # not the first word asked
+    assert opening_dropped((("người",),), "người", common, known) == (("người",),)
+
+
+def test_a_foreign_word_opening_the_question_is_a_name_unless_a_short_one_the_corpus_lacks():
+    common, known = set().__contains__, {"tesla"}.__contains__
+    assert opening_dropped((("tesla",), ("edison",)), "tesla", common, known) == (("tesla",), ("edison",))
+    assert opening_dropped((("eistein",),), "eistein", common, known) == (("eistein",),)  # may be misspelt
+    assert opening_dropped((("cng",), ("hà", "nội")), "cng", common, known) == (("hà", "nội"),)  # "Cùng", a letter lost
 
 
 def test_a_name_opening_the_question_is_looked_for_without_a_common_first_word(small_engine):

@@ -122,6 +122,13 @@ def test_proper_names_are_runs_of_capitals_but_not_a_lone_first_word():
     assert analyse_question("Ai là Chủ tịch UBND tỉnh Nghệ An?").names == (("chủ",), ("ubnd",), ("nghệ", "an"))
 
 
+def test_a_lone_first_word_that_cannot_be_vietnamese_is_a_name():
+    assert proper_names("Lindisfarne được phân loại là thể loại âm nhạc gì?") == [["lindisfarne"]]
+    assert proper_names("IPCC là gì?") == [["ipcc"]]
+    assert proper_names("Huế có gì?") == [] == proper_names("Nghiêng về đâu?") == proper_names("Khuya rồi à?")
+    assert proper_names("Nhữg gì?") == []  # marked: Vietnamese, misspelt
+
+
 def test_numbers_say_what_they_count_and_how_many_asks_for_it():
     passage = analyse("Lãnh đạo 03 chương trình, 04 kế hoạch, 11 đề án.")
     assert {"q:chuong_trinh", "q:ke_hoach", "q:de_an", "q:de"} <= set(passage)
