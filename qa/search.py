@@ -85,7 +85,7 @@ class Engine:
         rows, rarity, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
                                                         max(top_k, NAMED_DEPTH))
         seen = set(compress(terms, (rows >= 0).tolist()))  # the terms the corpus has
-        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf)
+        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf, asked.marked)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word, self._known)
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))
@@ -99,14 +99,12 @@ class Engine:
                    for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
         # Judged: the passage with the names, even when it goes second, with its title (as BM25 sees it: a passage is
-        # also about its document's title; a match in one and one in the other are no pair).
+        # also about its document's title; a match in one and one in the other are no pair), its words as written.
+        judged = (passages[place] if place < len(passages) else self.index.passage(hits[place][0])) if answers else None
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
-            credible(wanted.share(matches[place] + wanted.matches(self._folded_title(hits[place][0]))), unseen)
+            credible(wanted.share(_held(wanted, judged, folded[place], matches[place])), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
-
-    def _folded_title(self, number: int) -> str:
-        return folded_text(self.index.documents[self.index.passage_doc.item(number)]["title"])
 
     def _common_word(self, syllable: str) -> bool:
         """A syllable, as written (folded, "Đà" is "đã"), in so many passages that it is no part of a name."""
@@ -156,9 +154,11 @@ class Wanted:
     syllables: dict[str, float]
     pairs: dict[tuple[str, str], float]
     looks_for: frozenset[str]  # the folded syllables of a text worth matching: wanted, or short for a wanted one
+    marked: dict[str, frozenset[str]]  # folded syllable -> the forms asked, when the question always gives it marks
 
     @classmethod
-    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float) -> "Wanted":
+    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
+           marked: dict[str, frozenset[str]]) -> "Wanted":
         """Weights from the question terms' idf; a term no passage has counts as a part of the rarest idf (a typo
         is not evidence)."""
         def weight(term: str, unseen: float) -> float:
@@ -173,7 +173,7 @@ class Wanted:
                  for pair, t in ((tuple(t[2:].split("_", 1)), t) for t in rarity if t.startswith("p:"))
                  if alone.isdisjoint(pair)}
         keys = set(syllables).union(*pairs)
-        return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))))
+        return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)
 
     def matches(self, folded: str) -> list[Match]:
         """The wanted syllables of a text given folded (corpus.folded_sentences), short forms as the syllables they
@@ -194,6 +194,18 @@ class Wanted:
             last = i
         return found
 
+    def as_written(self, matches: list[Match], text: str, folded: str) -> list[Match]:
+        """The matches in a text (matches(folded)) less the words written with other marks than the question's: in
+        Vietnamese the marks make the word ("bí tích" holds no "bị", "động" no "đông"). Short forms stand for their
+        full forms as written (their folded text is not the syllable matched)."""
+        marked = self.marked
+        other = {i for i, (start, end, key, _) in enumerate(matches)
+                 if key in marked and text[start:end] not in marked[key]
+                 and folded[start:end] == key and text[start:end].lower() not in marked[key]}
+        # A match after one dropped makes no pair with the one kept before it.
+        return [(start, end, key, after and i - 1 not in other)
+                for i, (start, end, key, after) in enumerate(matches) if i not in other] if other else matches
+
     def held(self, matches: list[Match]) -> float:
         """Weight of the wanted syllables and pairs found in a run of matches, each counted once."""
         syllables = {key for _, _, key, _ in matches}
@@ -205,6 +217,13 @@ class Wanted:
         """The part of everything asked that the text holds: how credible it is as an answer."""
         total = sum(self.syllables.values()) + sum(self.pairs.values())
         return self.held(matches) / total if total > 0 else 0.0
+
+
+def _held(wanted: Wanted, passage: Passage, folded: str, matches: list[Match]) -> list[Match]:
+    """What a passage (given folded and its matches) and its title hold of the question, as written."""
+    title = folded_text(passage.title)
+    return wanted.as_written(matches, passage.text, folded) + \
+        wanted.as_written(wanted.matches(title), passage.title, title)
 
 
 def _answer(rank: int, passage: Passage, sentences: list[tuple[int, int]], matches: list[Match], score: float,

@@ -291,6 +291,7 @@ class QuestionTerms:
     keywords: tuple[str, ...]
     names: tuple[tuple[str, ...], ...]
     opening: str
+    marked: dict[str, frozenset[str]]  # folded content syllable -> how the question writes it, when always with marks
 
 
 @lru_cache(maxsize=4096)
@@ -305,4 +306,15 @@ def analyse_question(question: str) -> QuestionTerms:
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
-    return QuestionTerms(tuple(terms.items()), tuple(keywords), names, first.group().lower() if first else "")
+    return QuestionTerms(tuple(terms.items()), tuple(keywords), names, first.group().lower() if first else "",
+                         _marked([s for clause in content for s in clause]))
+
+
+def _marked(syllables: list[str]) -> dict[str, frozenset[str]]:
+    """Folded syllable -> its forms, for the syllables a question always writes with marks: "bị" asks for "bị", not
+    for "bí" or "bỉ". One written without ("Maiziere" for "Maizière", or marks left off) asks for any."""
+    forms: dict[str, set[str]] = {}
+    for syllable in syllables:
+        forms.setdefault(fold(syllable), set()).add(syllable)
+    return {key: frozenset(written | {w.capitalize() for w in written}) for key, written in forms.items()
+            if key not in written}

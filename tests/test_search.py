@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from qa import bm25
 from qa.search import (MAX_QUESTION_CHARS, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE, QuestionError, QuestionTooLong,
                        Wanted, _keys)
-from qa.text import fold, folded_text
+from qa.text import analyse_question, fold, folded_text
 
 QUESTIONS = [
     ("Thu nhập bình quân đầu người năm 2022 là bao nhiêu?", "87 triệu đồng"),
@@ -142,7 +142,7 @@ def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
     rarity = {"f:chi": 1.0, "f:linh": 1.5, "f:thuoc": 4.0, "f:tinh": 2.0,
               "p:chi_linh": 3.0, "p:linh_thuoc": 4.0, "p:thuoc_tinh": 4.0, "p:linh_tinh": 4.0}
     seen = {"f:chi", "f:linh", "f:tinh", "p:chi_linh"}
-    wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0)
+    wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
     assert wanted.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
     assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * 3.0,
                             ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
@@ -150,9 +150,20 @@ def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
 
 def test_the_pairs_of_two_words_no_passage_has_still_count():
     rarity = {"f:gia": 2.0, "f:vang": 4.0, "f:hom": 4.0, "p:gia_vang": 4.0, "p:vang_hom": 4.0}
-    wanted = Wanted.of(("gia", "vang", "hom"), rarity, {"f:gia"}, 4.0)
+    wanted = Wanted.of(("gia", "vang", "hom"), rarity, {"f:gia"}, 4.0, {})
     assert wanted.pairs == {("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0, ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}
 
+
+
+def test_a_word_counts_as_the_question_writes_its_marks():
+    # "bị phạt" asked: "bí tích" holds no "bị", and "phạt" after it makes no pair with what came before.
+    text = "Uống rượu bí tích phạt, UBND"
+    marked = analyse_question("Uống rượu bị phạt, Maiziere, Ủy ban?").marked
+    assert marked["bi"] == {"bị", "Bị"} and "maiziere" not in marked
+    wanted = Wanted.of(("uong", "ruou", "bi", "phat", "uy", "ban"), {"f:bi": 1.0, "p:bi_phat": 1.0}, set(), 4.0, marked)
+    kept = wanted.as_written(wanted.matches(folded_text(text)), text, folded_text(text))
+    assert [text[s:e] for s, e, _, _ in kept] == ["Uống", "rượu", "phạt", "UBND", "UBND", "UBND", "UBND"]
+    assert [after for _, _, _, after in kept][:3] == [False, True, False]
 
 syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",
                              "thanh", "pho", "87", "triệu"])
@@ -168,7 +179,7 @@ def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
     # (abbreviations as their full forms, pairs only where two syllables are side by side).
     rarity = {f"f:{k}": 1.0 + len(k) for k in keywords}
     rarity.update({f"p:{x}_{y}": 2.0 + len(x) for x, y in zip(keywords, keywords[1:])})
-    wanted = Wanted.of(tuple(keywords), rarity, set(rarity), 9.0)
+    wanted = Wanted.of(tuple(keywords), rarity, set(rarity), 9.0, {})
     every = [(start, end, key, True) for start, end, key in _keys(text)]
     matches = wanted.matches(folded_text(text))
     a, b = min(a, b), max(a, b)
