@@ -103,9 +103,12 @@ def test_short_forms_are_no_part_of_a_name():
 def test_a_common_word_opening_the_question_is_no_part_of_its_name():
     common, known = {"người", "trước"}.__contains__, set().__contains__
     assert opening_dropped((("người", "kenya"),), "người", common, known) == (("kenya",),)
-    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common, known) == (("manning",), ("super", "bowl"))
-    assert opening_dropped((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)  # a rare word: part of the name
-    assert opening_dropped((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)  # not the first word asked
+    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common, known) == \
+        (("manning",), ("super", "bowl"))
+    # a rare word: part of the name
+    assert opening_dropped((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)
+    # not the first word asked
+    assert opening_dropped((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)
     assert opening_dropped((("người",),), "người", common, known) == (("người",),)
 
 
