@@ -27,6 +27,10 @@ class PlainEngine(Engine):
         super().__init__(loaded)
         self.model = FixedIdfBM25(index.passage_terms(loaded))
 
+    def warm_up(self) -> None:
+        """underthesea's model loaded; rank-bm25 has no compiled ranking to load (numba would only cost memory)."""
+        self.ask("khởi động")
+
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)

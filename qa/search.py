@@ -72,9 +72,10 @@ class Engine:
 
     def warm_up(self) -> None:
         """Ready to answer many questions: underthesea's model loaded (~0.4 s) and, for a large corpus, the
-        compiled ranking (~1 s). For a server or a chat; one question is answered sooner without."""
-        self.ask("khởi động")
+        compiled ranking (~1 s), the ask after it loading the compiled call questions use. For a server or a chat;
+        one question is answered sooner without."""
         self.index.postings.use_compiled()
+        self.ask("khởi động")
 
     def ask(self, question: str, top_k: int = 3) -> Result:
         started = time.perf_counter()
@@ -92,17 +93,17 @@ class Engine:
         place = named_place(hits[0][1], hits[named][1]) if named else 0  # where the named passage goes
         if named:
             hits = hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1:]
-        passages = [self.index.passage(n) for n, _ in hits[:top_k]]
-        folded = [self.index.folded_text(n) for n, _ in hits[:max(top_k, place + 1)]]
+        read = hits[:max(top_k, place + 1)]  # the answers, and the judged passage even when only one is asked for
+        passages = [self.index.passage(n) for n, _ in read]
+        folded = [self.index.folded_text(n) for n, _ in read]
         matches = [wanted.matches(f) for f in folded]
         answers = [_answer(rank, p, sentence_spans_in(f), m, score, wanted)
-                   for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits), start=1)]
+                   for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits[:top_k]), start=1)]
         unseen = unseen_pair_share(wanted.pairs, wanted.syllables, seen)
         # Judged: the passage with the names, even when it goes second, with its title (as BM25 sees it: a passage is
         # also about its document's title; a match in one and one in the other are no pair), its words as written.
-        judged = (passages[place] if place < len(passages) else self.index.passage(hits[place][0])) if answers else None
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
-            credible(wanted.share(_held(wanted, judged, folded[place], matches[place])), unseen)
+            credible(wanted.share(_judged(wanted, passages[place], folded[place], matches[place])), unseen)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
@@ -219,7 +220,7 @@ class Wanted:
         return self.held(matches) / total if total > 0 else 0.0
 
 
-def _held(wanted: Wanted, passage: Passage, folded: str, matches: list[Match]) -> list[Match]:
+def _judged(wanted: Wanted, passage: Passage, folded: str, matches: list[Match]) -> list[Match]:
     """What a passage (given folded and its matches) and its title hold of the question, as written."""
     title = folded_text(passage.title)
     return wanted.as_written(matches, passage.text, folded) + \
