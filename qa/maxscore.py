@@ -48,10 +48,11 @@ def ranked(postings, hashes: np.ndarray, counts: np.ndarray, k: int, common_from
 @njit(cache=True, nogil=True)
 def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak, k, common_from,  # pragma: no cover
             likely, within_reach, total, touched, candidates):
-    rows = np.searchsorted(keys, hashes)
+    rows = np.empty(len(hashes), dtype=np.int64)
     rarity = np.empty(len(hashes))
     known = 0
     for t in range(len(hashes)):
+        rows[t] = _position(keys, hashes[t])
         if rows[t] < len(keys) and keys[rows[t]] == hashes[t]:
             rarity[t] = idf[rows[t]]
             known += 1
@@ -66,6 +67,38 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak
     best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
                           total, touched, candidates)
     return rows, rarity, best_p, best_s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _position(keys, h):  # pragma: no cover
+    """Where hash h is, or would go, in the sorted keys (np.searchsorted's answer). Term hashes spread evenly over
+    64 bits, so h's value tells about where it is: a guess, then steps that double to the other side of it, then a
+    binary search between, touch one or two pages of keys where a binary search over all of them touches one per
+    halving until the last few (after a question's analysis, each page costs a walk of the page tables)."""
+    n = len(keys)
+    if n == 0:
+        return 0
+    at = min(int(h * (n / 18446744073709551616.0)), n - 1)
+    step = 1
+    if keys[at] < h:  # h goes after at
+        lo = at + 1
+        while lo + step - 1 < n and keys[lo + step - 1] < h:
+            lo += step
+            step *= 2
+        hi = min(lo + step - 1, n)
+    else:  # h goes at at or before it
+        hi = at
+        while hi - step >= 0 and keys[hi - step] >= h:
+            hi -= step
+            step *= 2
+        lo = max(hi - step + 1, 0)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if keys[mid] < h:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -110,6 +110,20 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k):
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
+_hashes = st.integers(0, 2**64 - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_hashes, unique=True, max_size=300), st.lists(_hashes, max_size=20), st.integers(0, 63))
+def test_the_compiled_lookup_finds_a_hash_where_a_binary_search_does(keys, wanted, squeeze):
+    # Real keys spread evenly, which the lookup's first guess counts on; squeezed into a narrow range they do not,
+    # and it must still land where np.searchsorted does, for hashes present, absent, and at either end.
+    keys = np.unique(np.array(keys, dtype=np.uint64) >> np.uint64(squeeze))
+    for h in wanted + [int(k) for k in keys[:5]] + [0, 2**64 - 1]:
+        h = np.uint64(h >> squeeze if h % 2 else h)
+        assert maxscore._position(keys, h) == np.searchsorted(keys, h)
+
+
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
     postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
     with mock.patch.multiple(bm25, COMPILED_FROM=0, COMMON_SHARE=4):
