@@ -52,7 +52,8 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak
     rarity = np.empty(len(hashes))
     known = 0
     for t in range(len(hashes)):
-        rows[t] = _position(keys, hashes[t])
+        # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
+        rows[t] = _find(keys, hashes[t], 0, len(keys), int(hashes[t] * (len(keys) / 18446744073709551616.0)))
         if rows[t] < len(keys) and keys[rows[t]] == hashes[t]:
             rarity[t] = idf[rows[t]]
             known += 1
@@ -67,38 +68,6 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak
     best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
                           total, touched, candidates)
     return rows, rarity, best_p, best_s
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _position(keys, h):  # pragma: no cover
-    """Where hash h is, or would go, in the sorted keys (np.searchsorted's answer). Term hashes spread evenly over
-    64 bits, so h's value tells about where it is: a guess, then steps that double to the other side of it, then a
-    binary search between, touch one or two pages of keys where a binary search over all of them touches one per
-    halving until the last few (after a question's analysis, each page costs a walk of the page tables)."""
-    n = len(keys)
-    if n == 0:
-        return 0
-    at = min(int(h * (n / 18446744073709551616.0)), n - 1)
-    step = 1
-    if keys[at] < h:  # h goes after at
-        lo = at + 1
-        while lo + step - 1 < n and keys[lo + step - 1] < h:
-            lo += step
-            step *= 2
-        hi = min(lo + step - 1, n)
-    else:  # h goes at at or before it
-        hi = at
-        while hi - step >= 0 and keys[hi - step] >= h:
-            hi -= step
-            step *= 2
-        lo = max(hi - step + 1, 0)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid] < h:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,7 +149,7 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
             continue
         lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
         for c in range(count):  # the passages in order: each is found from where the one before was
-            lo = _gallop(passage, numbers[c], lo, hi)
+            lo = _find(passage, numbers[c], lo, hi, _guess(passage, numbers[c], lo, hi))
             if lo < hi and passage[lo] == numbers[c]:
                 scores[c] += asked[i] * weight[lo]
         left -= bounds[i]
@@ -200,25 +169,40 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gallop(passage, p, lo, hi):  # pragma: no cover
-    """_search from lo in steps that double: few probes, near each other, when p is not far."""
-    step = 1
-    while lo + step < hi and passage[lo + step] < p:
-        lo += step
-        step *= 2
-    return _search(passage, p, lo, min(lo + step + 1, hi))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _search(passage, p, lo, hi):  # pragma: no cover
-    """The first position from lo to hi (not included) whose passage is p or after it."""
+def _find(values, x, lo, hi, at):  # pragma: no cover
+    """The first position from lo to hi (not included) whose value is x or more, in sorted values, searched from a
+    guess at: steps that double away from it to the other side of x, then a binary search between. A good guess
+    touches a page or two of a long array where a binary search over all of it touches one per halving, and right
+    after a question's analysis every page costs a walk of the page tables."""
+    at, step = min(max(at, lo), hi - 1), 1
+    if at < lo:  # nothing between lo and hi
+        return lo
+    if values[at] < x:  # x goes after at
+        lo = at + 1
+        while lo + step - 1 < hi and values[lo + step - 1] < x:
+            lo += step
+            step *= 2
+        hi = min(lo + step - 1, hi)
+    else:  # x goes at at or before it
+        hi = at
+        while hi - step >= lo and values[hi - step] >= x:
+            hi -= step
+            step *= 2
+        lo = max(hi - step + 1, lo)
     while lo < hi:
         mid = (lo + hi) // 2
-        if passage[mid] < p:
+        if values[mid] < x:
             lo = mid + 1
         else:
             hi = mid
     return lo
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _guess(passage, p, lo, hi):  # pragma: no cover
+    """Where passage p about is in a term's postings from lo to hi: a common term's passages spread over the corpus."""
+    first, last = passage[lo], passage[hi - 1]
+    return lo + int((p - first) * ((hi - lo) / (last - first + 1))) if last > first else lo
 
 
 @njit(cache=True, nogil=True)
@@ -292,7 +276,8 @@ def _full(p, score, indptr, passage, weight, rows, asked, looked):  # pragma: no
     """Passage p's score: its total so far plus the looked-up terms' weights there, found by binary search."""
     for i in range(len(rows)):
         if looked[i]:
-            at = _search(passage, p, indptr[rows[i]], indptr[rows[i] + 1])
+            lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
+            at = _find(passage, p, lo, hi, _guess(passage, p, lo, hi))
             if at < indptr[rows[i] + 1] and passage[at] == p:
                 score += asked[i] * weight[at]
     return score

@@ -110,18 +110,20 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k):
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
-_hashes = st.integers(0, 2**64 - 1)
-
-
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_hashes, unique=True, max_size=300), st.lists(_hashes, max_size=20), st.integers(0, 63))
-def test_the_compiled_lookup_finds_a_hash_where_a_binary_search_does(keys, wanted, squeeze):
-    # Real keys spread evenly, which the lookup's first guess counts on; squeezed into a narrow range they do not,
-    # and it must still land where np.searchsorted does, for hashes present, absent, and at either end.
+@given(st.lists(st.integers(0, 2**64 - 1), unique=True, max_size=300), st.lists(st.integers(0, 2**64 - 1), max_size=20),
+       st.integers(0, 63), st.data())
+def test_the_compiled_search_finds_what_a_binary_search_does_from_any_guess(keys, wanted, squeeze, data):
+    # Term hashes spread evenly, which the guesses count on; squeezed into a narrow range they do not, and every
+    # search must still land where np.searchsorted does, for values present, absent and at either end, within any
+    # part of the array, whatever the guess.
     keys = np.unique(np.array(keys, dtype=np.uint64) >> np.uint64(squeeze))
-    for h in wanted + [int(k) for k in keys[:5]] + [0, 2**64 - 1]:
-        h = np.uint64(h >> squeeze if h % 2 else h)
-        assert maxscore._position(keys, h) == np.searchsorted(keys, h)
+    for x in wanted + [int(k) for k in keys[:5]] + [0, 2**64 - 1]:
+        x = np.uint64(x >> squeeze if x % 2 else x)
+        lo = data.draw(st.integers(0, len(keys)))
+        hi = data.draw(st.integers(lo, len(keys)))
+        guess = data.draw(st.integers(-5, len(keys) + 5))
+        assert maxscore._find(keys, x, lo, hi, guess) == lo + np.searchsorted(keys[lo:hi], x)
 
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
