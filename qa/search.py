@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from math import fsum
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -85,7 +86,7 @@ class Engine:
         terms = [term for term, _ in asked.terms]
         rows, rarity, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
                                                         max(top_k, NAMED_DEPTH))
-        seen = set(compress(terms, (rows >= 0).tolist()))  # the terms the corpus has
+        seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf, asked.marked)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word, self._known)
@@ -211,8 +212,8 @@ class Wanted:
         """Weight of the wanted syllables and pairs found in a run of matches, each counted once."""
         syllables = {key for _, _, key, _ in matches}
         pairs = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
-        return sum(w for k, w in self.syllables.items() if k in syllables) + \
-            sum(w for k, w in self.pairs.items() if k in pairs)
+        # fsum: exact, so the same matches weigh the same in whatever order a set gives them.
+        return fsum(self.syllables.get(k, 0.0) for k in syllables) + fsum(self.pairs.get(p, 0.0) for p in pairs)
 
     def share(self, matches: list[Match]) -> float:
         """The part of everything asked that the text holds: how credible it is as an answer."""
