@@ -1,4 +1,5 @@
 """The BM25 model: rank-bm25's scores with a positive idf, scored through postings."""
+import hashlib
 from collections import Counter
 from unittest import mock
 
@@ -124,6 +125,12 @@ def test_the_compiled_search_finds_what_a_binary_search_does_from_any_guess(keys
         hi = data.draw(st.integers(lo, len(keys)))
         guess = data.draw(st.integers(-5, len(keys) + 5))
         assert maxscore._find(keys, x, lo, hi, guess) == lo + np.searchsorted(keys[lo:hi], x)
+
+
+def test_a_term_key_is_the_first_8_bytes_of_its_blake2b_as_saved_indexes_have_it():
+    terms = ["w:tác_giả", "f:tac", "", "p:chi_linh"]
+    expected = [int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") for t in terms]
+    assert bm25.term_hash(terms).tolist() == expected and bm25.term_hash([]).dtype == np.uint64
 
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
