@@ -154,22 +154,30 @@ class Postings:
         """The k best passages, best first (ties to the lower passage number): as if every score were sorted."""
         return self.top_rows(*self._asked(query), k)
 
-    def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int) -> tuple[np.ndarray, ...]:
+    def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
+               parts: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
         """A question's ranking, each term asked its count (1 or more) times its idf: a rare name says more than a
         common phrase. Each term's row (-1: no passage has it) and idf, and the k best passages and their scores.
+
+        parts gives the terms made of others (a syllable pair, a word) and each of them, as positions in terms (two
+        sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part (every passage with "của Tesla" has "Tesla"; one with
+        "thành phố" has "phố"), not its whole idf, which would count the part again. A term that adds nothing is
+        not asked.
 
         Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
         emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
         """
         counts, k = np.asarray(counts, dtype=np.float64), min(k, self.n_passages)
+        whole, part = np.array(parts[0], dtype=np.int64), np.array(parts[1], dtype=np.int64)
         if self.compiled and k > 0:
             from . import maxscore
 
-            return maxscore.ranked(self, term_hash(terms), counts, k, self.n_passages // COMMON_SHARE)
+            return maxscore.ranked(self, term_hash(terms), counts, whole, part, k, self.n_passages // COMMON_SHARE)
         rows = self.lookup(terms)
         rarity = self.row_idf(rows)
-        known = rows >= 0
-        return (rows, rarity, *self.top_rows(rows[known], (counts * rarity)[known], k))
+        asked = counts * added_idf(rarity, whole, part)
+        known = (rows >= 0) & (asked > 0)
+        return (rows, rarity, *self.top_rows(rows[known], asked[known], k))
 
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.
@@ -210,6 +218,14 @@ class Postings:
         passages = np.concatenate([self.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
         weights = np.concatenate([self.weight[a:b] for a, b in spans] + [np.zeros(0, np.float32)])
         return np.bincount(passages, weights * np.repeat(asked, hi - lo), minlength=self.n_passages)
+
+
+def added_idf(rarity: np.ndarray, whole: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Each term's idf less that of its rarest part (whole[i] is made of part[i], positions in rarity), never below 0:
+    what a pair or a word says beyond its syllables."""
+    rest = np.zeros(len(rarity))
+    np.maximum.at(rest, whole, rarity[part])
+    return np.maximum(rarity - rest, 0.0)
 
 
 def _best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,33 +38,43 @@ def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int)
                 asked.astype(np.float64), k, common_from, LIKELY, REACH, total, touched, candidates)
 
 
-def ranked(postings, hashes: np.ndarray, counts: np.ndarray, k: int, common_from: int) -> tuple[np.ndarray, ...]:
-    """Postings.ranked in one call: the terms (given as bm25.term_hash keys) looked up and weighed, then top()."""
+def ranked(postings, hashes: np.ndarray, counts: np.ndarray, whole: np.ndarray, part: np.ndarray, k: int,
+           common_from: int) -> tuple[np.ndarray, ...]:
+    """Postings.ranked in one call: the terms (given as bm25.term_hash keys) looked up and weighed (a term whole[i]
+    by the idf it adds to its rarest part part[i]), then top()."""
     total, touched, candidates = _buffers(postings.n_passages)
-    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, postings.indptr, postings.passage,
-                   postings.weight, postings.peak, k, common_from, LIKELY, REACH, total, touched, candidates)
+    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, whole, part, postings.indptr,
+                   postings.passage, postings.weight, postings.peak, k, common_from, LIKELY, REACH, total, touched,
+                   candidates)
 
 
 @njit(cache=True, nogil=True)
-def _ranked(keys, idf, unseen_idf, hashes, counts, indptr, passage, weight, peak, k, common_from,  # pragma: no cover
-            likely, within_reach, total, touched, candidates):
+def _ranked(keys, idf, unseen_idf, hashes, counts, whole, part, indptr, passage, weight, peak, k,  # pragma: no cover
+            common_from, likely, within_reach, total, touched, candidates):
     rows = np.empty(len(hashes), dtype=np.int64)
     rarity = np.empty(len(hashes))
-    known = 0
     for t in range(len(hashes)):
         # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
         rows[t] = _find(keys, hashes[t], 0, len(keys), int(hashes[t] * (len(keys) / 18446744073709551616.0)))
         if rows[t] < len(keys) and keys[rows[t]] == hashes[t]:
             rarity[t] = idf[rows[t]]
-            known += 1
         else:
             rows[t], rarity[t] = -1, unseen_idf
-    asked_rows, asked = np.empty(known, dtype=np.int64), np.empty(known)
-    known = 0
+    rest = np.zeros(len(hashes))
+    for i in range(len(whole)):
+        rest[whole[i]] = max(rest[whole[i]], rarity[part[i]])
+    added = np.empty(len(hashes))
+    asking = 0
     for t in range(len(hashes)):
-        if rows[t] >= 0:
-            asked_rows[known], asked[known] = rows[t], counts[t] * rarity[t]
-            known += 1
+        added[t] = counts[t] * max(rarity[t] - rest[t], 0.0)
+        if rows[t] >= 0 and added[t] > 0:
+            asking += 1
+    asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
+    asking = 0
+    for t in range(len(hashes)):
+        if rows[t] >= 0 and added[t] > 0:
+            asked_rows[asking], asked[asking] = rows[t], added[t]
+            asking += 1
     best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
                           total, touched, candidates)
     return rows, rarity, best_p, best_s

@@ -85,7 +85,7 @@ class Engine:
         postings = self.index.postings
         terms = [term for term, _ in asked.terms]
         rows, rarity, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
-                                                        max(top_k, NAMED_DEPTH))
+                                                        max(top_k, NAMED_DEPTH), asked.parts)
         seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
         wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf, asked.marked)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
@@ -162,9 +162,14 @@ class Wanted:
     def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
            marked: dict[str, frozenset[str]]) -> "Wanted":
         """Weights from the question terms' idf; a term no passage has counts as a part of the rarest idf (a typo
-        is not evidence)."""
+        is not evidence). A pair the corpus has counts for what it adds to its rarer syllable, as in the ranking: a
+        passage that has "của Tesla" has "Tesla", already counted."""
         def weight(term: str, unseen: float) -> float:
-            return rarity[term] if term in seen else unseen * unseen_idf
+            if term not in seen:
+                return unseen * unseen_idf
+            if term.startswith("p:"):
+                return max(rarity[term] - max(rarity.get("f:" + part, 0.0) for part in term[2:].split("_", 1)), 0.0)
+            return rarity[term]
 
         syllables = {k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS}
         unknown = [k for k in syllables if "f:" + k not in seen]

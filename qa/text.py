@@ -292,6 +292,7 @@ class QuestionTerms:
     names: tuple[tuple[str, ...], ...]
     opening: str
     marked: dict[str, frozenset[str]]  # folded content syllable -> how the question writes it, when always with marks
+    parts: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # pairs and words, and a syllable of each: positions
 
 
 @lru_cache(maxsize=4096)
@@ -303,11 +304,33 @@ def analyse_question(question: str) -> QuestionTerms:
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if tuple(w.split("_")) not in _QUESTION_PHRASES[True]]
     terms = Counter(_terms(content, words, marked) + _asked_counts(clauses, marked))
+    parts = _parts(list(terms))
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
     return QuestionTerms(tuple(terms.items()), tuple(keywords), names, first.group().lower() if first else "",
-                         _marked([s for clause in content for s in clause]))
+                         _marked([s for clause in content for s in clause]), parts)
+
+
+_PART_KIND = {"p": "f:", "w": "s:"}  # a pair is made of folded syllables, a word of syllables with marks
+
+
+def _parts(terms: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where each pair's folded syllables ("p:thanh_pho": "f:thanh", "f:pho") and each word's syllables
+    ("w:thành_phố": "s:thành", "s:phố") stand among the terms, as (pairs and words, their syllables): a passage with
+    the pair has its syllables, so the pair says only what it adds to them."""
+    at = {term: i for i, term in enumerate(terms)}.get
+    whole: list[int] = []
+    part: list[int] = []
+    for i, term in enumerate(terms):
+        kind = _PART_KIND.get(term[0])
+        if kind:
+            for syllable in term[2:].split("_"):
+                j = at(kind + syllable)
+                if j is not None:
+                    whole.append(i)
+                    part.append(j)
+    return tuple(whole), tuple(part)
 
 
 def _marked(syllables: list[str]) -> dict[str, frozenset[str]]:

@@ -96,18 +96,23 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
 
 @settings(max_examples=150, deadline=None)
 @given(big_corpora, st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz", "yyy"])), min_size=1, max_size=12,
-                             unique=True), st.integers(1, 12))
-def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k):
+                             unique=True), st.integers(1, 12), st.data())
+def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     postings = Postings.build(passages)
     counts = [1 + i % 3 for i in range(len(terms))]
-    plain = postings.ranked(terms, counts, k)
+    positions = st.integers(0, len(terms) - 1)
+    pairs = data.draw(st.lists(st.tuples(positions, positions), max_size=6))
+    parts = ([w for w, _ in pairs], [p for _, p in pairs])
+    plain = postings.ranked(terms, counts, k, parts)
     with mock.patch.object(bm25, "COMPILED_FROM", 0):
         postings.use_compiled()
-    rows, rarity, best, scores = postings.ranked(terms, counts, k)
-    # Terms no passage has ("zzz") get row -1 and the highest idf; the rest are asked count x idf times.
+    rows, rarity, best, scores = postings.ranked(terms, counts, k, parts)
+    # Terms no passage has ("zzz") get row -1 and the highest idf; the rest are asked count x the idf they add to
+    # their rarest part.
     assert np.array_equal(rows, plain[0]) and np.array_equal(rarity, plain[1])
     assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
-    every = postings.scores({t: c * r for t, c, r in zip(terms, counts, rarity)})
+    added = bm25.added_idf(rarity, np.array(parts[0], dtype=np.int64), np.array(parts[1], dtype=np.int64))
+    every = postings.scores({t: c * a for t, c, a in zip(terms, counts, added)})
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
@@ -131,6 +136,17 @@ def test_a_term_key_is_the_first_8_bytes_of_its_blake2b_as_saved_indexes_have_it
     terms = ["w:tác_giả", "f:tac", "", "p:chi_linh"]
     expected = [int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") for t in terms]
     assert bm25.term_hash(terms).tolist() == expected and bm25.term_hash([]).dtype == np.uint64
+
+
+def test_a_pair_is_asked_for_what_it_adds_to_its_rarest_syllable():
+    # "a b" is in every passage that has "b": it says nothing more and is not asked; "a" alone still counts.
+    passages = [["a", "b", "a b"], ["a", "b", "a b"], ["a"], ["c"], ["c"], ["c"]]
+    postings = Postings.build(passages)
+    rows, rarity, best, scores = postings.ranked(["a", "b", "a b"], [1, 1, 1], 3, ([2, 2], [0, 1]))
+    assert bm25.added_idf(rarity, np.array([2, 2]), np.array([0, 1]))[2] == 0
+    expected = postings.scores({"a": rarity[0], "b": rarity[1]})
+    assert np.allclose(scores, np.sort(expected)[::-1][:3])
+    assert best[:2].tolist() == [0, 1]
 
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():

@@ -144,8 +144,16 @@ def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
     seen = {"f:chi", "f:linh", "f:tinh", "p:chi_linh"}
     wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
     assert wanted.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
-    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * 3.0,
+    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * (3.0 - 1.5),  # what it adds to "linh"
                             ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
+
+
+def test_a_pair_the_corpus_has_counts_for_what_it_adds_to_its_rarer_syllable():
+    # Every passage with "của Tesla" has "Tesla": the pair adds little to it; "thành phố" in a few of the passages
+    # with "thành" adds much.
+    rarity = {"f:cua": 0.1, "f:tesla": 3.0, "f:thanh": 0.5, "f:pho": 1.0, "p:cua_tesla": 3.2, "p:thanh_pho": 2.5}
+    wanted = Wanted.of(("cua", "tesla", "thanh", "pho"), rarity, set(rarity), 4.0, {})
+    assert wanted.pairs == pytest.approx({("cua", "tesla"): PAIR_WEIGHT * 0.2, ("thanh", "pho"): PAIR_WEIGHT * 1.5})
 
 
 def test_the_pairs_of_two_words_no_passage_has_still_count():

@@ -104,6 +104,15 @@ def test_question_phrases_carry_no_terms():
     assert "nhieu" not in asked.keywords
 
 
+def test_a_question_knows_the_syllables_of_its_pairs_and_words():
+    asked = analyse_question("Thành phố nào?")
+    terms = [t for t, _ in asked.terms]
+    parts = {(terms[whole], terms[part]) for whole, part in zip(*asked.parts)}
+    assert parts == {("p:thanh_pho", "f:thanh"), ("p:thanh_pho", "f:pho"), ("w:thành_phố", "s:thành"),
+                     ("w:thành_phố", "s:phố")}
+    assert analyse_question("Tesla?").parts == ((), ())
+
+
 def test_unmarked_question_keeps_ambiguous_syllables():
     # "ha" may be "hả" (a question word) or "Hà" (a place): without marks it must stay.
     assert analyse_question("ha noi").keywords == ("ha", "noi")
