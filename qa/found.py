@@ -13,7 +13,7 @@ from .text import ABBREVIATIONS, fold
 # history articles that have "thai", "sản", "ly" and "hôn" elsewhere). A corpus that has every pair is judged on
 # MIN_SHARE alone. The raise was 0.05 until the pairs of a question's one unknown syllable stopped counting
 # (search.Wanted), which let more through. MIN_SHARE was 0.2 until a pair the corpus has counted only for the idf
-# it adds to its syllables, which lowered every share (0.12-0.16 tried on the tune splits: docs/quality.md).
+# it adds to its syllables, which lowered every share (0.08-0.24 tried on the tune splits: docs/quality.md).
 MIN_SHARE = 0.14
 UNSEEN_PAIRS_RAISE = 0.1
 # The best passage whose document holds the question's names, among this many of the best, goes first: a

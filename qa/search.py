@@ -18,8 +18,9 @@ from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, f
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
 # When the best passage counts as an answer (found.credible): it holds enough of the question's content, weighing
-# syllables and (twice) syllable pairs by idf, a term no passage has by a part of the rarest idf; and
-# its document holds every name the question gives. Chosen on the tune splits (docs/quality.md).
+# syllables by idf and (twice) syllable pairs by the idf they add to their rarer syllable, a term no passage has by
+# a part of the rarest idf; and its document holds every name the question gives. Chosen on the tune splits
+# (docs/quality.md).
 PAIR_WEIGHT = 2.0
 UNSEEN_SYLLABLE = 0.7
 UNSEEN_PAIR = 0.6
