@@ -160,9 +160,9 @@ class Postings:
         common phrase. Each term's row (-1: no passage has it) and idf, and the k best passages and their scores.
 
         parts gives the terms made of others (a syllable pair, a word) and each of them, as positions in terms (two
-        sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part (every passage with "của Tesla" has "Tesla"; one with
-        "thành phố" has "phố"), not its whole idf, which would count the part again. A term that adds nothing is
-        not asked.
+        sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part (every
+        passage with "của Tesla" has "Tesla"; one with "thành phố" has "phố"), not its whole idf, which would count
+        the part again. A term that adds nothing is not asked.
 
         Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
         emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
