@@ -157,12 +157,13 @@ class Postings:
     def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
                parts: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
         """A question's ranking, each term asked its count (1 or more) times its idf: a rare name says more than a
-        common phrase. Each term's row (-1: no passage has it) and idf, and the k best passages and their scores.
+        common phrase. parts gives the terms made of others (a syllable pair, a word) and each of them, as positions
+        in terms (two sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part
+        (every passage with "của Tesla" has "Tesla"; one with "thành phố" has "phố"), not its whole idf, which would
+        count the part again. A term that adds nothing is not asked.
 
-        parts gives the terms made of others (a syllable pair, a word) and each of them, as positions in terms (two
-        sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part (every
-        passage with "của Tesla" has "Tesla"; one with "thành phố" has "phố"), not its whole idf, which would count
-        the part again. A term that adds nothing is not asked.
+        Returns each term's row (-1: no passage has it) and the idf it is asked for (a term no passage has: the
+        highest there can be, less its part's), and the k best passages and their scores.
 
         Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
         emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
@@ -174,10 +175,9 @@ class Postings:
 
             return maxscore.ranked(self, term_hash(terms), counts, whole, part, k, self.n_passages // COMMON_SHARE)
         rows = self.lookup(terms)
-        rarity = self.row_idf(rows)
-        asked = counts * added_idf(rarity, whole, part)
-        known = (rows >= 0) & (asked > 0)
-        return (rows, rarity, *self.top_rows(rows[known], asked[known], k))
+        said = added_idf(self.row_idf(rows), whole, part)
+        known = (rows >= 0) & (said > 0)
+        return (rows, said, *self.top_rows(rows[known], (counts * said)[known], k))
 
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """top() of a query given as rows of terms the corpus has, and the weight each is asked with.

@@ -41,7 +41,7 @@ def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int)
 def ranked(postings, hashes: np.ndarray, counts: np.ndarray, whole: np.ndarray, part: np.ndarray, k: int,
            common_from: int) -> tuple[np.ndarray, ...]:
     """Postings.ranked in one call: the terms (given as bm25.term_hash keys) looked up and weighed (a term whole[i]
-    by the idf it adds to its rarest part part[i]), then top()."""
+    by the idf it adds to its rarest part part[i]), then top(). Returns each term's row and the idf it is asked for."""
     total, touched, candidates = _buffers(postings.n_passages)
     return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, whole, part, postings.indptr,
                    postings.passage, postings.weight, postings.peak, k, common_from, LIKELY, REACH, total, touched,
@@ -63,17 +63,16 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, whole, part, indptr, passage,
     rest = np.zeros(len(hashes))
     for i in range(len(whole)):
         rest[whole[i]] = max(rest[whole[i]], rarity[part[i]])
-    added = np.empty(len(hashes))
     asking = 0
     for t in range(len(hashes)):
-        added[t] = counts[t] * max(rarity[t] - rest[t], 0.0)
-        if rows[t] >= 0 and added[t] > 0:
+        rarity[t] = max(rarity[t] - rest[t], 0.0)  # what the term says beyond its rarest part
+        if rows[t] >= 0 and rarity[t] > 0:
             asking += 1
     asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
     asking = 0
     for t in range(len(hashes)):
-        if rows[t] >= 0 and added[t] > 0:
-            asked_rows[asking], asked[asking] = rows[t], added[t]
+        if rows[t] >= 0 and rarity[t] > 0:
+            asked_rows[asking], asked[asking] = rows[t], counts[t] * rarity[t]
             asking += 1
     best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
                           total, touched, candidates)

@@ -162,15 +162,11 @@ class Wanted:
     @classmethod
     def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
            marked: dict[str, frozenset[str]]) -> "Wanted":
-        """Weights from the question terms' idf; a term no passage has counts as a part of the rarest idf (a typo
-        is not evidence). A pair the corpus has counts for what it adds to its rarer syllable, as in the ranking: a
-        passage that has "của Tesla" has "Tesla", already counted."""
+        """Weights from the idf the ranking asked each question term for (Postings.ranked: a pair for what it adds to
+        its rarer syllable, as a passage that has "của Tesla" has "Tesla", already counted); a term no passage has
+        counts as a part of the rarest idf (a typo is not evidence)."""
         def weight(term: str, unseen: float) -> float:
-            if term not in seen:
-                return unseen * unseen_idf
-            if term.startswith("p:"):
-                return max(rarity[term] - max(rarity.get("f:" + part, 0.0) for part in term[2:].split("_", 1)), 0.0)
-            return rarity[term]
+            return rarity[term] if term in seen else unseen * unseen_idf
 
         syllables = {k: weight("f:" + k, UNSEEN_SYLLABLE) for k in keywords if k not in _FOLDED_STOPWORDS}
         unknown = [k for k in syllables if "f:" + k not in seen]

@@ -140,20 +140,27 @@ def test_shipped_question_sets_are_answered_and_refused(engine, split):
 def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
     # "thuộc" is in no passage: its absence counts once, as a syllable, not again in each of its pairs.
     rarity = {"f:chi": 1.0, "f:linh": 1.5, "f:thuoc": 4.0, "f:tinh": 2.0,
-              "p:chi_linh": 3.0, "p:linh_thuoc": 4.0, "p:thuoc_tinh": 4.0, "p:linh_tinh": 4.0}
+              "p:chi_linh": 1.5, "p:linh_thuoc": 4.0, "p:thuoc_tinh": 4.0, "p:linh_tinh": 4.0}
     seen = {"f:chi", "f:linh", "f:tinh", "p:chi_linh"}
     wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
     assert wanted.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
-    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * (3.0 - 1.5),  # what it adds to "linh"
+    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * 1.5,
                             ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
 
 
-def test_a_pair_the_corpus_has_counts_for_what_it_adds_to_its_rarer_syllable():
-    # Every passage with "của Tesla" has "Tesla": the pair adds little to it; "thành phố" in a few of the passages
-    # with "thành" adds much.
-    rarity = {"f:cua": 0.1, "f:tesla": 3.0, "f:thanh": 0.5, "f:pho": 1.0, "p:cua_tesla": 3.2, "p:thanh_pho": 2.5}
-    wanted = Wanted.of(("cua", "tesla", "thanh", "pho"), rarity, set(rarity), 4.0, {})
-    assert wanted.pairs == pytest.approx({("cua", "tesla"): PAIR_WEIGHT * 0.2, ("thanh", "pho"): PAIR_WEIGHT * 1.5})
+def test_a_pair_counts_for_found_as_much_as_the_ranking_asked_for_it(engine):
+    # Every passage with "của Tesla" has "Tesla": the ranking asks the pair only for the idf it adds to its rarer
+    # syllable, and what the best passage holds of the question is weighed the same way.
+    asked = analyse_question("Thị xã Chí Linh thuộc tỉnh nào?")
+    terms = [t for t, _ in asked.terms]
+    postings = engine.index.postings
+    rows, said, _, _ = postings.ranked(terms, [c for _, c in asked.terms], 3, asked.parts)
+    seen = {t for t, row in zip(terms, rows.tolist()) if row >= 0}
+    wanted = Wanted.of(asked.keywords, dict(zip(terms, said.tolist())), seen, postings.unseen_idf, asked.marked)
+    idf = dict(zip(terms, postings.term_idf(terms).tolist()))
+    assert ("chi", "linh") in wanted.pairs and "p:chi_linh" in seen
+    assert wanted.pairs[("chi", "linh")] == pytest.approx(
+        PAIR_WEIGHT * max(idf["p:chi_linh"] - max(idf["f:chi"], idf["f:linh"]), 0.0))
 
 
 def test_the_pairs_of_two_words_no_passage_has_still_count():
