@@ -209,7 +209,7 @@ def _find(values, x, lo, hi, at):  # pragma: no cover
 
 @njit(cache=True, nogil=True, inline="always")
 def _guess(passage, p, lo, hi):  # pragma: no cover
-    """Where passage p about is in a term's postings from lo to hi: a common term's passages spread over the corpus."""
+    """About where passage p is in a term's postings from lo to hi: a common term's passages spread over the corpus."""
     first, last = passage[lo], passage[hi - 1]
     return lo + int((p - first) * ((hi - lo) / (last - first + 1))) if last > first else lo
 
@@ -287,7 +287,7 @@ def _full(p, score, indptr, passage, weight, rows, asked, looked):  # pragma: no
         if looked[i]:
             lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
             at = _find(passage, p, lo, hi, _guess(passage, p, lo, hi))
-            if at < indptr[rows[i] + 1] and passage[at] == p:
+            if at < hi and passage[at] == p:
                 score += asked[i] * weight[at]
     return score
 

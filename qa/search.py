@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 import time
-from math import fsum
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import compress
+from math import fsum
 
 from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, named_place, naming_part,
@@ -85,10 +85,10 @@ class Engine:
         asked = analyse_question(question)
         postings = self.index.postings
         terms = [term for term, _ in asked.terms]
-        rows, rarity, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
+        rows, said, numbers, scores = postings.ranked(terms, [count for _, count in asked.terms],
                                                         max(top_k, NAMED_DEPTH), asked.parts)
         seen = {term for term, row in zip(terms, rows.tolist()) if row >= 0}  # the terms the corpus has
-        wanted = Wanted.of(asked.keywords, dict(zip(terms, rarity.tolist())), seen, postings.unseen_idf, asked.marked)
+        wanted = Wanted.of(asked.keywords, dict(zip(terms, said.tolist())), seen, postings.unseen_idf, asked.marked)
         hits = [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0]
         names = opening_dropped(asked.names, asked.opening, self._common_word, self._known)
         named = first_named(len(hits), lambda i: self._names_in_document(names, hits[i][0]))

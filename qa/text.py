@@ -292,7 +292,7 @@ class QuestionTerms:
     names: tuple[tuple[str, ...], ...]
     opening: str
     marked: dict[str, frozenset[str]]  # folded content syllable -> how the question writes it, when always with marks
-    parts: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # pairs and words, and a syllable of each: positions
+    parts: tuple[tuple[int, ...], tuple[int, ...]]  # pairs and words, and a syllable of each: positions in terms
 
 
 @lru_cache(maxsize=4096)
