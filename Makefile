@@ -45,4 +45,4 @@ bench-large: $(VENV)/.bench
 	timeout $(LARGE_TIMEOUT) $(BIN)/python bench/speed.py 1m --shared $(SHARED) --peers none
 
 clean:
-	rm -rf $(VENV) index/built .pytest_cache
+	rm -rf $(VENV) .pytest_cache

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import index
+from qa import index, store
 from qa.bm25 import FixedIdfBM25
 from qa.search import Answer, Engine, Result, check_question, check_top_k
 from qa.text import analyse_question
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    run(PlainEngine(index.load(args.index)), args.host, args.port, (),
+    run(PlainEngine(store.load(args.index)), args.host, args.port, (),
         on_ready=lambda url: print(f"Serving on {url} (Ctrl-C to stop)", flush=True))
     print("Stopped.")
 

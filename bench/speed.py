@@ -63,11 +63,11 @@ def step_build(corpus: str, out: str, workers: str) -> None:
 def step_serve(folder: str, queries: str) -> None:
     """Child: what one server worker does: load the index, then answer every question (analysis not cached)."""
     started = time.perf_counter()
-    from qa import index, text
+    from qa import store, text
     from qa.search import Engine
 
     imported = time.perf_counter()
-    loaded = index.load(Path(folder))
+    loaded = store.load(Path(folder))
     engine = Engine(loaded)
     load_seconds = time.perf_counter() - imported
     rss_loaded = _rss_mb()
@@ -94,11 +94,11 @@ def _ms(seconds: Sequence[float]) -> dict:
 
 def _disk_mb(folder: Path) -> tuple[float, float]:
     """Size of the index files the manifest names, and of the saved analysis beside them, in MiB."""
-    from qa import index
+    from qa import store
 
-    files = json.loads((folder / index.MANIFEST).read_text())["files"]
-    cache = {name + ".npy" for name in index.ANALYSIS + (index.DRAFTS,)}
-    size = sum(e["bytes"] for n, e in files.items() if n not in cache) + (folder / index.MANIFEST).stat().st_size
+    files = json.loads((folder / store.MANIFEST).read_text())["files"]
+    cache = {name + ".npy" for name in store.ANALYSIS + (store.DRAFTS,)}
+    size = sum(e["bytes"] for n, e in files.items() if n not in cache) + (folder / store.MANIFEST).stat().st_size
     return size / 2**20, sum(e["bytes"] for n, e in files.items() if n in cache) / 2**20
 
 
@@ -183,7 +183,7 @@ def _side_by_side(engines: dict[str, tuple[list, Callable]]) -> dict[str, list[f
 
 
 def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
-    from qa import index
+    from qa import store
 
     data = corpora.write(HERE / "data" / size, corpora.source_texts(shared), corpora.SIZES[size], seed)
     corpus, queries = data / "corpus.jsonl", data / "queries.json"
@@ -213,7 +213,7 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     figures["disk_mb"], figures["analysis_mb"] = _disk_mb(folder)
     step("serve", f"answering {queries.name} in a fresh process", "step-serve", str(folder), str(queries))
 
-    loaded = index.load(folder)
+    loaded = store.load(folder)
     asked = json.loads(queries.read_text(encoding="utf-8"))
     questions = [_query_terms(q["question"]) for q in asked]
     figures["terms"] = int(len(loaded.postings.keys))

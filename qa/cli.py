@@ -4,22 +4,26 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from . import index
+from . import index, store
 from .evaluate import VARIANTS
 from .search import MAX_TOP_K, Engine, QuestionError, Result
 
-EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
 
 top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=3, show_default=True,
                             help="How many passages to return.")
+INDEX_VARIABLE = "QA_INDEX"
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-                            help="Index folder (default: the built-in article, built on first use).")
+                            envvar=INDEX_VARIABLE, show_envvar=True,
+                            help="Index folder (default: $QA_INDEX, else the built-in article, built on first use).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -29,24 +33,47 @@ def fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def load_engine(index_dir: Path | None) -> Engine:
-    """The engine on the given index, or on the built-in article (rebuilt when its files changed)."""
+def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine:
+    """The engine on the given index, or on the built-in article (built when missing, damaged or out of date)."""
     try:
         if index_dir is None:
-            return Engine(index.ensure(index.default_index_dir(), [index.default_corpus()]))
-        return Engine(index.ensure(index_dir))
-    except index.IndexFileError as error:
+            return Engine(index.ensure(index.default_index_dir(), [index.default_corpus()], waiting=say,
+                                       checksums=checksums))
+        return Engine(index.ensure(index_dir, checksums=checksums))
+    except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def say(message: str) -> None:
+    """A line for the person at the terminal, on stderr so that --json output stays clean."""
+    click.echo(f"qa: {message}", err=True)
+
+
+class _Group(click.Group):
+    """The command group, with Ctrl-C (and SIGTERM) ending a command in one line rather than a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        signal.signal(signal.SIGTERM, _terminated)  # finally blocks run: a build removes its partial files
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            say("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+
+
+def _terminated(signum: int, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qa-vi")
 @click.option("--verbose", "-v", is_flag=True, help="Log what the engine does.")
 def main(verbose: bool) -> None:
     """Ask questions in Vietnamese, with or without diacritics, about indexed articles.
 
     The answer is the passage that holds it, its best sentence first, the matched words marked.
-    Without --index, the built-in article is used (indexed on first use).
+    The collection is the one --index names, else the one $QA_INDEX names, else the built-in
+    article (indexed on first use into the user's cache folder).
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
 
@@ -164,25 +191,57 @@ def index_group() -> None:
 
 @index_group.command()
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Index folder (default: the built-in article's).")
+@click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path), envvar=INDEX_VARIABLE,
+              show_envvar=True, help="Index folder to write (needed with SOURCE; default: $QA_INDEX).")
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
 def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> None:
-    """Index SOURCE files and folders (.txt .md .html .jsonl); with none, the built-in article."""
-    sources = list(sources) or [index.default_corpus()]
-    out = out or index.default_index_dir()
-    with click.progressbar(length=1, label="Phân tích", file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
-        report = index.build(sources, out, workers=workers, progress=progress)
+    Only one command writes a collection at a time: another waits for it. The collection being
+    replaced stays whole and answers until the new one is complete.
+    """
+    if sources and out is None:
+        fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
+             "never replaced by other documents")
+    out = out or index.default_index_dir()
+    sources = list(sources) or [index.default_corpus()]
+    try:
+        with ExitStack() as shown:
+            bars: list = []  # shown once there is text to analyse, not before an error
+
+            def progress(done: int, total: int) -> None:
+                if not bars:
+                    bars.append(shown.enter_context(click.progressbar(length=total, label="Phân tích",
+                                                                      file=sys.stderr)))
+                bars[0].update(done - bars[0].pos)
+
+            report = index.build(sources, out, workers=workers, progress=progress, waiting=say)
+    except store.IndexWriteError as error:
+        fail(str(error))
     for problem in report.skipped:
-        click.echo(f"qa: skipped {problem.source}: {problem.reason}", err=True)
+        say(f"skipped {problem.source}: {problem.reason}")
     if not report.passages:
-        fail(f"no passages found in {', '.join(map(str, sources))}")
+        fail(f"no passages found in {', '.join(map(str, sources))}; the index in {out} was not changed")
     click.echo(f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
                f"into {out}")
+
+
+@index_group.command()
+@index_option
+def verify(index_dir: Path | None) -> None:
+    """Check every file of the index against the checksum written with it, and that they fit together.
+
+    Exit code 0 when the index is whole, 2 (naming each damaged file) when it is not.
+    """
+    directory = index_dir or index.default_index_dir()
+    problems = store.verify(directory)
+    for problem in problems:
+        say(problem)
+    if problems:
+        sys.exit(EXIT_USAGE)
+    manifest = store.read_manifest(directory)
+    click.echo(f"{directory}: {len(manifest['files'])} files verified, {manifest['documents']} documents, "
+               f"{manifest['passages']} passages")
 
 
 @main.command()
@@ -193,7 +252,7 @@ def serve(host: str, port: int, index_dir: Path | None) -> None:
     """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
     from .server import EXAMPLES, run
 
-    engine = load_engine(index_dir)
+    engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
     built_in = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
     examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
     try:
@@ -231,7 +290,7 @@ def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negat
     missed: list[dict] = []
     try:
         report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed)
-    except (DatasetError, index.IndexFileError) as error:
+    except (DatasetError, store.IndexFileError) as error:
         fail(str(error))
     if misses:
         misses.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in missed), encoding="utf-8")

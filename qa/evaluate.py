@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import index
+from . import index, store
 from .corpus import make_document
 from .search import Engine, Result
 from .text import fold, normalise
@@ -107,7 +107,7 @@ def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Pa
         return Engine(index.ensure(directory, sources)), questions
     documents, questions = load_squad(dataset)
     index.build_documents(documents, build_dir)
-    return Engine(index.load(build_dir)), questions
+    return Engine(store.load(build_dir)), questions
 
 
 def _is_hit(question: Question, passage_doc: str, text: str) -> bool:

@@ -4,43 +4,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import multiprocessing.pool
 import os
+import signal
+import threading
 import time
-import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
+import platformdirs
 
-from . import corpus, shipped
+from . import corpus, shipped, store
 from .bm25 import B, K1, Postings, term_hash
 from .corpus import Document, Passage, Skipped
+from .store import ANALYSIS, DRAFTS, Index, IndexFileError
 from .text import ANALYSER_VERSION, analyse
 
 log = logging.getLogger(__name__)
 
-FORMAT = "qa-index"
-VERSION = 4  # 2: peaks.npy; 3: folded.bin; 4: sentence breaks marked in folded.bin
-MANIFEST = "manifest.json"
 PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
 CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
-ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets",
-          "folded_offsets")
-BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (corpus.folded_sentences), UTF-8
-# Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
-ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
-# The key of the draft each document was made from: a rebuild takes an unchanged document's passages as they are.
-DRAFTS = "document_drafts"
 
 Progress = Callable[[int, int], None]
-
-
-class IndexFileError(Exception):
-    """An index file is missing, truncated or corrupt: the message names it and says how to rebuild."""
 
 
 @dataclass
@@ -51,89 +41,14 @@ class BuildReport:
     seconds: float = 0.0
 
 
-@dataclass
-class Index:
-    """A loaded index: documents, passages (text in one memory-mapped blob) and their BM25 postings."""
-
-    directory: Path
-    manifest: dict
-    documents: list[dict]
-    postings: Postings
-    passage_doc: np.ndarray  # int32 document number of each passage
-    spans: np.ndarray  # int64 (n, 2) offsets of each passage in its document's text
-    text_offsets: np.ndarray  # int64 byte offsets of each passage's text in texts
-    texts: np.ndarray  # uint8 UTF-8 blob
-    folded_offsets: np.ndarray  # int64 byte offsets of each passage's folded text in folded
-    folded: np.ndarray  # uint8 UTF-8 blob: each passage's corpus.folded_sentences, made once when building
-    first_passage: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.first_passage = np.searchsorted(self.passage_doc, np.arange(len(self.documents)))
-
-    @property
-    def n_passages(self) -> int:
-        return len(self.passage_doc)
-
-    def passage(self, number: int) -> Passage:
-        doc_number = self.passage_doc.item(number)
-        document = self.documents[doc_number]
-        text = _blob_item(self.texts, self.text_offsets, number)
-        start, end = self.spans[number].tolist()
-        ordinal = number - self.first_passage.item(doc_number)
-        return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
-
-    def folded_text(self, number: int) -> str:
-        """A passage's text lowercased and folded, spaces between its syllables and newlines between its sentences:
-        what answers are matched in (corpus.folded_sentences)."""
-        return _blob_item(self.folded, self.folded_offsets, number)
-
-    def document_range(self, doc_number: int) -> tuple[int, int]:
-        """The numbers of a document's first passage and of the one after its last."""
-        last = int(self.first_passage[doc_number + 1]) if doc_number + 1 < len(self.documents) else self.n_passages
-        return int(self.first_passage[doc_number]), last
-
-    def document_passages(self, doc_number: int) -> list[Passage]:
-        """All the passages of a document, its text read once: what passage() gives, a thousand at a time."""
-        document = self.documents[doc_number]
-        first, last = self.document_range(doc_number)
-        texts = _blob_slices(self.texts, self.text_offsets, first, last)
-        return [Passage(f"{document['id']}#{i}", document["id"], document["title"], text.decode("utf-8"), start, end)
-                for i, (text, (start, end)) in enumerate(zip(texts, self.spans[first:last].tolist()))]
-
-    def document_folded(self, doc_number: int) -> list[bytes]:
-        """The folded texts of a document's passages, as stored (UTF-8)."""
-        return _blob_slices(self.folded, self.folded_offsets, *self.document_range(doc_number))
-
-
-def _blob_item(blob: np.ndarray, offsets: np.ndarray, number: int) -> str:
-    """Item number of a UTF-8 blob cut at offsets."""
-    return blob[offsets.item(number):offsets.item(number + 1)].tobytes().decode("utf-8")
-
-
-def _blob_offsets(items: Sequence[bytes]) -> np.ndarray:
-    """Where each item starts in the items put together, and where the last ends."""
-    return np.concatenate([[0], np.cumsum([len(item) for item in items], dtype=np.int64)])
-
-
-def _blob_slices(blob: np.ndarray, offsets: np.ndarray, first: int, last: int) -> list[bytes]:
-    """Items first to last (not included) of a blob cut at offsets, read in one slice."""
-    at = offsets[first:last + 1].tolist()
-    whole = blob[at[0]:at[-1]].tobytes()
-    return [whole[a - at[0]:b - at[0]] for a, b in zip(at, at[1:])]
-
-
 def default_corpus() -> Path:
     """The article the service ships with (index/corpus in a checkout, inside the package once installed)."""
     return shipped("corpus_default", "index/corpus")
 
 
 def default_index_dir() -> Path:
-    """Beside the default corpus when that is writable, else in the user's cache."""
-    beside = default_corpus().parent / "built"
-    if os.access(beside if beside.exists() else beside.parent, os.W_OK):
-        return beside
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "qa-vi" / "default-index"
+    """Where the built-in article is indexed: the user's cache folder, never the package or the source tree."""
+    return platformdirs.user_cache_path("qa-vi") / "default-index"
 
 
 def fingerprint(sources: Iterable[Path]) -> str:
@@ -216,14 +131,14 @@ def _analyse_chunk(texts: Sequence[str]) -> Bags:
 
 
 def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
-                 ready: ProcessPoolExecutor | None = None) -> Bags:
+                 ready: multiprocessing.pool.Pool | None = None) -> Bags:
     """Analyse texts in chunks, spread over worker processes when there are enough to be worth it, else in the
     worker made ready for a rebuild (_ready_worker) if there is one."""
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
     done: list[Bags] = []
     parallel = workers > 1 and len(texts) >= PARALLEL_FROM
-    with ProcessPoolExecutor(min(workers, len(chunks))) if parallel else nullcontext(ready) as pool:
-        for bags in pool.map(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
+    with _workers(min(workers, len(chunks))) if parallel else nullcontext(ready) as pool:
+        for bags in pool.imap(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
             done.append(bags)
             if progress:
                 progress(min(len(done) * CHUNK, len(texts)), len(texts))
@@ -232,20 +147,38 @@ def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
     return Bags.concat(done)
 
 
+def _workers(processes: int, warm: bool = False) -> multiprocessing.pool.Pool:
+    """Worker processes that analyse text; leaving the with block (finished, failed or interrupted) ends them."""
+    return multiprocessing.Pool(processes, initializer=_start_worker, initargs=(os.getpid(), warm))
+
+
+def _start_worker(parent: int, warm: bool) -> None:
+    """Set up an analysing process: Ctrl-C is its parent's to handle, and it ends by itself within a second of its
+    parent's end, kill -9 included (nothing else would end it: it waits for work on a pipe it holds both ends of)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(parent,), daemon=True, name="end-with-parent").start()
+    if warm:
+        analyse("khởi động")  # underthesea's model loaded now, not when the first text comes
+
+
+def _end_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
     """Text keys and bags saved with the index in out; none when there is no index or it is damaged (never fatal)."""
     nothing = (np.zeros(0, np.uint64), Bags.concat([]))
-    manifest = _any_manifest(out)  # an index of an older format still has texts worth not analysing again
+    manifest = store.any_manifest(out)  # an index of an older format still has texts worth not analysing again
     if manifest is None or manifest.get("analyser") != ANALYSER_VERSION:
         return nothing
     try:
         arrays = {}
-        for name in ANALYSIS + ("keys",):
-            entry = manifest["files"][name + ".npy"]
-            path = out / entry["file"]
-            if path.stat().st_size != entry["bytes"]:
-                raise ValueError(f"{path} is not the size written")
-            arrays[name] = np.load(path, mmap_mode="r", allow_pickle=False)
+        for name in (n + ".npy" for n in ANALYSIS + ("keys",)):  # verified: a damaged cache would build a wrong index
+            path = store.file_entry(out, manifest, name)
+            store.check_sum(out, manifest, name, path)
+            arrays[name[:-4]] = store.load_array(path, out, manifest)
         keys, texts, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
         rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
         if (texts.dtype != np.uint64 or keys.dtype != np.uint64 or rows.dtype != np.int32
@@ -255,7 +188,7 @@ def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
             raise ValueError("its arrays do not fit together")
         return np.array(texts), Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows),
                                      np.array(counts, dtype=np.int32))
-    except (KeyError, TypeError, ValueError, OSError, EOFError) as error:
+    except (IndexFileError, KeyError, TypeError, ValueError, OSError) as error:
         log.warning("not reusing the analysis saved in %s (%s): analysing every text again", out, error)
         return nothing
 
@@ -288,7 +221,7 @@ def passage_terms(index: Index) -> list[list[int]]:
     where = np.minimum(np.searchsorted(saved_keys, keys), max(len(saved_keys) - 1, 0))
     if len(keys) and (not len(saved_keys) or np.any(saved_keys[where] != keys)):
         raise IndexFileError(f"the analysis saved in {index.directory} is missing or does not match the index; "
-                             f"{_how_to_rebuild(index.directory)}")
+                             f"{store.how_to_rebuild(index.directory, index.manifest)}")
     vocab, rows, owner, counts = _passage_bags(saved, where, index.passage_doc)
     tokens = np.repeat(np.searchsorted(index.postings.keys, vocab)[rows], counts)
     cut = np.searchsorted(np.repeat(owner, counts), np.arange(1, index.n_passages))  # owner is in passage order
@@ -311,15 +244,23 @@ def chunk(document: Document, draft: int = 0) -> Chunked:
     return Chunked(record, corpus.passages(document), draft)
 
 
-def build(sources: Sequence[Path], out: Path, workers: int | None = None,
-          progress: Progress | None = None) -> BuildReport:
-    """Read the sources and index them; files that give no document are reported, not fatal.
-
-    A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
+def build(sources: Sequence[Path], out: Path, workers: int | None = None, progress: Progress | None = None,
+          waiting: store.Waiting | None = None) -> BuildReport:
+    """Read the sources and index them into out, holding its write lock; files that give no document are reported,
+    not fatal. A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
     """
+    with store.writing(out, waiting):
+        return _build_sources(sources, out, workers, progress)
+
+
+def _build_sources(sources: Sequence[Path], out: Path, workers: int | None = None,
+                   progress: Progress | None = None) -> BuildReport:
+    """build() for a writer that holds the lock."""
     previous, known = _previous_drafts(out)
     with _ready_worker(previous, workers or os.cpu_count() or 1) as ready:
         chunked, skipped = _chunked(sources, previous, known)
+        if not chunked:  # nothing to index: the index there stays as it was
+            return BuildReport(0, 0, skipped)
         report = _build(chunked, out, workers, progress, {
             "fingerprint": fingerprint(sources),
             "sources": [str(Path(s).resolve()) for s in sources],
@@ -328,14 +269,12 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None,
     return report
 
 
-def _ready_worker(previous: Index | None, workers: int) -> ProcessPoolExecutor | nullcontext:
+def _ready_worker(previous: Index | None, workers: int) -> multiprocessing.pool.Pool | nullcontext:
     """For the rebuild of a large corpus, a worker process that loads underthesea's model (half a second) while
     the documents are read: the few that changed are then analysed without waiting for it."""
     if previous is None or previous.n_passages < PARALLEL_FROM or workers < 2:
         return nullcontext()
-    worker = ProcessPoolExecutor(1, initializer=analyse, initargs=("khởi động",))
-    worker.submit(int)  # started now, not when the first text is sent
-    return worker
+    return _workers(1, warm=True)
 
 
 def _chunked(sources: Sequence[Path], previous: Index | None,
@@ -366,13 +305,14 @@ def _chunked(sources: Sequence[Path], previous: Index | None,
 def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
     """The index in out and, by draft key, the number of each of its documents; none when it cannot be read."""
     try:
-        previous = load(out)
-        entry = previous.manifest["files"][DRAFTS + ".npy"]
-        keys = _load_array(out / entry["file"], out)
+        previous = store.load(out, checksums=True)
+        path = store.file_entry(out, previous.manifest, DRAFTS + ".npy")
+        store.check_sum(out, previous.manifest, DRAFTS + ".npy", path)
+        keys = store.load_array(path, out, previous.manifest)
         if keys.dtype != np.uint64 or len(keys) != len(previous.documents):
-            raise IndexFileError(f"{entry['file']} does not match the documents")
+            raise IndexFileError(f"{path.name} does not match the documents")
     except (IndexFileError, KeyError, TypeError) as error:
-        if _any_manifest(out) is not None:
+        if store.any_manifest(out) is not None:
             log.warning("not reusing the documents of %s (%s): reading every one again", out, error)
         return None, {}
     return previous, {key: number for number, key in enumerate(keys.tolist()) if key}
@@ -386,12 +326,14 @@ def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
 
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
                     progress: Progress | None = None, info: dict | None = None) -> BuildReport:
-    """Index documents made in memory (no drafts: none is reused, though the analysis of their texts is)."""
-    return _build([chunk(d) for d in documents], out, workers, progress, info)
+    """Index documents made in memory into out, holding its write lock (no drafts: none is reused, though the
+    analysis of their texts is)."""
+    with store.writing(out):
+        return _build([chunk(d) for d in documents], out, workers, progress, info)
 
 
 def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, progress: Progress | None = None,
-           info: dict | None = None, ready: ProcessPoolExecutor | None = None) -> BuildReport:
+           info: dict | None = None, ready: multiprocessing.pool.Pool | None = None) -> BuildReport:
     """Analyse and score chunked documents, then save: the previous index stays usable until the end.
 
     Texts analysed for the index already in out (same text, same analyser) are not analysed again.
@@ -420,163 +362,50 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, 
         "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
         "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
-        "text_offsets": _blob_offsets(blobs), "folded_offsets": _blob_offsets(folded),
+        "text_offsets": store.blob_offsets(blobs), "folded_offsets": store.blob_offsets(folded),
         # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
         "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
         "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
     }
-    _save(out, arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)}, [d.record for d in documents],
-          {**(info or {}), "documents": len(documents), "passages": len(passages)})
+    store.save(out, arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)}, [d.record for d in documents],
+               {"k1": K1, "b": B, **(info or {}), "documents": len(documents),
+                "passages": len(passages)})
     return BuildReport(len(documents), len(passages), seconds=time.perf_counter() - started)
 
 
-def _save(out: Path, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], documents: list[dict], info: dict) -> None:
-    """Write this build's files under fresh names, then switch the manifest to them in one rename."""
-    out.mkdir(parents=True, exist_ok=True)
-    build_id = uuid.uuid4().hex[:12]
-    written: dict[str, dict] = {}
+def ensure(directory: Path, sources: Sequence[Path] | None = None, progress: Progress | None = None,
+           waiting: store.Waiting | None = None, checksums: bool | None = None) -> Index:
+    """The index in directory. With sources (the built-in article), it is built first when it is missing, damaged,
+    of another format or analyser, or older than its sources, by one process while any others wait for it.
 
-    def write(name: str, dump: Callable[[BinaryIO], object]) -> None:
-        filename = f"{name}.{build_id}"
-        with open(out / filename, "wb") as handle:
-            dump(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-            written[name] = {"file": filename, "bytes": handle.tell()}
-
-    for name, array in arrays.items():
-        write(name + ".npy", lambda handle: _write_npy(handle, array))
-    for name, blob in blobs.items():
-        write(name + ".bin", lambda handle: handle.write(blob))
-    write("documents.json", lambda handle: handle.write(json.dumps(documents, ensure_ascii=False).encode("utf-8")))
-    manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION, "k1": K1, "b": B,
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info, "files": written}
-    temporary = out / f"{MANIFEST}.{build_id}.tmp"
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, out / MANIFEST)
-    _remove_other_builds(out, {entry["file"] for entry in written.values()})
-
-
-def _write_npy(handle: BinaryIO, array: np.ndarray) -> None:
-    np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-
-
-def _remove_other_builds(out: Path, keep: set[str]) -> None:
-    """Files of earlier or abandoned builds: ours by name, and not the ones the manifest now names."""
-    names = ARRAYS + ANALYSIS + BLOBS + (DRAFTS, "documents", MANIFEST.split(".")[0])
-    for path in out.iterdir():
-        if path.name not in keep and path.name != MANIFEST and path.name.split(".")[0] in names:
-            path.unlink(missing_ok=True)
-
-
-def _any_manifest(directory: Path) -> dict | None:
-    """The manifest in directory whatever its format version, or None: enough to tell what to rebuild or reuse."""
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
-
-
-def read_manifest(directory: Path) -> dict:
-    path = directory / MANIFEST
-    if not path.exists():
-        raise IndexFileError(f"no index in {directory} ({MANIFEST} is missing); {_how_to_rebuild(directory)}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise IndexFileError(f"{path} is unreadable or corrupt ({error}); {_how_to_rebuild(directory)}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexFileError(f"{path} is not a qa index manifest; {_how_to_rebuild(directory)}")
-    if manifest.get("version") != VERSION:
-        raise IndexFileError(f"{path} is index format version {manifest.get('version')}, this qa reads "
-                             f"{VERSION}; {_how_to_rebuild(directory)}")
-    return manifest
-
-
-def load(directory: Path) -> Index:
-    """Open a saved index memory-mapped, checking every file so a damaged one is named, not half-read."""
-    manifest = read_manifest(directory)
-    try:
-        entries = {name: manifest["files"][name]
-                   for name in [a + ".npy" for a in ARRAYS] + [b + ".bin" for b in BLOBS] + ["documents.json"]}
-    except (KeyError, TypeError):
-        raise IndexFileError(f"{directory / MANIFEST} does not list the index files; "
-                             f"{_how_to_rebuild(directory)}") from None
-    paths = {}
-    for name, entry in entries.items():
-        path = directory / str(entry.get("file"))
-        size = path.stat().st_size if path.is_file() else None
-        if size != entry.get("bytes"):
-            state = "missing" if size is None else f"{size} bytes where {entry.get('bytes')} were written"
-            raise IndexFileError(f"index file {path} is {state}; {_how_to_rebuild(directory)}")
-        paths[name] = path
-    arrays = {name: _load_array(paths[name + ".npy"], directory) for name in ARRAYS}
-    blobs = {name: np.memmap(paths[name + ".bin"], dtype=np.uint8, mode="r").view(np.ndarray)
-             if entries[name + ".bin"]["bytes"] else np.zeros(0, dtype=np.uint8) for name in BLOBS}
-    try:
-        documents = json.loads(paths["documents.json"].read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise IndexFileError(f"index file {paths['documents.json']} is corrupt ({error}); "
-                             f"{_how_to_rebuild(directory)}") from None
-    index = Index(directory, manifest, documents,
-                  Postings(arrays["keys"], arrays["idf"], arrays["indptr"], arrays["postings"], arrays["weights"],
-                           arrays["peaks"],
-                           len(arrays["passage_doc"])),
-                  arrays["passage_doc"], arrays["spans"], arrays["text_offsets"], blobs["texts"],
-                  arrays["folded_offsets"], blobs["folded"])
-    _check_consistent(index, paths)
-    return index
-
-
-def _load_array(path: Path, directory: Path) -> np.ndarray:
-    try:
-        # A plain ndarray view of the map: the np.memmap subclass costs ~20 µs on every slice taken while scoring.
-        return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
-    except (ValueError, OSError, EOFError) as error:
-        raise IndexFileError(f"index file {path} is corrupt ({error}); {_how_to_rebuild(directory)}") from None
-
-
-def _check_consistent(index: Index, paths: dict[str, Path]) -> None:
-    """Cheap checks that the arrays belong together, so a corrupt file fails here and not mid-answer."""
-    p = index.postings
-    problems = [
-        ("keys.npy", len(p.keys) != len(p.idf) or len(p.indptr) != len(p.keys) + 1),
-        ("indptr.npy", len(p.indptr) and (p.indptr[0] != 0 or p.indptr[-1] != len(p.passage))),
-        ("weights.npy", len(p.weight) != len(p.passage)),
-        ("peaks.npy", len(p.peak) != len(p.keys)),
-        ("postings.npy", len(p.passage) and (int(p.passage.max()) >= p.n_passages or int(p.passage.min()) < 0)),
-        ("passage_doc.npy", len(index.passage_doc) != index.manifest.get("passages")
-         or len(index.documents) != index.manifest.get("documents")),
-        ("spans.npy", index.spans.shape != (index.n_passages, 2)),
-        ("text_offsets.npy", len(index.text_offsets) != index.n_passages + 1
-         or int(index.text_offsets[-1]) != len(index.texts)),
-        ("folded_offsets.npy", len(index.folded_offsets) != index.n_passages + 1
-         or int(index.folded_offsets[-1]) != len(index.folded)),
-    ]
-    for name, broken in problems:
-        if broken:
-            raise IndexFileError(f"index file {paths[name]} does not match the rest of the index; "
-                                 f"{_how_to_rebuild(index.directory)}")
-
-
-def _how_to_rebuild(directory: Path) -> str:
-    return f"rebuild it with: qa index build [SOURCE ...] --out {directory}"
-
-
-def ensure(directory: Path, sources: Sequence[Path] | None = None, progress: Progress | None = None) -> Index:
-    """The index in directory, rebuilt first when missing, of another format or analyser, or older than its sources.
-
-    Without sources, the ones the index was built from are used when they still exist; with none, an index
-    that cannot be loaded is reported (IndexFileError), not rebuilt.
+    Without sources it is loaded as it is: what a collection holds is decided by the commands that write it, never
+    by what a folder's manifest says it was built from.
     """
-    manifest = _any_manifest(directory)
-    if manifest is not None and sources is None:
-        recorded = [Path(s) for s in manifest.get("sources", []) if isinstance(s, str)]
-        sources = recorded if recorded and all(s.exists() for s in recorded) else None
-    stale = manifest is None or manifest.get("version") != VERSION or manifest.get("analyser") != ANALYSER_VERSION \
-        or (sources is not None and manifest.get("fingerprint") != fingerprint(sources))
-    if stale and sources:
-        log.info("index in %s is missing or stale: rebuilding from %d source(s)", directory, len(sources))
-        build(sources, directory, progress=progress)
-    return load(directory)
+    if sources is None:
+        return store.load(directory, checksums)
+    if _up_to_date(directory, sources):
+        try:
+            return store.load(directory, checksums)
+        except IndexFileError as error:
+            log.warning("%s", error)
+    if not store.writable(directory):
+        try:
+            index = store.load(directory, checksums)
+        except IndexFileError as error:
+            raise IndexFileError(f"{error}; but {directory} is read-only") from None
+        log.warning("the index in %s is older than its sources, but the folder is read-only: answering from it "
+                    "as it is", directory)
+        return index
+    with store.writing(directory, waiting):
+        if not (_up_to_date(directory, sources) and not store.verify(directory)):
+            log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory,
+                     len(sources))
+            _build_sources(sources, directory, progress=progress)
+    return store.load(directory, checksums)
+
+
+def _up_to_date(directory: Path, sources: Sequence[Path]) -> bool:
+    """Whether the index in directory was built by this qa from these sources as they are now."""
+    manifest = store.any_manifest(directory)
+    return manifest is not None and manifest.get("version") == store.VERSION \
+        and manifest.get("analyser") == ANALYSER_VERSION and manifest.get("fingerprint") == fingerprint(sources)

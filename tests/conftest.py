@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import index
+from qa import index, store
 from qa.search import Engine
 
 
@@ -17,4 +17,4 @@ def default_index_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(default_index_dir) -> Engine:
-    return Engine(index.load(default_index_dir))
+    return Engine(store.load(default_index_dir))

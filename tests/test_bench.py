@@ -94,10 +94,10 @@ def test_no_sentences_is_a_clear_error():
 
 
 def test_the_http_baseline_answers_like_our_server_through_the_same_app(default_index_dir, engine):
-    from qa import index
+    from qa import store
     from qa.server import create_app
 
-    plain = baseline.PlainEngine(index.load(default_index_dir))
+    plain = baseline.PlainEngine(store.load(default_index_dir))
     question = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
     client = create_app(plain, ()).test_client()
     response = client.post("/api/ask", json={"question": question, "top_k": 5})

@@ -1,7 +1,7 @@
 """Deciding whether the best passage answers: names spelt a letter off, and the share of content it holds."""
 import pytest
 
-from qa import index
+from qa import index, store
 from qa.corpus import make_document
 from qa.found import (MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, common_word, credible, first_named, name_nearly_in,
                       named_place, naming_part, near, opening_dropped, unknown_number, unseen_pair_share)
@@ -84,7 +84,7 @@ def small_engine(tmp_path_factory):
     documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
     directory = tmp_path_factory.mktemp("small-index")
     index.build_documents(documents, directory)
-    return Engine(index.load(directory))
+    return Engine(store.load(directory))
 
 
 def test_a_common_word_capitalised_alone_is_not_checked_as_a_name(small_engine):
@@ -148,7 +148,7 @@ def test_the_named_passage_is_judged_where_it_goes(tmp_path):
              "Người đoạt Giải Nobel Kinh tế Milton Friedman dạy ở đây."]
     documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
     index.build_documents(documents, tmp_path)
-    engine = Engine(index.load(tmp_path))
+    engine = Engine(store.load(tmp_path))
     for top_k in (1, 2):
         result = engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", top_k)
         assert "1937" in result.answers[0].text and len(result.answers) == top_k
@@ -161,6 +161,6 @@ def test_a_passage_is_judged_with_its_title(tmp_path):
              ("Marie Curie", "Bà hai lần đoạt giải Nobel, về vật lý và hóa học.")]
     documents = [make_document(f"d{i}", [text], "test", title=title) for i, (title, text) in enumerate(texts)]
     index.build_documents(documents, tmp_path)
-    result = Engine(index.load(tmp_path)).ask("Nikola Tesla sinh năm nào?", 1)
+    result = Engine(store.load(tmp_path)).ask("Nikola Tesla sinh năm nào?", 1)
     assert result.found and "1856" in result.answers[0].text
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import index
-from qa.index import IndexFileError
+from qa import index, store
+from qa.store import IndexFileError
 from qa.corpus import folded_sentences
 
 ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
@@ -31,13 +31,13 @@ def built(tmp_path, source) -> Path:
 
 
 def texts(directory: Path) -> list[str]:
-    loaded = index.load(directory)
+    loaded = store.load(directory)
     return [loaded.passage(i).text for i in range(loaded.n_passages)]
 
 
 def test_round_trip(built):
-    loaded = index.load(built)
-    assert loaded.manifest["format"] == "qa-index" and loaded.manifest["version"] == index.VERSION
+    loaded = store.load(built)
+    assert loaded.manifest["format"] == "qa-index" and loaded.manifest["version"] == store.VERSION
     assert [d["id"] for d in loaded.documents] == ["bai"]
     assert texts(built) == ["Đảng bộ thành phố kết nạp 640 đảng viên mới.", "Tỷ lệ hộ nghèo giảm còn 1% trong năm."]
     assert loaded.passage(1).id == "bai#1" and loaded.passage(1).title == "Tiêu đề bài"
@@ -45,7 +45,8 @@ def test_round_trip(built):
 
 def test_files_are_plain_json_and_npy_without_pickle(built):
     names = {p.name.split(".")[0] for p in built.iterdir()}
-    assert names == set(index.ARRAYS) | set(index.ANALYSIS) | set(index.BLOBS) | {index.DRAFTS, "documents", "manifest"}
+    assert names == set(store.ARRAYS) | set(store.ANALYSIS) | set(store.BLOBS) | {store.DRAFTS, "documents", "manifest",
+                                                                                 "write"}
     for path in built.glob("*.npy*"):
         np.load(path, allow_pickle=False)  # would raise for object arrays
     json.loads((built / "manifest.json").read_text(encoding="utf-8"))
@@ -59,7 +60,7 @@ def test_pickled_array_is_refused(built):
     entry["bytes"] = path.stat().st_size
     (built / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexFileError, match="spans.npy"):
-        index.load(built)
+        store.load(built)
 
 
 def test_truncated_file_is_named_with_how_to_rebuild(built):
@@ -67,7 +68,7 @@ def test_truncated_file_is_named_with_how_to_rebuild(built):
     path = built / manifest["files"]["weights.npy"]["file"]
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(IndexFileError) as error:
-        index.load(built)
+        store.load(built)
     assert str(path) in str(error.value) and "qa index build" in str(error.value)
 
 
@@ -75,7 +76,7 @@ def test_truncated_file_is_named_with_how_to_rebuild(built):
 def test_corrupt_manifest(built, damage):
     (built / "manifest.json").write_bytes(damage)
     with pytest.raises(IndexFileError, match="manifest.json"):
-        index.load(built)
+        store.load(built)
 
 
 def test_corrupt_documents_file(built):
@@ -83,7 +84,7 @@ def test_corrupt_documents_file(built):
     path = built / manifest["files"]["documents.json"]["file"]
     path.write_bytes(b"x" * path.stat().st_size)
     with pytest.raises(IndexFileError, match="documents.json"):
-        index.load(built)
+        store.load(built)
 
 
 def test_same_size_garbage_in_an_array_is_caught(built):
@@ -93,12 +94,12 @@ def test_same_size_garbage_in_an_array_is_caught(built):
     data[-8:] = (10**9).to_bytes(8, "little")
     path.write_bytes(bytes(data))
     with pytest.raises(IndexFileError, match="indptr.npy"):
-        index.load(built)
+        store.load(built)
 
 
 def test_missing_index(tmp_path):
     with pytest.raises(IndexFileError, match="qa index build"):
-        index.load(tmp_path / "nowhere")
+        store.load(tmp_path / "nowhere")
 
 
 def test_build_killed_half_way_leaves_the_previous_index_usable(tmp_path, source, built):
@@ -107,20 +108,21 @@ def test_build_killed_half_way_leaves_the_previous_index_usable(tmp_path, source
     script = f"""
 import os
 from pathlib import Path
+import numpy as np
 from qa import index
 written = []
-original = index._write_npy
-def dying(handle, array):
+original = np.save
+def dying(handle, array, **options):
     written.append(1)
     if len(written) == 4:
         os.kill(os.getpid(), 9)
-    return original(handle, array)
-index._write_npy = dying
+    return original(handle, array, **options)
+np.save = dying
 index.build([Path({str(source)!r})], Path({str(built)!r}))
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True)
     assert result.returncode == -9
-    files = len(index.ARRAYS) + len(index.ANALYSIS) + len(index.BLOBS) + 3  # + drafts, documents, manifest
+    files = len(store.ARRAYS) + len(store.ANALYSIS) + len(store.BLOBS) + 4  # + drafts, documents, manifest, lock
     assert len(list(built.iterdir())) > files  # the dead build left files behind
     assert texts(built) == before
     index.build([source], built)
@@ -128,18 +130,33 @@ index.build([Path({str(source)!r})], Path({str(built)!r}))
     assert len(list(built.iterdir())) == files  # and the next build cleaned them up
 
 
-def test_stale_index_is_rebuilt_not_served(source, built):
+def test_stale_index_is_rebuilt_from_the_sources_given_not_served(source, built):
     (source / "bai.txt").write_text(ARTICLE.replace("640", "700"), encoding="utf-8")
     os.utime(source / "bai.txt", ns=(1, 1))
     assert "Đảng bộ thành phố kết nạp 700 đảng viên mới." in [
-        index.ensure(built).passage(i).text for i in range(2)]
+        index.ensure(built, [source]).passage(i).text for i in range(2)]
 
 
-def test_index_from_another_analyser_version_is_rebuilt(source, built, monkeypatch):
+def test_a_collection_is_never_rebuilt_from_the_sources_its_manifest_names(source, built, tmp_path):
+    (source / "bai.txt").write_text(ARTICLE.replace("640", "700"), encoding="utf-8")
+    os.utime(source / "bai.txt", ns=(1, 1))
+    assert "Đảng bộ thành phố kết nạp 640 đảng viên mới." in [index.ensure(built).passage(i).text for i in range(2)]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Tiêu đề\n\nMật khẩu của máy chủ là hoa hồng đỏ.\n", encoding="utf-8")
+    manifest = json.loads((built / "manifest.json").read_text())
+    manifest["sources"], manifest["fingerprint"] = [str(secret)], "planted"
+    (built / "manifest.json").write_text(json.dumps(manifest))
+    loaded = index.ensure(built)
+    assert all("Mật khẩu" not in loaded.passage(i).text for i in range(loaded.n_passages))
+
+
+def test_index_from_another_analyser_version_is_refused_or_rebuilt_from_sources(source, built):
     manifest = json.loads((built / "manifest.json").read_text())
     manifest["analyser"] = "0"
     (built / "manifest.json").write_text(json.dumps(manifest))
-    assert index.ensure(built).manifest["analyser"] == index.ANALYSER_VERSION
+    with pytest.raises(IndexFileError, match="analyser"):
+        index.ensure(built)
+    assert index.ensure(built, [source]).manifest["analyser"] == index.ANALYSER_VERSION
 
 
 def test_index_from_another_reader_version_is_rebuilt(source, built, cleaned, monkeypatch):
@@ -165,7 +182,7 @@ def test_parallel_and_serial_builds_are_identical(tmp_path, source, monkeypatch)
     index.build([source], tmp_path / "serial", workers=1)
     monkeypatch.setattr(index, "PARALLEL_FROM", 1)
     index.build([source], tmp_path / "parallel", workers=2)
-    serial, parallel = index.load(tmp_path / "serial"), index.load(tmp_path / "parallel")
+    serial, parallel = store.load(tmp_path / "serial"), store.load(tmp_path / "parallel")
     assert np.array_equal(serial.postings.keys, parallel.postings.keys)
     assert np.array_equal(serial.postings.weight, parallel.postings.weight)
 
@@ -190,7 +207,7 @@ def counted(monkeypatch) -> list[str]:
 
 
 def same_index(a: Path, b: Path) -> bool:
-    first, second = index.load(a).postings, index.load(b).postings
+    first, second = store.load(a).postings, store.load(b).postings
     return (np.array_equal(first.keys, second.keys) and np.array_equal(first.indptr, second.indptr)
             and np.array_equal(first.passage, second.passage) and np.array_equal(first.weight, second.weight))
 
@@ -244,7 +261,7 @@ def cleaned(monkeypatch) -> list[str]:
 def test_a_documents_passages_read_at_once_are_those_read_one_by_one(tmp_path, source):
     many_documents(source, 3)
     index.build([source], tmp_path / "idx")
-    loaded = index.load(tmp_path / "idx")
+    loaded = store.load(tmp_path / "idx")
     together = [p for d in range(len(loaded.documents)) for p in loaded.document_passages(d)]
     assert together == [loaded.passage(i) for i in range(loaded.n_passages)] and len(together) > 3
 
@@ -267,7 +284,7 @@ def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cle
     assert sorted(cleaned) == ["b3", "n9"]
     index.build([source], tmp_path / "fresh")
     assert same_index(tmp_path / "idx", tmp_path / "fresh")
-    rebuilt, fresh = index.load(tmp_path / "idx"), index.load(tmp_path / "fresh")
+    rebuilt, fresh = store.load(tmp_path / "idx"), store.load(tmp_path / "fresh")
     assert rebuilt.documents == fresh.documents
     assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [fresh.passage(i) for i in range(fresh.n_passages)]
     assert any(d["source"].endswith("news.jsonl:4") and d["id"] == "n2" for d in rebuilt.documents)
@@ -284,19 +301,19 @@ def test_documents_of_another_reader_version_are_cleaned_again(built, source, cl
 @pytest.mark.parametrize("damage", ["missing", "wrong length"])
 def test_damaged_draft_keys_mean_every_document_is_read_again(built, source, cleaned, damage, caplog):
     manifest = json.loads((built / "manifest.json").read_text())
-    path = built / manifest["files"][index.DRAFTS + ".npy"]["file"]
+    path = built / manifest["files"][store.DRAFTS + ".npy"]["file"]
     if damage == "missing":
         path.unlink()
     else:
         with open(path, "wb") as handle:
             np.save(handle, np.zeros(5, dtype=np.uint64))
-        manifest["files"][index.DRAFTS + ".npy"]["bytes"] = path.stat().st_size
+        manifest["files"][store.DRAFTS + ".npy"]["bytes"] = path.stat().st_size
         (built / "manifest.json").write_text(json.dumps(manifest))
     index.build([source], built)
     assert cleaned == ["bai"] and "not reusing the documents" in caplog.text
 
 
-@pytest.mark.parametrize("name", index.ANALYSIS)
+@pytest.mark.parametrize("name", store.ANALYSIS)
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "missing", "wrong values"])
 def test_damaged_analysis_is_ignored_and_everything_analysed_again(tmp_path, source, built, counted, name, damage,
                                                                    caplog):
@@ -329,7 +346,7 @@ def test_saved_terms_score_exactly_like_rank_bm25(tmp_path, source):
 
     many_documents(source, 4)
     index.build([source], tmp_path / "idx")
-    loaded = index.load(tmp_path / "idx")
+    loaded = store.load(tmp_path / "idx")
     reference = FixedIdfBM25(index.passage_terms(loaded))
     for row in range(0, len(loaded.postings.keys), 7):
         lo, hi = loaded.postings.indptr[row], loaded.postings.indptr[row + 1]
@@ -338,11 +355,11 @@ def test_saved_terms_score_exactly_like_rank_bm25(tmp_path, source):
         assert np.allclose(ours, reference.get_scores([row]), rtol=1e-6, atol=0)
 
 
-def test_index_of_an_older_format_is_rebuilt_reusing_its_analysis(built, counted):
+def test_index_of_an_older_format_is_rebuilt_reusing_its_analysis(built, source, counted):
     manifest = json.loads((built / "manifest.json").read_text())
-    manifest["version"] = index.VERSION - 1
+    manifest["version"] = store.VERSION - 1
     (built / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexFileError, match="format version"):
-        index.load(built)
-    assert index.ensure(built).manifest["version"] == index.VERSION
+        store.load(built)
+    assert index.ensure(built, [source]).manifest["version"] == store.VERSION
     assert counted == []
