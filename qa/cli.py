@@ -20,10 +20,9 @@ NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bà
 
 top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=3, show_default=True,
                             help="How many passages to return.")
-INDEX_VARIABLE = "QA_INDEX"
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-                            envvar=INDEX_VARIABLE, show_envvar=True,
-                            help="Index folder (default: $QA_INDEX, else the built-in article, built on first use).")
+                            help="Collection folder (default: $QA_INDEX, else the built-in article, indexed on "
+                                 "first use).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -34,12 +33,9 @@ def fail(message: str) -> None:
 
 
 def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine:
-    """The engine on the given index, or on the built-in article (built when missing, damaged or out of date)."""
+    """The engine on the collection the one rule chooses (index.collection)."""
     try:
-        if index_dir is None:
-            return Engine(index.ensure(index.default_index_dir(), [index.default_corpus()], waiting=say,
-                                       checksums=checksums))
-        return Engine(index.ensure(index_dir, checksums=checksums))
+        return Engine(index.collection(index_dir, waiting=say, checksums=checksums))
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
 
@@ -49,8 +45,28 @@ def say(message: str) -> None:
     click.echo(f"qa: {message}", err=True)
 
 
+def _log_at(level: int) -> None:
+    # force: underthesea sets up the root logger when it is imported, which would make this do nothing
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
+def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _log_at(logging.INFO)
+
+
+verbose_option = click.option("--verbose", "-v", is_flag=True, expose_value=False, callback=_verbose,
+                              help="Log what qa does, on stderr.")
+
+
 class _Group(click.Group):
-    """The command group, with Ctrl-C (and SIGTERM) ending a command in one line rather than a traceback."""
+    """The command group: warnings only unless -v (given before or after the command's name), and Ctrl-C (or
+    SIGTERM) ending a command in one line rather than a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        if parent is None:
+            _log_at(logging.WARNING)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context):
         signal.signal(signal.SIGTERM, _terminated)  # finally blocks run: a build removes its partial files
@@ -67,18 +83,18 @@ def _terminated(signum: int, frame) -> None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qa-vi")
-@click.option("--verbose", "-v", is_flag=True, help="Log what the engine does.")
-def main(verbose: bool) -> None:
+@verbose_option
+def main() -> None:
     """Ask questions in Vietnamese, with or without diacritics, about indexed articles.
 
     The answer is the passage that holds it, its best sentence first, the matched words marked.
     The collection is the one --index names, else the one $QA_INDEX names, else the built-in
     article (indexed on first use into the user's cache folder).
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
 
 
 @main.command()
+@verbose_option
 @click.argument("question")
 @top_k_option
 @index_option
@@ -123,6 +139,7 @@ def mark(text: str, spans, color: bool | None) -> str:
 
 
 @main.command()
+@verbose_option
 @top_k_option
 @index_option
 @json_option
@@ -190,9 +207,10 @@ def index_group() -> None:
 
 
 @index_group.command()
+@verbose_option
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path), envvar=INDEX_VARIABLE,
-              show_envvar=True, help="Index folder to write (needed with SOURCE; default: $QA_INDEX).")
+@click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Collection folder to write (with SOURCE; default: $QA_INDEX).")
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
 def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
@@ -200,9 +218,11 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
     Only one command writes a collection at a time: another waits for it. The collection being
     replaced stays whole and answers until the new one is complete.
     """
-    if sources and out is None:
-        fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
-             "never replaced by other documents")
+    if sources:
+        out = index.chosen_dir(out)
+        if out is None:
+            fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
+                 "never replaced by other documents")
     out = out or index.default_index_dir()
     sources = list(sources) or [index.default_corpus()]
     try:
@@ -227,13 +247,14 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
 
 
 @index_group.command()
+@verbose_option
 @index_option
 def verify(index_dir: Path | None) -> None:
     """Check every file of the index against the checksum written with it, and that they fit together.
 
     Exit code 0 when the index is whole, 2 (naming each damaged file) when it is not.
     """
-    directory = index_dir or index.default_index_dir()
+    directory = index.chosen_dir(index_dir) or index.default_index_dir()
     problems = store.verify(directory)
     for problem in problems:
         say(problem)
@@ -245,6 +266,7 @@ def verify(index_dir: Path | None) -> None:
 
 
 @main.command()
+@verbose_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @index_option
@@ -264,6 +286,7 @@ def serve(host: str, port: int, index_dir: Path | None) -> None:
 
 
 @main.command(name="eval")
+@verbose_option
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=10, show_default=True)
 @click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),

@@ -102,9 +102,7 @@ def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Pa
     if dataset.suffix == ".jsonl":
         rows = load_questions(dataset, split)
         questions = [Question(r["question"], (normalise(r.get("answer") or ""),)) for r in rows]
-        directory = index_dir or index.default_index_dir()
-        sources = None if index_dir else [index.default_corpus()]
-        return Engine(index.ensure(directory, sources)), questions
+        return Engine(index.collection(index_dir)), questions
     documents, questions = load_squad(dataset)
     index.build_documents(documents, build_dir)
     return Engine(store.load(build_dir)), questions

@@ -46,6 +46,26 @@ def default_corpus() -> Path:
     return shipped("corpus_default", "index/corpus")
 
 
+COLLECTION_VARIABLE = "QA_INDEX"
+
+
+def chosen_dir(directory: Path | str | None = None) -> Path | None:
+    """The folder of the collection asked for: directory when given, else the one $QA_INDEX names; None for the
+    built-in article."""
+    chosen = directory or os.environ.get(COLLECTION_VARIABLE)
+    return Path(chosen) if chosen else None
+
+
+def collection(directory: Path | str | None = None, waiting: store.Waiting | None = None,
+               checksums: bool | None = None) -> Index:
+    """The collection questions are answered from, by the one rule every command follows: directory when given,
+    else the folder $QA_INDEX names, else the built-in article (indexed on first use and whenever it changed)."""
+    chosen = chosen_dir(directory)
+    if chosen is not None:
+        return store.load(chosen, checksums)
+    return ensure(default_index_dir(), [default_corpus()], waiting, checksums)
+
+
 def default_index_dir() -> Path:
     """Where the built-in article is indexed: the user's cache folder, never the package or the source tree."""
     return platformdirs.user_cache_path("qa-vi") / "default-index"
@@ -373,16 +393,13 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, 
     return BuildReport(len(documents), len(passages), seconds=time.perf_counter() - started)
 
 
-def ensure(directory: Path, sources: Sequence[Path] | None = None, progress: Progress | None = None,
-           waiting: store.Waiting | None = None, checksums: bool | None = None) -> Index:
-    """The index in directory. With sources (the built-in article), it is built first when it is missing, damaged,
-    of another format or analyser, or older than its sources, by one process while any others wait for it.
-
-    Without sources it is loaded as it is: what a collection holds is decided by the commands that write it, never
-    by what a folder's manifest says it was built from.
+def ensure(directory: Path, sources: Sequence[Path], waiting: store.Waiting | None = None,
+           checksums: bool | None = None) -> Index:
+    """The index of sources in directory, built first when it is missing, damaged, of another format or analyser,
+    or older than the sources, by one process while any others wait for it: for the built-in article, whose
+    sources ship with qa. A collection of the user's is loaded as it is (store.load): what it holds is decided by
+    the commands that write it, never by what its manifest says it was built from.
     """
-    if sources is None:
-        return store.load(directory, checksums)
     if _up_to_date(directory, sources):
         try:
             return store.load(directory, checksums)
@@ -400,7 +417,7 @@ def ensure(directory: Path, sources: Sequence[Path] | None = None, progress: Pro
         if not (_up_to_date(directory, sources) and not store.verify(directory)):
             log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory,
                      len(sources))
-            _build_sources(sources, directory, progress=progress)
+            _build_sources(sources, directory)
     return store.load(directory, checksums)
 
 

@@ -120,7 +120,7 @@ def test_eval_refuses_a_file_that_is_not_squad(tmp_path):
     assert result.exit_code == 2 and "SQuAD" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index", "build"], ["serve"], ["eval"]])
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index", "build"], ["index", "verify"], ["serve"], ["eval"]])
 def test_help_is_complete(command):
     result = CliRunner().invoke(main, command + ["--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -146,3 +146,46 @@ def test_serve_on_a_busy_port_exits_2_with_a_message(default_index_dir):
         port = busy.getsockname()[1]
         result = CliRunner().invoke(main, ["serve", "--port", str(port), "--index", str(default_index_dir)])
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_the_collection_is_index_then_qa_index_then_the_built_in_article(tmp_path, monkeypatch):
+    (tmp_path / "tin.txt").write_text("Thời tiết\n\nHà Nội hôm nay trời nắng, nhiệt độ 35 độ C.\n", encoding="utf-8")
+    built = CliRunner().invoke(main, ["index", "build", str(tmp_path / "tin.txt"), "--out", str(tmp_path / "mine")])
+    assert built.exit_code == 0, built.output
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "mine"))
+    asked = CliRunner().invoke(main, ["ask", "nhiệt độ Hà Nội", "--json"])
+    assert json.loads(asked.output)["answers"][0]["doc_id"] == "tin"
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "nowhere"))
+    assert CliRunner().invoke(main, ["ask", "nhiệt độ Hà Nội"]).exit_code == 2
+
+
+def test_build_with_sources_needs_a_folder_and_never_writes_the_built_in_article(tmp_path, monkeypatch):
+    monkeypatch.delenv("QA_INDEX", raising=False)
+    (tmp_path / "tin.txt").write_text("Thời tiết\n\nHà Nội hôm nay trời nắng.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["index", "build", str(tmp_path / "tin.txt")])
+    assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_python_api_asks_in_three_lines(default_index_dir):
+    from qa import open_collection
+
+    engine = open_collection(default_index_dir)
+    assert "Hoàng Quốc Thưởng" in engine.ask("Ai là Bí thư Thành ủy Chí Linh?").answers[0].sentence
+
+
+@pytest.mark.slow
+def test_python_dash_m_qa_is_the_qa_command(default_index_dir):
+    result = subprocess.run([sys.executable, "-m", "qa", "ask", "ty le ho ngheo", "--json", "--index",
+                             str(default_index_dir)], capture_output=True, text=True)
+    assert result.returncode == 0 and json.loads(result.stdout)["found"] is True
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_logs_on_every_command(tmp_path, where):
+    (tmp_path / "tin.txt").write_text("Thời tiết\n\nHà Nội hôm nay trời nắng.\n", encoding="utf-8")
+    command = ["index", "build", str(tmp_path / "tin.txt"), "--out", str(tmp_path / "idx")]
+    args = ["-v"] + command if where == "before" else command + ["-v"]
+    result = subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True)
+    assert result.returncode == 0 and "INFO qa.index: analysing" in result.stderr
+    quiet = subprocess.run([sys.executable, "-m", "qa", *command], capture_output=True, text=True)
+    assert quiet.returncode == 0 and "INFO" not in quiet.stderr

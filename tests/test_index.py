@@ -140,13 +140,13 @@ def test_stale_index_is_rebuilt_from_the_sources_given_not_served(source, built)
 def test_a_collection_is_never_rebuilt_from_the_sources_its_manifest_names(source, built, tmp_path):
     (source / "bai.txt").write_text(ARTICLE.replace("640", "700"), encoding="utf-8")
     os.utime(source / "bai.txt", ns=(1, 1))
-    assert "Đảng bộ thành phố kết nạp 640 đảng viên mới." in [index.ensure(built).passage(i).text for i in range(2)]
+    assert "Đảng bộ thành phố kết nạp 640 đảng viên mới." in [index.collection(built).passage(i).text for i in range(2)]
     secret = tmp_path / "secret.txt"
     secret.write_text("Tiêu đề\n\nMật khẩu của máy chủ là hoa hồng đỏ.\n", encoding="utf-8")
     manifest = json.loads((built / "manifest.json").read_text())
     manifest["sources"], manifest["fingerprint"] = [str(secret)], "planted"
     (built / "manifest.json").write_text(json.dumps(manifest))
-    loaded = index.ensure(built)
+    loaded = index.collection(built)
     assert all("Mật khẩu" not in loaded.passage(i).text for i in range(loaded.n_passages))
 
 
@@ -155,7 +155,7 @@ def test_index_from_another_analyser_version_is_refused_or_rebuilt_from_sources(
     manifest["analyser"] = "0"
     (built / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexFileError, match="analyser"):
-        index.ensure(built)
+        index.collection(built)
     assert index.ensure(built, [source]).manifest["analyser"] == index.ANALYSER_VERSION
 
 
