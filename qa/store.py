@@ -221,23 +221,27 @@ def save(out: Path, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], docu
     build_id = uuid.uuid4().hex[:12]
     written: dict[str, dict] = {}
 
-    def write(name: str, dump: Callable[[BinaryIO], object]) -> None:
+    def write(name: str, content: np.ndarray | bytes) -> None:
         filename = f"{name}.{build_id}"
         written[name] = {"file": filename}
         with open(out / filename, "wb") as handle:
-            dump(_Hashing(handle, written[name]))
+            hashing = _Hashing(handle, written[name])
+            if isinstance(content, np.ndarray):
+                np.save(hashing, np.ascontiguousarray(content), allow_pickle=False)
+            else:
+                hashing.write(content)
             handle.flush()
             os.fsync(handle.fileno())
             written[name]["bytes"] = handle.tell()
 
     try:
         for name, array in arrays.items():
-            write(name + ".npy", lambda handle: np.save(handle, np.ascontiguousarray(array), allow_pickle=False))
+            write(name + ".npy", array)
         for name, blob in blobs.items():
-            write(name + ".bin", lambda handle: handle.write(blob))
-        write("documents.json", lambda handle: handle.write(catalogue))
-        manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info,
-                    "files": written}
+            write(name + ".bin", blob)
+        write("documents.json", catalogue)
+        manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION,
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **info, "files": written}
         temporary = out / f"{MANIFEST}.{build_id}.tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, ensure_ascii=False, indent=1))
