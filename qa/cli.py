@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import index
+from . import corpus, index
 from .evaluate import VARIANTS
 from .search import MAX_TOP_K, Engine, QuestionError, Result
 
@@ -167,8 +167,14 @@ def index_group() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Index folder (default: the built-in article's).")
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
-def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> None:
-    """Index SOURCE files and folders (.txt .md .html .jsonl); with none, the built-in article."""
+@click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
+              show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
+def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int) -> None:
+    """Index SOURCE files and folders (.txt .md .html .jsonl); with none, the built-in article.
+
+    Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
+    cannot be read and documents whose id an earlier one has are named on stderr and skipped.
+    """
     sources = list(sources) or [index.default_corpus()]
     out = out or index.default_index_dir()
     with click.progressbar(length=1, label="Phân tích", file=sys.stderr) as bar:
@@ -176,7 +182,7 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
             bar.length = total
             bar.update(done - bar.pos)
 
-        report = index.build(sources, out, workers=workers, progress=progress)
+        report = index.build(sources, out, workers=workers, progress=progress, max_file_size=max_mib * 2**20)
     for problem in report.skipped:
         click.echo(f"qa: skipped {problem.source}: {problem.reason}", err=True)
     if not report.passages:
