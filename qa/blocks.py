@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+CELL_SEPARATOR = " | "  # between the cells of a table's row, which is one line
+
 
 @dataclass(frozen=True)
 class Block:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import re
 
-from .blocks import Article, Block, paragraphs
+from .blocks import CELL_SEPARATOR, Article, Block, paragraphs
 
 # The lead (sapo) that Vietnamese news pages set apart above the article's body: trafilatura often leaves it out.
 _LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:sapo|summary|description|lead)(?:$|[\s_-])", re.IGNORECASE)
 LEAD_MIN_WORDS = 8  # fewer is a label, not a lead
-_CELL_SEPARATOR = " | "
 _SENTENCE_END = re.compile(r"[.!?…]$")
 
 
@@ -30,7 +29,7 @@ def read_page(html: str) -> Article:
     if found is None or found.body is None:
         return Article([])
     title = _one_line(found.title or "") or None
-    blocks = [block for block in map(_block, found.body) if block.lines and not (block.heading and block.lines == (title,))]
+    blocks = [b for b in map(_block, found.body) if b.lines and not (b.heading and b.lines == (title,))]
     shown = " ".join(line for block in blocks for line in block.lines)
     if lead and lead not in shown:
         blocks.insert(0, Block((lead,)))
@@ -57,7 +56,7 @@ def _block(element) -> Block:
     if element.tag == "list":
         return Block(tuple(line for item in element.iter("item") if (line := _item_text(item))))
     if element.tag == "table":
-        rows = (_CELL_SEPARATOR.join(t for cell in row.iter("cell") if (t := _one_line("".join(cell.itertext()))))
+        rows = (CELL_SEPARATOR.join(t for cell in row.iter("cell") if (t := _one_line("".join(cell.itertext()))))
                 for row in element.iter("row"))
         return Block(tuple(row for row in rows if row))
     if element.tag == "graphic":
@@ -66,6 +65,8 @@ def _block(element) -> Block:
         return Block((_one_line("".join(element.itertext())),), heading=True)
     for line_break in element.iter("lb"):  # <br> in the page: a new line
         line_break.tail = "\n" + (line_break.tail or "")
+    for inner in element.iterdescendants("p"):  # a quote's paragraphs: a line each
+        inner.text, inner.tail = "\n" + (inner.text or ""), "\n" + (inner.tail or "")
     return Block(tuple(line for line in map(_one_line, "".join(element.itertext()).split("\n")) if line))
 
 

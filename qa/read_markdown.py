@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .blocks import Article, Block, paragraphs
+from .blocks import CELL_SEPARATOR, Article, Block, paragraphs
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
 _CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
-_CELL_SEPARATOR = " | "
 
 
 @cache
@@ -81,7 +80,7 @@ def _blocks(text: str) -> list[Block]:
                 blocks.append(Block(tuple(pieces), heading=heading))
                 heading = False
         elif token.type == "tr_close":
-            lines.append(_CELL_SEPARATOR.join(cell for cell in row if cell))
+            lines.append(CELL_SEPARATOR.join(cell for cell in row if cell))
             row = []
         elif token.type in ("fence", "code_block"):
             code = [line.strip() for line in token.content.split("\n") if line.strip()]
