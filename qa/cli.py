@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import index, store
+from . import corpus, index, store
 from .evaluate import VARIANTS
 from .search import MAX_TOP_K, Engine, QuestionError, Result
 
@@ -212,11 +212,15 @@ def index_group() -> None:
 @click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Collection folder to write (with SOURCE; default: $QA_INDEX).")
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
-def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> None:
+@click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
+              show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
+def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
-    Only one command writes a collection at a time: another waits for it. The collection being
-    replaced stays whole and answers until the new one is complete.
+    Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
+    cannot be read and documents whose id an earlier one has are named on stderr and skipped. Only one command
+    writes a collection at a time: another waits for it. The collection being replaced stays whole and answers
+    until the new one is complete.
     """
     if sources:
         out = index.chosen_dir(out)
@@ -235,7 +239,8 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
                                                                       file=sys.stderr)))
                 bars[0].update(done - bars[0].pos)
 
-            report = index.build(sources, out, workers=workers, progress=progress, waiting=say)
+            report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
+                                 max_file_size=max_mib * 2**20)
     except store.IndexWriteError as error:
         fail(str(error))
     for problem in report.skipped:

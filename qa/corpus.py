@@ -5,12 +5,15 @@ import codecs
 import json
 import logging
 import re
+import stat
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .blocks import Article
+from .read_html import read_page
+from .read_markdown import read_markdown
 from .text import SYLLABLE, folded_text, normalise
 
 log = logging.getLogger(__name__)
@@ -18,8 +21,10 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
+MAX_TITLE_CHARS = 200  # a longer first line is text, not a title
+MAX_FILE_SIZE = 64 * 1024 * 1024  # a larger file is refused unread (qa index build --max-file-size)
 # Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
-READER_VERSION = "3"
+READER_VERSION = "4"
 
 # Lines that belong to the page around an article, not to the article.
 _RESIDUE = re.compile(
@@ -47,6 +52,9 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»)]*\s+(?=[\"“«(]?[A-ZÀ-�
 _NOT_A_BREAK = re.compile(r"(?<![^\s.])(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|St|Mr|Mrs|Dr|v\.v|[A-ZÀ-ỸĐ])\.[\"”»)]*$")
 _NOT_A_BREAK_WITHIN = 16
 _MARKED_SENTENCE = re.compile(r"[^\n]+")
+_LINE_END = re.compile(r"\r\n?|\n")  # CR, LF and CRLF alike
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                (stat.S_ISSOCK, "a socket"))
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,12 @@ class Draft:
     title: str | None = None
     date: str | None = None
     url: str | None = None
+    author: str | None = None
+    blocks: bool = False  # lines are whole paragraphs (HTML, Markdown), not lines of text that may wrap
 
     def clean(self) -> Document:
-        return make_document(self.id, list(self.lines), self.source, self.title, self.date, self.url)
+        return make_document(self.id, list(self.lines), self.source, self.title, self.date, self.url, self.author,
+                             self.blocks)
 
 
 @dataclass(frozen=True)
@@ -90,16 +101,21 @@ class Skipped:
     reason: str
 
 
-class UndecodableError(ValueError):
+class UnreadableError(ValueError):
+    """A source that is not read: not a regular file, too large, or not text."""
+
+
+class UndecodableError(UnreadableError):
     """The bytes of a file are not text in any encoding we accept."""
 
 
 def find_sources(paths: Iterable[Path]) -> list[Path]:
-    """Every document file named or inside a named folder, in a stable order."""
+    """Every document named or inside a named folder (a FIFO or device too, to be refused by name), in a stable
+    order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found += sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)
         else:
             found.append(path)
     return found
@@ -122,9 +138,26 @@ def decode(data: bytes) -> str:
     return text
 
 
-def read_documents(paths: Iterable[Path]) -> Iterator[Document | Skipped]:
+def read_text(path: Path, max_size: int = MAX_FILE_SIZE) -> str:
+    """The text of a regular file of at most max_size bytes, lines ending in LF; a FIFO, device or socket is never
+    opened (reading it could block or never end)."""
+    info = path.stat()
+    for is_kind, kind in _NOT_REGULAR:
+        if is_kind(info.st_mode):
+            raise UnreadableError(f"not a regular file ({kind})")
+    too_large = UnreadableError(f"larger than {max_size:,} bytes (qa index build --max-file-size raises the limit)")
+    if info.st_size > max_size:
+        raise too_large
+    with path.open("rb") as handle:
+        data = handle.read(max_size + 1)  # the file may have grown since
+    if len(data) > max_size:
+        raise too_large
+    return "\n".join(_LINE_END.split(decode(data)))
+
+
+def read_documents(paths: Iterable[Path], max_file_size: int = MAX_FILE_SIZE) -> Iterator[Document | Skipped]:
     """Documents from files, and a Skipped for every file (or JSONL line) that gives none."""
-    for item in read_drafts(paths):
+    for item in read_drafts(paths, max_file_size):
         if isinstance(item, Skipped):
             yield item
             continue
@@ -132,46 +165,84 @@ def read_documents(paths: Iterable[Path]) -> Iterator[Document | Skipped]:
         yield document if document.text else Skipped(item.source, "no article text")
 
 
-def read_drafts(paths: Iterable[Path]) -> Iterator[Draft | Skipped]:
-    """Documents as the files give them, not yet cleaned, and a Skipped for every file or line that cannot be read."""
+def read_drafts(paths: Iterable[Path], max_file_size: int = MAX_FILE_SIZE) -> Iterator[Draft | Skipped]:
+    """Documents as the files give them, not yet cleaned, and a Skipped for every file or line that cannot be read
+    and every document whose id an earlier one has (ids name passages: two documents never share one)."""
+    first: dict[str, str] = {}  # id -> where it was first read
+    for draft in _drafts(paths, max_file_size):
+        if isinstance(draft, Draft) and draft.id in first:
+            yield Skipped(draft.source, f"duplicate id {draft.id!r} (first read from {first[draft.id]})")
+            continue
+        if isinstance(draft, Draft):
+            first[draft.id] = draft.source
+        yield draft
+
+
+def _drafts(paths: Iterable[Path], max_file_size: int) -> Iterator[Draft | Skipped]:
     for path in find_sources(paths):
         try:
-            text = decode(path.read_bytes())
-        except (OSError, UndecodableError) as error:
+            text = read_text(path, max_file_size)
+        except (OSError, UnreadableError) as error:
             yield Skipped(str(path), str(getattr(error, "strerror", None) or error))
             continue
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
             yield from _jsonl_drafts(text, path)
             continue
-        reader = {".html": _html_lines, ".htm": _html_lines, ".md": _markdown_lines}.get(suffix, _text_lines)
-        title_hint, lines = reader(text)
-        yield Draft(path.stem, tuple(lines), str(path), title=title_hint)
+        if suffix not in (".html", ".htm", ".md"):
+            yield Draft(path.stem, tuple(text.split("\n")), str(path))
+            continue
+        article: Article = read_markdown(text) if suffix == ".md" else read_page(text)
+        yield Draft(path.stem, tuple(article.paragraphs), str(path), article.title, article.date, article.url,
+                    article.author, blocks=True)
 
 
-def make_document(doc_id: str, lines: list[str], source: str, title: str | None = None,
-                  date: str | None = None, url: str | None = None) -> Document:
+def make_document(doc_id: str, lines: list[str], source: str, title: str | None = None, date: str | None = None,
+                  url: str | None = None, author: str | None = None, blocks: bool = False) -> Document:
     """Clean lines into a document: title and date line become metadata, page residue is dropped, and what the page
-    says about the article (date line, source tag, byline) becomes its last paragraph."""
-    lines = [normalise(line).strip() for line in lines]
-    lines = [line for line in lines if line]
-    if title is None and lines:
-        title, lines = lines[0], lines[1:]
-    date_line = None
-    if lines and _DATE_LINE.match(lines[0]):
-        date = date or _iso_date(lines[0])
-        date_line, lines = lines[0], lines[1:]
-    kept: list[str] = []
-    for line in lines:
-        if _TAIL.match(line):
-            break
-        if not _RESIDUE.match(line) and SYLLABLE.search(line):
-            kept.append(line)
-    paragraphs = _join_wrapped(kept)
-    byline = paragraphs.pop() if len(paragraphs) > 1 and _is_byline(paragraphs[-1]) else None
+    says about the article (date line, source tag, byline or author) becomes its last paragraph. With blocks, each
+    line is a whole paragraph already (its lines, such as a heading and its text, kept apart)."""
+    units = [normalise(line).strip() for line in lines]
+    units = [unit for unit in units if unit]
+    if title is None and units:
+        title, _, rest = units[0].partition("\n")
+        if len(title) <= MAX_TITLE_CHARS:  # a longer first line is text
+            units[0:1] = [rest.strip()] if rest.strip() else []
+    date_line = _iso_date_to_line(date) if blocks and date else None
+    if not blocks and units and _DATE_LINE.match(units[0]):
+        date = date or _iso_date(units[0])
+        date_line, units = units[0], units[1:]
+    kept = _without_residue([unit.split("\n") for unit in units] if blocks else [[unit] for unit in units])
+    paragraphs = ["\n".join(unit) for unit in kept] if blocks else _join_wrapped([line for [line] in kept])
+    last = paragraphs[-1] if len(paragraphs) > 1 else ""
+    byline = paragraphs.pop() if _is_byline(last) or author and last.casefold() == author.casefold() else None
     tag = _SOURCE_TAG.match(paragraphs[0]) if paragraphs else None
-    about = _about_the_page(date_line, tag.group(1) if tag else None, byline)
-    return Document(doc_id, normalise(title or doc_id).strip(), "\n\n".join(paragraphs + about), source, date, url)
+    about = _about_the_page(date_line, tag.group(1) if tag else None, author or byline)
+    return Document(doc_id, _title(title or doc_id), "\n\n".join(paragraphs + about), source, date, url)
+
+
+def _without_residue(units: list[list[str]]) -> list[list[str]]:
+    """The units' lines without page residue, up to where the page's related links and comments begin."""
+    kept: list[list[str]] = []
+    for unit in units:
+        lines = []
+        for line in unit:
+            if _TAIL.match(line):
+                return kept + [lines] if lines else kept
+            if not _RESIDUE.match(line) and SYLLABLE.search(line):
+                lines.append(line)
+        if lines:
+            kept.append(lines)
+    return kept
+
+
+def _title(title: str) -> str:
+    """A title on one line of at most MAX_TITLE_CHARS, cut at a space (with "…") when longer."""
+    title = " ".join(normalise(title).split())
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title.rfind(" ", 0, MAX_TITLE_CHARS)
+    return title[:cut if cut > 0 else MAX_TITLE_CHARS - 1].rstrip() + "…"
 
 
 def _is_byline(paragraph: str) -> bool:
@@ -214,94 +285,6 @@ def _iso_date(line: str) -> str | None:
     return f"{date}T{int(hour):02d}:{minute}" if hour else date
 
 
-def _text_lines(text: str) -> tuple[str | None, list[str]]:
-    return None, text.split("\n")
-
-
-def _markdown_lines(text: str) -> tuple[str | None, list[str]]:
-    """Markdown to plain lines: the first heading is the title, links keep their words."""
-    title = None
-    lines = []
-    for line in text.split("\n"):
-        if re.match(r"^\s*(```|---+\s*$|\*\*\*+\s*$|!\[)", line):
-            continue
-        heading = re.match(r"^\s*#{1,6}\s+(.*)", line)
-        line = heading.group(1) if heading else re.sub(r"^\s*(?:[-*+]|\d+\.)\s+|^\s*>\s?", "", line)
-        line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
-        line = re.sub(r"(\*\*|__|\*|_|`)(\S.*?\S|\S)\1", r"\2", line)
-        if heading and title is None:
-            title = line.strip()
-            continue
-        lines.append(line)
-    return title, lines
-
-
-class _ArticleText(HTMLParser):
-    """Text of the blocks of an HTML page, without scripts, styles, navigation and forms."""
-
-    SKIP = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "iframe", "svg",
-            "button", "select", "template"}
-    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
-             "blockquote", "figcaption", "dd", "dt", "pre", "time", "td", "table", "ul", "ol"}
-    VOID = {"br", "img", "hr", "meta", "link", "input", "source", "wbr", "area", "base", "col", "embed"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.skipping: list[str] = []
-        self.title = ""
-        self.h1: str | None = None
-        self.date: str | None = None
-        self._in: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "meta" and found.get("property") in ("article:published_time", "og:published_time"):
-            self.date = self.date or (found.get("content") or None)
-        if tag == "time" and found.get("datetime"):
-            self.date = self.date or found["datetime"]
-        if tag in self.VOID:
-            if tag == "br":
-                self.lines.append("")
-            return
-        if tag in self.SKIP:
-            self.skipping.append(tag)
-        if tag in ("title", "h1"):
-            self._in = tag
-        if tag in self.BLOCK:
-            self.lines.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping and tag == self.skipping[-1]:
-            self.skipping.pop()
-        if tag == self._in:
-            self._in = None
-        if tag in self.BLOCK:
-            self.lines.append("")
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "title":
-            self.title += data
-            return
-        if self.skipping:
-            return
-        if self._in == "h1":
-            self.h1 = (self.h1 or "") + data
-            return
-        self.lines[-1] += data
-
-
-def _html_lines(text: str) -> tuple[str | None, list[str]]:
-    parser = _ArticleText()
-    parser.feed(text)
-    parser.close()
-    title = (parser.h1 or parser.title).strip() or None
-    lines = [" ".join(line.split()) for line in parser.lines]
-    if parser.date:
-        lines.insert(0, _iso_date_to_line(parser.date))
-    return title, lines
-
-
 def _iso_date_to_line(value: str) -> str:
     """An ISO date from HTML metadata, written as the d/m/Y line an article shows."""
     match = re.match(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?", value)
@@ -311,27 +294,55 @@ def _iso_date_to_line(value: str) -> str:
     return f"{day}/{month}/{year}" + (f" {hour}:{minute}" if hour else "")
 
 
+_JSONL_FIELDS = ("id", "title", "text", "date", "url", "author")
+
+
 def _jsonl_drafts(text: str, path: Path) -> Iterator[Draft | Skipped]:
+    """A draft for each line of a JSON-lines file, and a Skipped naming the line of each that cannot be read."""
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Skipped(where, f"invalid JSON ({error.msg})")
+            record = _jsonl_record(line)
+        except ValueError as error:
+            yield Skipped(where, str(error))
             continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            yield Skipped(where, 'each line must be an object with a "text" string')
-            continue
-        doc_id = str(record.get("id") or f"{path.stem}-{number}")
-        title = record.get("title")
-        yield Draft(doc_id, tuple(record["text"].split("\n")), where, title=str(title) if title else doc_id,
-                    date=_str_or_none(record.get("date")), url=_str_or_none(record.get("url")))
+        doc_id = record.get("id") or f"{path.stem}-{number}"
+        yield Draft(doc_id, tuple(_LINE_END.split(record["text"])), where, record.get("title") or doc_id,
+                    record.get("date"), record.get("url"), record.get("author"))
 
 
-def _str_or_none(value: object) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _jsonl_record(line: str) -> dict[str, str]:
+    """The fields of one JSON line as non-empty strings (an integer id as its digits); ValueError says what is
+    wrong."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON ({error.msg})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise ValueError('each line must be an object with a "text" string')
+    fields = {}
+    for name in _JSONL_FIELDS:
+        value = record.get(name)
+        if name == "id" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f'"{name}" must be a string, not {type(value).__name__}')
+        if value and not value.isprintable() and not _encodes(value):
+            raise ValueError(f'"{name}" holds a lone surrogate (\\ud800-\\udfff), not text')
+        if value:
+            fields[name] = value
+    fields.setdefault("text", "")
+    return fields
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -387,13 +398,13 @@ def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _windows(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Cut [start, end) between sentences into windows of at most MAX_PASSAGE_CHARS (one sentence may be more)."""
+    """Cut [start, end) between sentences into windows of at most MAX_PASSAGE_CHARS; a longer sentence (text
+    without sentence punctuation) is cut between words."""
     if end - start <= MAX_PASSAGE_CHARS:
         yield start, end
         return
     window_start = window_end = None
-    for s, e in sentence_spans(text[start:end]):
-        s, e = s + start, e + start
+    for s, e in _pieces(text, start, end):
         if window_start is not None and e - window_start > MAX_PASSAGE_CHARS:
             yield window_start, window_end
             window_start = None
@@ -402,3 +413,19 @@ def _windows(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         window_end = e
     if window_start is not None:
         yield window_start, window_end
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The sentences of [start, end), each longer than MAX_PASSAGE_CHARS cut at the last space that keeps a piece
+    within it (at the cap itself when a piece has no space)."""
+    for s, e in sentence_spans(text[start:end]):
+        s, e = s + start, e + start
+        while e - s > MAX_PASSAGE_CHARS:
+            cut = text.rfind(" ", s + 1, s + MAX_PASSAGE_CHARS + 1)
+            cut = cut if cut > s else s + MAX_PASSAGE_CHARS
+            yield s, len(text[s:cut].rstrip()) + s
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        if s < e:
+            yield s, e

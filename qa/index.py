@@ -85,7 +85,8 @@ def fingerprint(sources: Iterable[Path]) -> str:
 
 def draft_key(draft: corpus.Draft) -> int:
     """64-bit key of a draft as this reader cleans and cuts it (never 0: 0 is "made from no draft")."""
-    fields = [corpus.READER_VERSION, corpus.MAX_PASSAGE_CHARS, draft.id, draft.title, draft.date, draft.url, draft.lines]
+    fields = [corpus.READER_VERSION, corpus.MAX_PASSAGE_CHARS, draft.id, draft.title, draft.date, draft.url,
+              draft.lines, draft.author, draft.blocks]
     digest = hashlib.blake2b(json.dumps(fields).encode("ascii"), digest_size=8).digest()  # JSON: unambiguous
     return int.from_bytes(digest, "little") or 1
 
@@ -265,20 +266,20 @@ def chunk(document: Document, draft: int = 0) -> Chunked:
 
 
 def build(sources: Sequence[Path], out: Path, workers: int | None = None, progress: Progress | None = None,
-          waiting: store.Waiting | None = None) -> BuildReport:
+          waiting: store.Waiting | None = None, max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
     """Read the sources and index them into out, holding its write lock; files that give no document are reported,
     not fatal. A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
     """
     with store.writing(out, waiting):
-        return _build_sources(sources, out, workers, progress)
+        return _build_sources(sources, out, workers, progress, max_file_size)
 
 
-def _build_sources(sources: Sequence[Path], out: Path, workers: int | None = None,
-                   progress: Progress | None = None) -> BuildReport:
+def _build_sources(sources: Sequence[Path], out: Path, workers: int | None = None, progress: Progress | None = None,
+                   max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
     """build() for a writer that holds the lock."""
     previous, known = _previous_drafts(out)
     with _ready_worker(previous, workers or os.cpu_count() or 1) as ready:
-        chunked, skipped = _chunked(sources, previous, known)
+        chunked, skipped = _chunked(sources, previous, known, max_file_size)
         if not chunked:  # nothing to index: the index there stays as it was
             return BuildReport(0, 0, skipped)
         report = _build(chunked, out, workers, progress, {
@@ -297,13 +298,13 @@ def _ready_worker(previous: Index | None, workers: int) -> multiprocessing.pool.
     return _workers(1, warm=True)
 
 
-def _chunked(sources: Sequence[Path], previous: Index | None,
-             known: dict[int, int]) -> tuple[list[Chunked], list[Skipped]]:
+def _chunked(sources: Sequence[Path], previous: Index | None, known: dict[int, int],
+             max_file_size: int) -> tuple[list[Chunked], list[Skipped]]:
     """The documents of the sources, those read exactly as for the previous index taken from it, and the files
     that give none."""
     chunked: list[Chunked] = []
     skipped: list[Skipped] = []
-    for item in corpus.read_drafts(sources):
+    for item in corpus.read_drafts(sources, max_file_size):
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
