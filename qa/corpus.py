@@ -11,12 +11,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .settings import MAX_PASSAGE_CHARS
 from .text import SYLLABLE, folded_text, normalise
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
-MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
 # Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
 READER_VERSION = "3"
@@ -367,6 +367,11 @@ def sentence_spans_in(marked: str) -> list[tuple[int, int]]:
     return [match.span() for match in _MARKED_SENTENCE.finditer(marked)]
 
 
+def passage_id(doc_id: str, ordinal: int) -> str:
+    """The id of a document's passage number ordinal (from 0): "chi-linh#3"."""
+    return f"{doc_id}#{ordinal}"
+
+
 def passages(document: Document) -> list[Passage]:
     """Paragraphs, and windows of whole sentences where a paragraph is too long to take in at a glance."""
     found: list[Passage] = []
@@ -374,7 +379,8 @@ def passages(document: Document) -> list[Passage]:
         for start, end in _windows(document.text, para_start, para_end):
             text = document.text[start:end]
             if len(list(islice(SYLLABLE.finditer(text), MIN_PASSAGE_SYLLABLES))) == MIN_PASSAGE_SYLLABLES:
-                found.append(Passage(f"{document.id}#{len(found)}", document.id, document.title, text, start, end))
+                found.append(Passage(passage_id(document.id, len(found)), document.id, document.title, text, start,
+                                     end))
     return found
 
 

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 from . import index
 from .corpus import make_document
 from .search import Engine, Result
+from .settings import DEFAULT_TOP_K
 from .text import fold, normalise
 
 _OLD_TONES = re.compile(r"(?<![qQ])([òóỏõọÒÓỎÕỌ])([aeAE])(?!\w)|(?<![qQ])([ùúủũụÙÚỦŨỤ])([yY])(?!\w)")
@@ -120,11 +121,11 @@ def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
            misses: list[dict]) -> dict:
     """One row of the table: how well this way of asking finds the answering passage."""
     change = VARIANTS[variant]
-    hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = found = 0.0
+    hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = n_found = 0.0
     for number, question in enumerate(questions):
         asked = change(question.text, f"{variant}:{number}")
         result = engine.ask(asked, top_k)
-        found += result.found
+        n_found += result.found
         rank = next((a.rank for a in result.answers if _is_hit(question, a.doc_id, a.text)), None)
         hit1 += rank == 1
         hit5 += rank is not None and rank <= 5
@@ -139,7 +140,7 @@ def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
     n = len(questions)
     return {"variant": variant, "questions": n, "hit@1": hit1 / n, "hit@5": hit5 / n,
             f"mrr@{top_k}": reciprocal / n, "answer_in_top1": in_top1 / n,
-            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": found / n}
+            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": n_found / n}
 
 
 def _miss(variant: str, question: Question, asked: str, result: Result, rank: int | None) -> dict:
@@ -154,7 +155,7 @@ def _miss(variant: str, question: Question, asked: str, result: Result, rank: in
 def _negatives(engine: Engine, path: Path, split: str) -> dict:
     """Share of questions the corpus cannot answer that are rightly marked not found."""
     rows = load_questions(path, split)
-    refused = sum(not engine.ask(r["question"], 3).found for r in rows)
+    refused = sum(not engine.ask(r["question"], DEFAULT_TOP_K).found for r in rows)
     return {"negatives": len(rows), "negatives_not_found": refused / len(rows)}
 
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import corpus, shipped
 from .bm25 import B, K1, Postings, term_hash
-from .corpus import Document, Passage, Skipped
+from .corpus import Document, Passage, Skipped, passage_id
+from .settings import ANALYSIS_BATCH, PARALLEL_FROM
 from .text import ANALYSER_VERSION, analyse
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 FORMAT = "qa-index"
 VERSION = 4  # 2: peaks.npy; 3: folded.bin; 4: sentence breaks marked in folded.bin
 MANIFEST = "manifest.json"
-PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
-CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
 ARRAYS = ("keys", "idf", "indptr", "postings", "weights", "peaks", "passage_doc", "spans", "text_offsets",
           "folded_offsets")
 BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (corpus.folded_sentences), UTF-8
@@ -80,7 +79,7 @@ class Index:
         text = _blob_item(self.texts, self.text_offsets, number)
         start, end = self.spans[number].tolist()
         ordinal = number - self.first_passage.item(doc_number)
-        return Passage(f"{document['id']}#{ordinal}", document["id"], document["title"], text, start, end)
+        return Passage(passage_id(document["id"], ordinal), document["id"], document["title"], text, start, end)
 
     def folded_text(self, number: int) -> str:
         """A passage's text lowercased and folded, spaces between its syllables and newlines between its sentences:
@@ -97,7 +96,8 @@ class Index:
         document = self.documents[doc_number]
         first, last = self.document_range(doc_number)
         texts = _blob_slices(self.texts, self.text_offsets, first, last)
-        return [Passage(f"{document['id']}#{i}", document["id"], document["title"], text.decode("utf-8"), start, end)
+        return [Passage(passage_id(document["id"], i), document["id"], document["title"], text.decode("utf-8"), start,
+                        end)
                 for i, (text, (start, end)) in enumerate(zip(texts, self.spans[first:last].tolist()))]
 
     def document_folded(self, doc_number: int) -> list[bytes]:
@@ -219,14 +219,14 @@ def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
                  ready: ProcessPoolExecutor | None = None) -> Bags:
     """Analyse texts in chunks, spread over worker processes when there are enough to be worth it, else in the
     worker made ready for a rebuild (_ready_worker) if there is one."""
-    chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    chunks = [texts[i:i + ANALYSIS_BATCH] for i in range(0, len(texts), ANALYSIS_BATCH)]
     done: list[Bags] = []
     parallel = workers > 1 and len(texts) >= PARALLEL_FROM
     with ProcessPoolExecutor(min(workers, len(chunks))) if parallel else nullcontext(ready) as pool:
         for bags in pool.map(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
             done.append(bags)
             if progress:
-                progress(min(len(done) * CHUNK, len(texts)), len(texts))
+                progress(min(len(done) * ANALYSIS_BATCH, len(texts)), len(texts))
     if progress and not texts:
         progress(0, 0)
     return Bags.concat(done)
