@@ -188,10 +188,10 @@ def _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_ess
 
 @njit(cache=True, nogil=True, inline="always")
 def _find(values, x, lo, hi, at):  # pragma: no cover
-    """The first position from lo to hi (not included) whose value is x or more, in sorted values, searched from a
-    guess at: steps that double away from it to the other side of x, then a binary search between. A good guess
-    touches a page or two of a long array where a binary search over all of it touches one per halving, and right
-    after a question's analysis every page costs a walk of the page tables."""
+    """The first position from lo to hi (not included) whose value is x or more, in sorted values."""
+    # Searched from a guess at: steps that double away from it to the other side of x, then a binary search between.
+    # A good guess touches a page or two of a long array where a binary search over all of it touches one per
+    # halving, and right after a question's analysis every page costs a walk of the page tables.
     at, step = min(max(at, lo), hi - 1), 1
     if at < lo:  # nothing between lo and hi
         return lo
@@ -218,7 +218,7 @@ def _find(values, x, lo, hi, at):  # pragma: no cover
 
 @njit(cache=True, nogil=True, inline="always")
 def _guess(passage, p, lo, hi):  # pragma: no cover
-    """About where passage p is in a term's postings from lo to hi: a common term's passages spread over the corpus."""
+    """A guess at where passage p is in a term's postings from lo to hi (a common term's spread over the corpus)."""
     first, last = passage[lo], passage[hi - 1]
     return lo + int((p - first) * ((hi - lo) / (last - first + 1))) if last > first else lo
 

@@ -31,11 +31,9 @@ def _setting(name: str, value: Number, help: str, docs: str) -> Number:
 
 _PASSAGES = "docs/quality.md § Baseline and passage size"
 _BM25 = "docs/quality.md § Weights and BM25 parameters"
-_FOUND = "docs/quality.md § Found / not found"
-_SECOND_PASS = "docs/quality.md § Second pass over the top 10"
-_SPEED = "docs/speed.md § Speed: experiments"
+_FOUND = "docs/quality.md § Where the found settings came from"
+_SPEED = "docs/speed.md § Where the speed settings came from"
 _API = "README.md § Web: chat page and JSON API"
-_HOW = "README.md § How it works"
 
 # Passages (corpus)
 MAX_PASSAGE_CHARS = _setting("MAX_PASSAGE_CHARS", 1500, "longest passage in characters: a longer paragraph is cut "
@@ -45,7 +43,7 @@ MAX_PASSAGE_CHARS = _setting("MAX_PASSAGE_CHARS", 1500, "longest passage in char
 K1 = _setting("K1", 1.5, "BM25 term frequency saturation (rank-bm25's default)", _BM25)
 B = _setting("B", 0.75, "BM25 length normalisation (rank-bm25's default)", _BM25)
 COMPILED_FROM = _setting("COMPILED_FROM", 1 << 17, "postings from which a server ranks with the compiled MaxScore "
-                         "(loading it takes about a second and 200 MiB)", _HOW)
+                         "(loading it takes about a second and 200 MiB)", _SPEED)
 
 # MaxScore (maxscore; Turtle & Flood 1995)
 COMMON_SHARE = _setting("COMMON_SHARE", 64, "a term in more than 1/COMMON_SHARE of the passages starts in the "
@@ -75,7 +73,7 @@ UNSEEN_PAIRS_RAISE = _setting("UNSEEN_PAIRS_RAISE", 0.1, "added to MIN_SHARE tim
 NAMED_DEPTH = _setting("NAMED_DEPTH", 5, "the first of this many best passages whose document holds the question's "
                        "names goes first, and is the one judged", _FOUND)
 NAMED_SCORE = _setting("NAMED_SCORE", 0.5, "a passage with the names goes second, after the best, when it scores "
-                       "under this share of the best", _SECOND_PASS)
+                       "under this share of the best", _FOUND)
 COMMON_NAME = _setting("COMMON_NAME", 0.2, "a lone capitalised syllable in this share of the passages or more is a "
                        "common word, no name", _FOUND)
 FUZZY_NAME_FROM = _setting("FUZZY_NAME_FROM", 5, "letters from which a name syllable no passage has may be one "

@@ -85,7 +85,7 @@ STOPWORDS = frozenset(
 
 
 def normalise(text: str) -> str:
-    """One spelling for one text: NFC, plain spaces, one tone placement; same length where possible."""
+    """The text in one spelling: NFC, plain spaces and one tone placement, of the same length where possible."""
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROLS.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -94,8 +94,8 @@ def normalise(text: str) -> str:
 
 
 def _move_tone(match: re.Match) -> str:
-    """Put the tone of oà/oè/uỳ on the first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea does; not after q
-    (quà, quý: there u belongs to the consonant)."""
+    """The oà/oè/uỳ matched with the tone on its first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea writes it."""
+    # Not after q (quà, quý): there u belongs to the consonant.
     first, second = match.group()
     after_q = match.start() > 0 and match.string[match.start() - 1] in "qQ"
     if after_q or (first in "oO") != (second in _TONED_A_E):
@@ -105,14 +105,15 @@ def _move_tone(match: re.Match) -> str:
 
 
 def fold(text: str) -> str:
-    """Strip diacritics (đ -> d) so a question typed without marks meets the text; keeps the length."""
+    """The text without diacritics (đ -> d), of the same length."""
+    # So that a question typed without marks meets the text.
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
 
 
 def has_marks(text: str) -> bool:
-    """True when the text carries Vietnamese diacritics (the writer typed them)."""
+    """Whether the text carries Vietnamese diacritics (the writer typed them)."""
     return fold(text) != text
 
 
@@ -124,8 +125,10 @@ _VIETNAMESE_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghk
 
 
 def proper_names(text: str) -> list[list[str]]:
-    """Runs of capitalised syllables ("Đà Nẵng", "Nguyễn Văn Kiên"), lowercased; a lone first word, capitalised
-    anyway, is no name unless it cannot be a Vietnamese word ("Lindisfarne được phân loại…": not _vietnamese)."""
+    """The runs of capitalised syllables of a text, lowercased ("Đà Nẵng", "Nguyễn Văn Kiên"), less a lone first
+    word that may be Vietnamese."""
+    # A first word is capitalised anyway: alone, it is no name unless it cannot be a Vietnamese word ("Lindisfarne
+    # được phân loại…": not _vietnamese).
     names: list[list[str]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT: capitals say nothing
         return names
@@ -168,13 +171,13 @@ _NOT_A_SPACE = re.compile(r"\S+")
 
 
 def folded_text(text: str) -> str:
-    """The text lowercased and folded with spaces between its syllables, every offset kept: what answers are
-    matched in (made once per passage when the index is built)."""
+    """The text lowercased and folded, a space for every character that is no part of a syllable (offsets kept)."""
+    # What answers are matched in (made once per passage when the index is built).
     return text.translate(_FOLDED_LOWER)
 
 
 def find_word(folded: str, word: str, start: int) -> int:
-    """Where a syllable next stands whole in folded_text's text, from start on (-1 if nowhere)."""
+    """Where a syllable next stands whole in a folded_text from start on, -1 if nowhere."""
     at, size = folded.find(word, start), len(word)
     while at >= 0 and not (folded[at - 1:at] in " \n" and folded[at + size:at + size + 1] in " \n"):  # "" in: ends
         at = folded.find(word, at + 1)
@@ -182,16 +185,14 @@ def find_word(folded: str, word: str, start: int) -> int:
 
 
 def folded_syllables(text: str) -> list[tuple[int, int, str]]:
-    """Syllables with their offsets, lowercased and folded: what names match on."""
+    """Each syllable of the text, lowercased and folded, with its offsets (what names are matched on)."""
     return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(folded_text(text))]
 
 
 def _clauses(text: str) -> tuple[list[list[str]], list[tuple[str, ...]]]:
-    """Segment cased text with underthesea, then lowercase: runs of syllables between punctuation, and the words of
-    more than one syllable.
-
-    Abbreviations are replaced by their full form, so "UBND" and "Ủy ban nhân dân" give the same terms.
-    """
+    """The runs of syllables of a text between punctuation, lowercased with abbreviations written out in full, and
+    its words of more than one syllable."""
+    # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
     words: list[tuple[str, ...]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT segments badly: give the tagger ordinary case
@@ -209,7 +210,9 @@ def _clauses(text: str) -> tuple[list[list[str]], list[tuple[str, ...]]]:
 
 
 def _index_terms(clauses: list[list[str]], words: list[tuple[str, ...]], marked: bool) -> list[str]:
-    """Index terms: words and syllables with marks, and folded syllables and pairs that survive unmarked typing."""
+    """The index terms of clauses and words: words and syllables with marks (when marked), folded syllables and
+    pairs."""
+    # The folded terms are what a question typed without marks meets.
     made: list[str] = []
     if marked:
         made += [terms.word(w) for w in words]
@@ -223,8 +226,8 @@ def _index_terms(clauses: list[list[str]], words: list[tuple[str, ...]], marked:
 
 
 def _count_terms(syllables: list[str]) -> list[str]:
-    """The terms of what a number before these syllables counts: "11 đề án" is a count of "đề" and of "đề án", the
-    answer to "bao nhiêu đề án"."""
+    """The count terms of what a number before these syllables counts: their first one and two, folded."""
+    # "11 đề án" is a count of "đề" and of "đề án", the answer to "bao nhiêu đề án".
     folded = [fold(s) for s in syllables[:2]]
     return [terms.count(folded[:n]) for n in range(1, len(folded) + 1)]
 
@@ -238,6 +241,7 @@ def analyse(text: str) -> list[str]:
 
 
 def _phrases(forms: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The phrases, longest first (matched before the shorter ones they hold)."""
     return sorted(forms, key=len, reverse=True)
 
 
@@ -251,7 +255,7 @@ _QUESTION_PHRASES = {
 
 
 def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
-    """Cut question phrases out of a clause, splitting it where they stood."""
+    """The pieces of a clause between its question phrases."""
     forms = clause if marked else [fold(s) for s in clause]
     pieces: list[list[str]] = [[]]
     i = 0
@@ -338,8 +342,9 @@ def _compounds(question_terms: list[str]) -> tuple[tuple[int, ...], tuple[int, .
 
 
 def _marked_forms(syllables: list[str]) -> dict[str, frozenset[str]]:
-    """Folded syllable -> its forms, for the syllables a question always writes with marks: "bị" asks for "bị", not
-    for "bí" or "bỉ". One written without ("Maiziere" for "Maizière", or marks left off) asks for any."""
+    """Folded syllable -> its forms as written, for the syllables the question always writes with marks."""
+    # "bị" asks for "bị", not for "bí" or "bỉ". One written without ("Maiziere" for "Maizière", or marks left off)
+    # asks for any.
     forms: dict[str, set[str]] = {}
     for syllable in syllables:
         forms.setdefault(fold(syllable), set()).add(syllable)
