@@ -61,7 +61,7 @@ class QuestionContent:
         # article): its absence counts once, not again in each of its pairs. Two or more: the topic is elsewhere.
         alone = set(unknown) if len(unknown) == 1 else set()
         pairs = {pair: pair_weight * weight(t, unseen_pair)
-                 for pair, t in ((tuple(terms.syllables(t)), t) for t in rarity if t.startswith(terms.PAIR))
+                 for pair, t in ((tuple(terms.syllables(t)), t) for t in rarity if terms.kind(t) == terms.PAIR)
                  if alone.isdisjoint(pair)}
         keys = set(syllables).union(*pairs)
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)

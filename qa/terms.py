@@ -1,4 +1,4 @@
-"""Index terms: how each kind of term is spelt, made and read back (the only place that knows the prefixes).
+"""Index terms: how each kind of term is spelt, made and read back (the only module that knows the prefixes).
 
 A term is a plain string, a two-character kind then its text: "w:thu_nhập", "s:nhập", "f:nhap", "p:thu_nhap",
 "q:de_an". Plain strings, not objects, because a passage makes hundreds and they are hashed as they are
@@ -48,11 +48,6 @@ def count(syllables: Sequence[str]) -> str:
 def kind(term: str) -> str:
     """The kind of a term: WORD, SYLLABLE, FOLDED, PAIR or COUNT."""
     return term[:_KIND]
-
-
-def text(term: str) -> str:
-    """A term less its kind: "thu_nhập" for w:thu_nhập."""
-    return term[_KIND:]
 
 
 def syllables(term: str) -> list[str]:
