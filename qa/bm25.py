@@ -8,18 +8,14 @@ from typing import Mapping, Sequence
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-K1 = 1.5
-B = 0.75
-BLOCK = 1 << 22  # postings weighed at a time while building
-COMMON_SHARE = 64  # top(): a term in more than 1/64 of the passages may be looked up instead of added (1/16-1/256
-                   # tried at 100k passages: 1/64 answered fastest)
-# Postings of a corpus worth loading the compiled MaxScore for (about a second and 200 MiB): below, numpy adds up
-# a question's postings in a fraction of a millisecond. The built-in article has 12k.
-COMPILED_FROM = 1 << 17
+from .settings import B, COMMON_SHARE, COMPILED_FROM, FIRST_CANDIDATES, K1, NON_ESSENTIAL_SHARE
+
+BLOCK = 1 << 22  # postings weighed at a time while building: no 8-byte temporaries of every posting
 
 
 def idf(n_docs: int, doc_freq: np.ndarray | float) -> np.ndarray | float:
-    """Always positive, even for a term in half the passages or more (rank-bm25's gives 0 or less)."""
+    """The idf of terms in doc_freq of n_docs passages: always positive, even for a term in half the passages or more
+    (rank-bm25's gives 0 or less)."""
     return np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
@@ -31,9 +27,19 @@ class FixedIdfBM25(BM25Okapi):
 
 
 def term_hash(terms: Sequence[str]) -> np.ndarray:
-    """64-bit keys for terms: the vocabulary is a sorted array, searchable memory-mapped, never a dict to load."""
+    """The 64-bit key of each term: its blake2b digest of 8 bytes, little-endian (what saved indexes hold)."""
+    # Keys, not strings: the vocabulary is a sorted array, searchable memory-mapped, never a dict to load.
     digests = b"".join(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest() for t in terms)
     return np.frombuffer(digests, dtype="<u8").copy()
+
+
+@dataclass(frozen=True)
+class MaxScoreSettings:
+    """How the compiled MaxScore prunes (qa.maxscore; each setting is described in qa.settings)."""
+
+    common_share: int = COMMON_SHARE
+    first_candidates: int = FIRST_CANDIDATES
+    non_essential_share: float = NON_ESSENTIAL_SHARE
 
 
 @dataclass
@@ -48,10 +54,11 @@ class Postings:
     peak: np.ndarray  # float32 per term: its highest weight, the most it can add to a passage's score
     n_passages: int
     compiled: bool = field(default=False, compare=False)  # top() by the compiled MaxScore: see use_compiled()
+    maxscore: MaxScoreSettings = field(default_factory=MaxScoreSettings, compare=False)
 
     @classmethod
     def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
-        """Postings of passages given as lists of terms: the readable way in, for tests and references."""
+        """Postings of passages given as lists of terms (the readable way in, for tests and references)."""
         vocabulary: dict[str, int] = {}
         ids = [vocabulary.setdefault(term, len(vocabulary)) for terms in passage_terms for term in terms]
         keys, rows = np.unique(term_hash(list(vocabulary)), return_inverse=True)
@@ -110,12 +117,12 @@ class Postings:
         return cls(np.ascontiguousarray(keys, dtype=np.uint64), term_idf, indptr, passages, weight, peak, n)
 
     def lookup(self, terms: Sequence[str]) -> np.ndarray:
-        """Row of each term, -1 where the corpus does not have it."""
+        """The row of each term, -1 where the corpus does not have it."""
         if not terms or not len(self.keys):
             return np.full(len(terms), -1, dtype=np.int64)
-        wanted = term_hash(terms)
-        rows = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-        return np.where(self.keys[rows] == wanted, rows, -1)
+        hashes = term_hash(terms)
+        rows = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+        return np.where(self.keys[rows] == hashes, rows, -1)
 
     @property
     def unseen_idf(self) -> float:
@@ -134,9 +141,9 @@ class Postings:
         """Whether a passage numbered from first to last (not included) holds one of the terms."""
         rows = self.lookup(terms)
         for row in rows[rows >= 0].tolist():
-            held = self.passage[self.indptr[row]:self.indptr[row + 1]]
-            at = int(np.searchsorted(held, first))
-            if at < len(held) and held[at] < last:
+            holding = self.passage[self.indptr[row]:self.indptr[row + 1]]
+            at = int(np.searchsorted(holding, first))
+            if at < len(holding) and holding[at] < last:
                 return True
         return False
 
@@ -147,45 +154,43 @@ class Postings:
         return rows[rows >= 0], np.array([query[t] for t in terms], dtype=np.float64)[rows >= 0]
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """BM25 score of every passage: the query terms' postings summed, each weighted by how often it is asked."""
+        """The BM25 score of every passage: the query terms' postings summed, each times the weight it is asked with."""
         return self._add(*self._asked(query))
 
     def top(self, query: Mapping[str, float], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best passages, best first (ties to the lower passage number): as if every score were sorted."""
+        """The k best passages and their scores, best first, ties to the lower passage number (as a sort of every
+        score would give)."""
         return self.top_rows(*self._asked(query), k)
 
     def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
-               parts: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
-        """A question's ranking, each term asked its count (1 or more) times its idf: a rare name says more than a
-        common phrase. parts gives the terms made of others (a syllable pair, a word) and each of them, as positions
-        in terms (two sequences, the whole then the part): such a term is asked for the idf it adds to its rarest part
-        (every passage with "của Tesla" has "Tesla"; one with "thành phố" has "phố"), not its whole idf, which would
-        count the part again. A term that adds nothing is not asked.
+               compounds: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
+        """Each term's row (-1: no passage has it) and the idf it is asked for, and the k best passages for the terms
+        and their scores.
 
-        Returns each term's row (-1: no passage has it) and the idf it is asked for (a term no passage has: the
-        highest there can be, less its part's), and the k best passages and their scores.
-
-        Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
-        emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
+        Each term is asked its count (1 or more) times its idf: a rare term says more than a common one. compounds
+        gives the terms that contain others, as positions in terms (two sequences: compound, component): every
+        passage with a compound has its components, so a compound is asked only for the idf it adds to its rarest
+        component, never below 0, not its whole idf, which would count the component again. A term that adds
+        nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
         """
+        # Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
+        # emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
         counts, k = np.asarray(counts, dtype=np.float64), min(k, self.n_passages)
-        whole, part = np.array(parts[0], dtype=np.int64), np.array(parts[1], dtype=np.int64)
+        compound, component = np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64)
         if self.compiled and k > 0:
             from . import maxscore
 
-            return maxscore.ranked(self, term_hash(terms), counts, whole, part, k, self.n_passages // COMMON_SHARE)
+            return maxscore.ranked(self, term_hash(terms), counts, compound, component, k, self.maxscore)
         rows = self.lookup(terms)
-        said = added_idf(self.row_idf(rows), whole, part)
-        known = (rows >= 0) & (said > 0)
-        return (rows, said, *self.top_rows(rows[known], (counts * said)[known], k))
+        asked_idf = added_idf(self.row_idf(rows), compound, component)
+        known = (rows >= 0) & (asked_idf > 0)
+        return (rows, asked_idf, *self.top_rows(rows[known], (counts * asked_idf)[known], k))
 
     def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """top() of a query given as rows of terms the corpus has, and the weight each is asked with.
-
-        Most postings belong to a few common terms, and a common term adds little: once use_compiled(), MaxScore
-        (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
-        to the tens of thousands of passages that hold them. Otherwise numpy adds everything up.
-        """
+        """top() of a query given as rows of terms the corpus has, and the weight each is asked with."""
+        # Most postings belong to a few common terms, and a common term adds little: once use_compiled(), MaxScore
+        # (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
+        # to the tens of thousands of passages that hold them. Otherwise numpy adds everything up.
         n = self.n_passages
         k = min(k, n)
         if k <= 0:
@@ -194,25 +199,23 @@ class Postings:
             return _best(self._add(rows, asked), k)
         from . import maxscore
 
-        return maxscore.top(self, rows, asked, k, n // COMMON_SHARE)
+        return maxscore.top(self, rows, asked, k, self.maxscore)
 
-    def use_compiled(self) -> None:
-        """Rank with the compiled MaxScore (qa.maxscore) from now on, if this corpus is large enough to gain from it.
-
-        Loading it takes about a second: worth it for a server or a chat, not for one question, which numpy
-        answers in milliseconds by adding everything up.
-        """
-        if len(self.passage) >= max(COMPILED_FROM, 1):
+    def use_compiled(self, from_postings: int = COMPILED_FROM, settings: MaxScoreSettings | None = None) -> None:
+        """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this corpus has
+        from_postings postings or more."""
+        # Loading it takes about a second: worth it for a server or a chat, not for one question, which numpy
+        # answers in milliseconds by adding everything up.
+        if len(self.passage) >= max(from_postings, 1):
             from . import maxscore
 
-            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, self.n_passages)  # loaded now
+            self.maxscore = settings or self.maxscore
+            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, MaxScoreSettings(common_share=1))  # loaded
             self.compiled = True
 
     def _add(self, rows: np.ndarray, asked: np.ndarray) -> np.ndarray:
-        """Every passage's score: these terms' postings added up, each times how much the term is asked.
-
-        One bincount over the lists put together: faster than a call per list.
-        """
+        """Every passage's score: these terms' postings added up, each times the weight the term is asked with."""
+        # One bincount over the lists put together: faster than a call per list.
         lo, hi = self.indptr[rows], self.indptr[rows + 1]
         spans = list(zip(lo.tolist(), hi.tolist()))
         passages = np.concatenate([self.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
@@ -220,11 +223,11 @@ class Postings:
         return np.bincount(passages, weights * np.repeat(asked, hi - lo), minlength=self.n_passages)
 
 
-def added_idf(rarity: np.ndarray, whole: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """Each term's idf less that of its rarest part (whole[i] is made of part[i], positions in rarity), never below 0:
-    what a pair or a word says beyond its syllables."""
+def added_idf(rarity: np.ndarray, compound: np.ndarray, component: np.ndarray) -> np.ndarray:
+    """Each term's idf less that of its rarest component, never below 0 (compound[i] contains component[i], positions
+    in rarity): what a compound says beyond its components."""
     rest = np.zeros(len(rarity))
-    np.maximum.at(rest, whole, rarity[part])
+    np.maximum.at(rest, compound, rarity[component])
     return np.maximum(rarity - rest, 0.0)
 
 
@@ -245,7 +248,8 @@ def _low_bits(numbers: np.ndarray, bits: int) -> np.ndarray:
     return np.bitwise_and(numbers, (1 << bits) - 1, out=np.empty(len(numbers), dtype=np.int32), casting="unsafe")
 
 
-def reference_scores(passage_terms: Sequence[Sequence[str]], query: Sequence[str]) -> np.ndarray:
-    """Scores from the rank-bm25 object itself: what tests and benchmarks compare against."""
-    return np.asarray(FixedIdfBM25([list(t) for t in passage_terms], k1=K1, b=B).get_scores(list(query)))
+def reference_scores(passage_terms: Sequence[Sequence[str]], query: Sequence[str], k1: float = K1,
+                     b: float = B) -> np.ndarray:
+    """The scores rank-bm25's own object gives (with the idf fixed): what tests and benchmarks compare against."""
+    return np.asarray(FixedIdfBM25([list(t) for t in passage_terms], k1=k1, b=b).get_scores(list(query)))
 

@@ -13,13 +13,14 @@ import click
 
 from . import corpus, index, store
 from .evaluate import VARIANTS
-from .search import MAX_TOP_K, Engine, QuestionError, Result
+from .search import Engine, QuestionError, Result
+from .settings import DEFAULT_TOP_K, MAX_TOP_K
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
 
-top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=3, show_default=True,
-                            help="How many passages to return.")
+top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=DEFAULT_TOP_K,
+                            show_default=True, help="How many passages to return.")
 index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
                             help="Collection folder (default: $QA_INDEX, else the built-in article, indexed on "
                                  "first use).")

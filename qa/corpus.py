@@ -14,12 +14,12 @@ from typing import Iterable, Iterator
 from .blocks import Article
 from .read_html import read_page
 from .read_markdown import read_markdown
+from .settings import MAX_PASSAGE_CHARS
 from .text import SYLLABLE, folded_text, normalise
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
-MAX_PASSAGE_CHARS = 1500  # one paragraph in most articles; longer ones are cut between sentences (docs/quality.md)
 MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
 MAX_TITLE_CHARS = 200  # a longer first line is text, not a title
 MAX_FILE_SIZE = 64 * 1024 * 1024  # a larger file is refused unread (qa index build --max-file-size)
@@ -378,6 +378,11 @@ def sentence_spans_in(marked: str) -> list[tuple[int, int]]:
     return [match.span() for match in _MARKED_SENTENCE.finditer(marked)]
 
 
+def passage_id(doc_id: str, ordinal: int) -> str:
+    """The id of a document's passage number ordinal (from 0): "chi-linh#3"."""
+    return f"{doc_id}#{ordinal}"
+
+
 def passages(document: Document) -> list[Passage]:
     """Paragraphs, and windows of whole sentences where a paragraph is too long to take in at a glance."""
     found: list[Passage] = []
@@ -385,7 +390,8 @@ def passages(document: Document) -> list[Passage]:
         for start, end in _windows(document.text, para_start, para_end):
             text = document.text[start:end]
             if len(list(islice(SYLLABLE.finditer(text), MIN_PASSAGE_SYLLABLES))) == MIN_PASSAGE_SYLLABLES:
-                found.append(Passage(f"{document.id}#{len(found)}", document.id, document.title, text, start, end))
+                found.append(Passage(passage_id(document.id, len(found)), document.id, document.title, text, start,
+                                     end))
     return found
 
 

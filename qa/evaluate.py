@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 from . import index, store
 from .corpus import make_document
 from .search import Engine, Result
+from .settings import DEFAULT_TOP_K
 from .text import fold, normalise
 
 _OLD_TONES = re.compile(r"(?<![qQ])([òóỏõọÒÓỎÕỌ])([aeAE])(?!\w)|(?<![qQ])([ùúủũụÙÚỦŨỤ])([yY])(?!\w)")
@@ -30,7 +31,7 @@ class Question:
 
 
 def _old_tones(text: str) -> str:
-    """hòa -> hoà, thủy -> thuỷ: the tone mark on the second vowel, as older spelling has it."""
+    """The text with the tone mark on the second vowel, as older spelling has it: hòa -> hoà, thủy -> thuỷ."""
     def move(match: re.Match) -> str:
         first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
         base, *marks = unicodedata.normalize("NFD", first)
@@ -40,7 +41,7 @@ def _old_tones(text: str) -> str:
 
 
 def _typo(text: str, seed: str) -> str:
-    """One syllable with one letter dropped or two letters swapped, the same every run for the same seed."""
+    """The text with one letter of one syllable dropped or two letters swapped, the same for the same seed."""
     rng = random.Random(seed)
     words = [m for m in re.finditer(r"[^\W\d_]{3,}", text)]
     if not words:
@@ -66,7 +67,8 @@ VARIANTS: dict[str, Callable[[str, str], str]] = {
 
 
 def load_squad(path: Path) -> tuple[list, list[Question]]:
-    """Paragraphs as documents and questions with their gold paragraph and answer texts."""
+    """The paragraphs of a SQuAD-format file as documents, and its questions with their gold paragraph and answer
+    texts."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
         documents, questions = [], []
@@ -86,7 +88,7 @@ def load_squad(path: Path) -> tuple[list, list[Question]]:
 
 
 def load_questions(path: Path, split: str = "all") -> list[dict]:
-    """A JSON-lines question set ({"question", "answer"?, "split"?} per line), keeping one split or all."""
+    """The rows of a JSON-lines question set ({"question", "answer"?, "split"?} per line) of one split, or all."""
     try:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         rows = [r for r in rows if split == "all" or r.get("split") == split]
@@ -98,7 +100,8 @@ def load_questions(path: Path, split: str = "all") -> list[dict]:
 
 
 def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Path) -> tuple[Engine, list[Question]]:
-    """A SQuAD file is indexed on its own; a question set is asked of an index (the built-in article by default)."""
+    """An engine and the questions to ask it: a SQuAD file indexed on its own, a question set asked of an index
+    (the built-in article by default)."""
     if dataset.suffix == ".jsonl":
         rows = load_questions(dataset, split)
         questions = [Question(r["question"], (normalise(r.get("answer") or ""),)) for r in rows]
@@ -109,6 +112,7 @@ def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Pa
 
 
 def _is_hit(question: Question, passage_doc: str, text: str) -> bool:
+    """Whether a passage answers: one of the gold paragraph (SQuAD), or one holding a gold answer."""
     if question.doc_id is not None:
         return passage_doc == question.doc_id
     return any(answer and answer in text for answer in question.answers)
@@ -116,13 +120,13 @@ def _is_hit(question: Question, passage_doc: str, text: str) -> bool:
 
 def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
            misses: list[dict]) -> dict:
-    """One row of the table: how well this way of asking finds the answering passage."""
+    """One row of the table: the figures of one way of asking."""
     change = VARIANTS[variant]
-    hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = found = 0.0
+    hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = n_found = 0.0
     for number, question in enumerate(questions):
         asked = change(question.text, f"{variant}:{number}")
         result = engine.ask(asked, top_k)
-        found += result.found
+        n_found += result.found
         rank = next((a.rank for a in result.answers if _is_hit(question, a.doc_id, a.text)), None)
         hit1 += rank == 1
         hit5 += rank is not None and rank <= 5
@@ -137,7 +141,7 @@ def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
     n = len(questions)
     return {"variant": variant, "questions": n, "hit@1": hit1 / n, "hit@5": hit5 / n,
             f"mrr@{top_k}": reciprocal / n, "answer_in_top1": in_top1 / n,
-            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": found / n}
+            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": n_found / n}
 
 
 def _miss(variant: str, question: Question, asked: str, result: Result, rank: int | None) -> dict:
@@ -150,9 +154,9 @@ def _miss(variant: str, question: Question, asked: str, result: Result, rank: in
 
 
 def _negatives(engine: Engine, path: Path, split: str) -> dict:
-    """Share of questions the corpus cannot answer that are rightly marked not found."""
+    """How many questions the corpus cannot answer there are, and the share rightly marked not found."""
     rows = load_questions(path, split)
-    refused = sum(not engine.ask(r["question"], 3).found for r in rows)
+    refused = sum(not engine.ask(r["question"], DEFAULT_TOP_K).found for r in rows)
     return {"negatives": len(rows), "negatives_not_found": refused / len(rows)}
 
 

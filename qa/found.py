@@ -1,49 +1,277 @@
-"""Found or not: whether the best passage credibly answers, judged from what the engine already computed."""
+"""Found or not: whether the best passage credibly answers (abstention), judged from what the ranking computed.
+
+Three checks, each chosen on XQuAD-vi and the tune splits of tests/data (docs/quality.md § Found / not found):
+the document of the passage judged holds every name the question gives; the passage (with its document's title)
+holds enough of the question's content, weighed by idf (QuestionContent.share, at least credible()'s threshold);
+and no number the question gives is missing from every passage.
+"""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import compress
+from math import fsum
 from typing import Callable, Collection, Iterable, Sequence
 
-from .text import ABBREVIATIONS, fold
+from . import terms
+from .bm25 import Postings
+from .corpus import Passage
+from .index import Index
+from .settings import (COMMON_NAME, FUZZY_NAME_FROM, MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR,
+                       UNSEEN_PAIRS_RAISE, UNSEEN_SYLLABLE)
+from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text
 
-# Every setting here was chosen on XQuAD-vi and the tune splits of tests/data (figures in docs/quality.md).
-
-# How much of the question the best passage must hold (Wanted.share): 0.14, raised by up to 0.1 as more of the
-# question's pairs of content words are pairs the corpus never has side by side ("thai sản", "ly hôn" asked of
-# history articles that have "thai", "sản", "ly" and "hôn" elsewhere). A corpus that has every pair is judged on
-# MIN_SHARE alone. The raise was 0.05 until the pairs of a question's one unknown syllable stopped counting
-# (search.Wanted), which let more through. MIN_SHARE was 0.2 until a pair the corpus has counted only for the idf
-# it adds to its syllables, which lowered every share (0.08-0.24 tried on the tune splits: docs/quality.md).
-MIN_SHARE = 0.14
-UNSEEN_PAIRS_RAISE = 0.1
-# The best passage whose document holds the question's names, among this many of the best, goes first: a
-# passage without them cannot be the answer ("Đông Đức" asked, another country's article first). 3 until the
-# opening-word and number checks; 4, 5 and 10 now give the same figures, 2 fewer.
-NAMED_DEPTH = 5
-# It goes second, after the best, when it scores under this share of the best: the best matches the question so
-# much better that a name it lacks is more likely lost in translation or paraphrase ("Giải thưởng Nobel" asked,
-# "giải thưởng" in the paragraph). On XQuAD-vi the 3 named passages moved first from under 0.38 of the best were
-# all wrong (the best was right), 9 of the 13 from 0.59 up right: half is between.
-NAMED_SCORE = 0.5
-# A lone capitalised syllable that is a common word of the corpus (in this share of the passages or more) says
-# little about which document answers: "Đại học Chicago", "Nhà vua", "tiếng Anh", "Kỷ băng hà". A share, not an
-# idf: the same words count as common in a small corpus and in a large one.
-COMMON_NAME = 0.2
-# A name syllable this long, unknown to the corpus and one letter off a syllable of the answer ("Bedigo", "Zeria",
-# "Maastrich") is still the name: people misspell foreign names. Shorter syllables one letter off are mostly other
-# Vietnamese syllables ("nang": "nan", "dang", "nanh").
-FUZZY_NAME_FROM = 5
-
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
+# A folded short form -> the folded syllables of its full form ("ubnd" -> "uy", "ban", "nhan", "dan").
+_EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
+# A folded syllable -> the short forms whose full form has it ("ban" -> "ubnd", ...).
+_SHORTENED_IN = {key: {short for short, full in _EXPANSIONS.items() if key in full}
+                 for key in set().union(*_EXPANSIONS.values())}
+
+# A syllable of a passage that the question asks about: its [start, end) offsets, its folded form, and whether it
+# comes right after the match before it (the two are a pair of the text).
+Match = tuple[int, int, str, bool]
 
 
-def naming_part(name: Sequence[str]) -> Sequence[str]:
-    """A name less its short forms: in "UBND TP Hải Phòng" only "Hải Phòng" tells one city from another."""
+@dataclass(frozen=True)
+class QuestionContent:
+    """What the question asks about: its content syllables and syllable pairs (folded), weighed by idf."""
+
+    syllables: dict[str, float]
+    pairs: dict[tuple[str, str], float]
+    matchable: frozenset[str]  # the folded syllables of a text worth matching: asked, or short for one asked
+    marked: dict[str, frozenset[str]]  # folded syllable -> the forms asked, when the question always gives it marks
+
+    @classmethod
+    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
+           marked: dict[str, frozenset[str]], pair_weight: float = PAIR_WEIGHT,
+           unseen_syllable: float = UNSEEN_SYLLABLE, unseen_pair: float = UNSEEN_PAIR) -> "QuestionContent":
+        """The question's content weighed by the idf the ranking asked each of its terms for (rarity; seen: the
+        terms some passage has)."""
+        # Postings.ranked asks a pair for what it adds to its rarer syllable, as a passage that has "của Tesla" has
+        # "Tesla", already counted. A term no passage has counts as a part of the rarest idf (a typo is no evidence).
+        def weight(t: str, unseen: float) -> float:
+            return rarity[t] if t in seen else unseen * unseen_idf
+
+        syllables = {k: weight(terms.folded(k), unseen_syllable) for k in keywords if k not in _FOLDED_STOPWORDS}
+        unknown = [k for k in syllables if terms.folded(k) not in seen]
+        # One content syllable no passage has may be a typo or a word a small corpus happens to lack ("thuộc" in one
+        # article): its absence counts once, not again in each of its pairs. Two or more: the topic is elsewhere.
+        alone = set(unknown) if len(unknown) == 1 else set()
+        pairs = {pair: pair_weight * weight(t, unseen_pair)
+                 for pair, t in ((tuple(terms.syllables(t)), t) for t in rarity if terms.kind(t) == terms.PAIR)
+                 if alone.isdisjoint(pair)}
+        keys = set(syllables).union(*pairs)
+        return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)
+
+    def matches(self, folded: str) -> list[Match]:
+        """The syllables of a text given folded (corpus.folded_sentences) that the question asks about, short forms
+        as the syllables they stand for."""
+        # All that sentence choice, highlights and found look at, with no object made for the hundreds of other
+        # syllables of a passage.
+        syllables = folded.split()
+        matched: list[Match] = []
+        last, end = -2, 0  # the syllable matched before, and where it ends
+        for i in compress(range(len(syllables)), map(self.matchable.__contains__, syllables)):
+            # The next place the syllable stands whole is its own: any between were not asked about, so not it.
+            syllable = syllables[i]
+            start = find_word(folded, syllable, end)
+            end = start + len(syllable)
+            if syllable in _EXPANSIONS:
+                matched += [(start, end, key, j > 0 or i == last + 1) for j, key in enumerate(_EXPANSIONS[syllable])]
+            else:
+                matched.append((start, end, syllable, i == last + 1))
+            last = i
+        return matched
+
+    def as_written(self, matches: list[Match], text: str, folded: str) -> list[Match]:
+        """The matches in a text (matches(folded)) less the words written with other marks than the question's."""
+        # In Vietnamese the marks make the word ("bí tích" holds no "bị", "động" no "đông"). Short forms stand for
+        # their full forms as written (their folded text is not the syllable matched).
+        marked = self.marked
+        other = {i for i, (start, end, key, _) in enumerate(matches)
+                 if key in marked and text[start:end] not in marked[key]
+                 and folded[start:end] == key and text[start:end].lower() not in marked[key]}
+        # A match after one dropped makes no pair with the one kept before it.
+        return [(start, end, key, after and i - 1 not in other)
+                for i, (start, end, key, after) in enumerate(matches) if i not in other] if other else matches
+
+    def weight(self, matches: list[Match]) -> float:
+        """The weight of the question's syllables and pairs in a run of matches, each counted once."""
+        syllables = {key for _, _, key, _ in matches}
+        pairs = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
+        # fsum: exact, so the same matches weigh the same in whatever order a set gives them.
+        return fsum(self.syllables.get(k, 0.0) for k in syllables) + fsum(self.pairs.get(p, 0.0) for p in pairs)
+
+    def share(self, matches: list[Match]) -> float:
+        """The part of the question's whole weight that the matches hold."""
+        total = sum(self.syllables.values()) + sum(self.pairs.values())
+        return self.weight(matches) / total if total > 0 else 0.0
+
+
+def is_found(content: QuestionContent, seen: set[str], passage: Passage, folded: str, matches: list[Match]) -> bool:
+    """Whether the passage judged (given folded and its matches) credibly answers; seen holds the question's terms
+    the corpus has."""
+    # Judged with its title, as BM25 sees a passage (it is also about its document's title; a match in one and one
+    # in the other are no pair), its words as written.
+    return not unknown_number(content.syllables, seen) and \
+        credible(content.share(_matches_with_title(content, passage, folded, matches)),
+                 unseen_pair_share(content.pairs, content.syllables, seen))
+
+
+def _matches_with_title(content: QuestionContent, passage: Passage, folded: str,
+                        matches: list[Match]) -> list[Match]:
+    """The matches of a passage (given folded and its matches) and of its title, as written."""
+    title = folded_text(passage.title)
+    return content.as_written(matches, passage.text, folded) + \
+        content.as_written(content.matches(title), passage.title, title)
+
+
+def credible(share: float, unseen_pairs: float, min_share: float = MIN_SHARE,
+             unseen_pairs_raise: float = UNSEEN_PAIRS_RAISE) -> bool:
+    """Whether a passage holding this share of the question is enough of an answer, the threshold raised by the
+    share of the question's pairs that no passage has side by side."""
+    # "thai sản", "ly hôn" asked of history articles that have "thai", "sản", "ly" and "hôn" elsewhere: a phrase the
+    # corpus never uses is a topic it may not cover. A corpus that has every pair is judged on min_share alone.
+    return share >= min_share + unseen_pairs_raise * unseen_pairs
+
+
+def unseen_pair_share(pairs: Iterable[tuple[str, str]], content: Collection[str], seen: Collection[str]) -> float:
+    """The share of the question's pairs of content syllables, both known to the corpus, that no passage has side by
+    side (pairs and content are folded syllables; seen holds the question's terms the corpus has)."""
+    # A pair with an unknown syllable may be a typo: not counted.
+    known = [(a, b) for a, b in pairs
+             if a in content and b in content and terms.folded(a) in seen and terms.folded(b) in seen]
+    return sum(terms.pair(a, b) not in seen for a, b in known) / len(known) if known else 0.0
+
+
+def unknown_number(syllables: Iterable[str], seen: Collection[str]) -> bool:
+    """Whether the question gives a number no passage has (syllables: its folded content syllables; seen: its terms
+    the corpus has)."""
+    # A year or a count the corpus never mentions is asked about something it does not cover ("Bão số 3 năm 2024",
+    # "30 năm tuổi Đảng"), whatever else matches.
+    return any(s.isdecimal() and terms.folded(s) not in seen for s in syllables)
+
+
+# Names: the first of the best passages whose document holds the question's names is given first, and judged.
+
+def order_by_names(hits: list[tuple[int, float]], has_names: Callable[[int], bool], depth: int = NAMED_DEPTH,
+                   named_score: float = NAMED_SCORE) -> tuple[list[tuple[int, float]], int | None]:
+    """The hits (passage number, score; best first) with the first of the best few whose passage has_names moved up,
+    and where it now is (None: none of them has the names)."""
+    # A passage without the names cannot be the answer ("Đông Đức" asked, another country's article first). It goes
+    # second, after the best, when the best matches the question so much better that a name it lacks was more likely
+    # lost in translation or paraphrase ("Giải thưởng Nobel" asked, "giải thưởng" in the paragraph).
+    named = first_with_names(len(hits), lambda i: has_names(hits[i][0]), depth)
+    if not named:
+        return hits, named
+    place = named_place(hits[0][1], hits[named][1], named_score)
+    return hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1:], place
+
+
+def first_with_names(count: int, has_names: Callable[[int], bool], depth: int = NAMED_DEPTH) -> int | None:
+    """The first of the first count passages (best first, at most depth of them) that has_names, if any."""
+    return next((i for i in range(min(count, depth)) if has_names(i)), None)
+
+
+def named_place(best: float, score: float, named_score: float = NAMED_SCORE) -> int:
+    """Where the first passage with the question's names goes, given its score and the best: first, or second."""
+    return 0 if score >= named_score * best else 1
+
+
+def question_names(names: tuple[tuple[str, ...], ...], opening: str,
+                   postings: Postings) -> tuple[tuple[str, ...], ...]:
+    """The names of a question (text.QuestionTerms) to look for, less a common word that opens the question."""
+    return drop_opening_word(names, opening, lambda s: _common_as_written(postings, s), lambda s: _known(postings, s))
+
+
+def drop_opening_word(names: tuple[tuple[str, ...], ...], opening: str, common: Callable[[str], bool],
+                      known: Callable[[str], bool], fuzzy_from: int = FUZZY_NAME_FROM) -> tuple[tuple[str, ...], ...]:
+    """The names less a common word that opens the question (capitalised anyway), and less an opening word alone
+    that is a Vietnamese word missing a letter."""
+    # "Người Kenya", "Trước Manning" ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the
+    # corpus uses it everywhere. An opening word alone is a name only when it cannot be Vietnamese
+    # (text.proper_names); one the corpus lacks and too short to be a misspelt name is a Vietnamese word that lost a
+    # letter ("Cng", "Mt" for "Cùng", "Một").
+    if names and names[0] == (opening,) and len(opening) < fuzzy_from and not known(opening):
+        return names[1:]
+    if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
+        return (names[0][1:],) + names[1:]
+    return names
+
+
+def _common_as_written(postings: Postings, syllable: str) -> bool:
+    """Whether a syllable, as written (folded, "Đà" is "đã"), is in so many passages that it is no part of a name."""
+    return common_word(float(postings.term_idf([terms.syllable(syllable)])[0]))
+
+
+def _known(postings: Postings, syllable: str) -> bool:
+    """Whether some passage has the syllable (folded)."""
+    return postings.lookup([terms.folded(fold(syllable))]).item() >= 0
+
+
+def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
+    """Whether a syllable of this idf is in so many passages that, capitalised alone, it is no name."""
+    # A share, not an idf: the same words count as common in a small corpus and in a large one ("Đại học Chicago",
+    # "Nhà vua", "tiếng Anh", "Kỷ băng hà"). BM25's idf, log(1 + (N - n + 0.5) / (n + 0.5)), at n = share × N.
+    return idf < math.log(1 / common_name)
+
+
+def names_in_document(index: Index, names: tuple[tuple[str, ...], ...], number: int) -> bool:
+    """Whether every name the question gives is in the document of passage number (or one letter off in the
+    passage or its title)."""
+    # "Đà Nẵng" is not answered about Chí Linh. A name of one syllable must be in it; of more, one pair of its
+    # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
+    # answering passage or its title will do. A lone syllable that is a common word of the corpus is no name to
+    # check, nor are short forms ("UBND TP").
+    if not names:
+        return True
+    first, last = index.document_range(int(index.passage_doc[number]))
+    nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
+    for name in names:
+        keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
+        name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
+        if index.postings.any_within(name_terms, first, last):
+            continue
+        if not nearby:
+            passage = index.passage(number)
+            nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
+        rows = index.postings.lookup([terms.folded(k) for k in keys]).tolist()
+        unknown = [k for k, row in zip(keys, rows) if row < 0]
+        if name_nearly_in(keys, nearby, unknown):
+            continue
+        if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
+            return False
+    return True
+
+
+def without_short_forms(name: Sequence[str]) -> Sequence[str]:
+    """A name less its short forms, unless it has nothing else: "Hải Phòng" of "UBND TP Hải Phòng"."""
     return [syllable for syllable in name if fold(syllable) not in _SHORT_FORMS] or name
 
 
+def name_nearly_in(name: Sequence[str], keys: Sequence[str], unknown: Collection[str],
+                   fuzzy_from: int = FUZZY_NAME_FROM) -> bool:
+    """Whether the name (folded syllables) is in a run of folded syllables, a long syllable no passage has allowed
+    one letter off."""
+    # A long syllable no passage has is a misspelling ("Bedigo", "Maastrich"), not another word of the corpus
+    # ("Trương" is not "Trung"); shorter syllables one letter off are mostly other Vietnamese syllables ("nang":
+    # "nan", "dang", "nanh"). A name of one syllable must be there; of more, one pair of its syllables side by side,
+    # as in the exact check.
+    def same(asked: str, seen: str) -> bool:
+        return asked == seen or (asked in unknown and len(asked) >= fuzzy_from and near(asked, seen))
+
+    if len(name) == 1:
+        return any(same(name[0], key) for key in set(keys))
+    pairs = set(zip(keys, keys[1:]))
+    return any(same(a, x) and same(b, y) for a, b in zip(name, name[1:]) for x, y in pairs)
+
+
 def near(a: str, b: str) -> bool:
-    """At most one letter dropped, added, changed or two neighbours swapped: the typos people make in names."""
+    """Whether two words are at most one letter dropped, added or changed, or two neighbours swapped, apart (the
+    typos people make in names)."""
     if a == b:
         return True
     if abs(len(a) - len(b)) > 1:
@@ -57,71 +285,17 @@ def near(a: str, b: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
-def name_nearly_in(name: Sequence[str], keys: Sequence[str], unknown: Collection[str]) -> bool:
-    """The name (folded syllables) in a run of folded syllables, a long syllable no passage has (a misspelling, not
-    another word of the corpus: "Trương" is not "Trung") allowed one letter off.
-
-    A name of one syllable must be there; of more, one pair of its syllables side by side, as in the exact check.
-    """
-    def same(wanted: str, seen: str) -> bool:
-        return wanted == seen or (wanted in unknown and len(wanted) >= FUZZY_NAME_FROM and near(wanted, seen))
-
-    if len(name) == 1:
-        return any(same(name[0], key) for key in set(keys))
-    pairs = set(zip(keys, keys[1:]))
-    return any(same(a, x) and same(b, y) for a, b in zip(name, name[1:]) for x, y in pairs)
+def _expansion(folded: str) -> tuple[str, ...]:
+    """The folded syllable(s) a folded syllable of a text answers to: itself, or a short form's full form."""
+    return _EXPANSIONS.get(folded, (folded,))
 
 
-def common_word(idf: float) -> bool:
-    """A syllable found in so many passages that, capitalised alone, it is no name to hold the answer to."""
-    return idf < math.log(1 / COMMON_NAME)  # BM25's idf, log(1 + (N - n + 0.5) / (n + 0.5)), at n = COMMON_NAME × N
+@lru_cache(maxsize=65536)
+def _syllable_keys(syllable: str) -> tuple[str, ...]:
+    """The folded forms a syllable answers to: itself, or an abbreviation's full form."""
+    return _expansion(fold(syllable.lower()))
 
 
-def opening_dropped(names: tuple[tuple[str, ...], ...], opening: str, common: Callable[[str], bool],
-                    known: Callable[[str], bool]) -> tuple[tuple[str, ...], ...]:
-    """Names less a common word that opens the question and so is capitalised anyway: "Người Kenya", "Trước Manning"
-    ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere.
-
-    An opening word alone is a name only when it cannot be Vietnamese (text.proper_names); one the corpus lacks and
-    too short to be a misspelt name is a Vietnamese word that lost a letter ("Cng", "Mt" for "Cùng", "Một").
-    """
-    if names and names[0] == (opening,) and len(opening) < FUZZY_NAME_FROM and not known(opening):
-        return names[1:]
-    if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
-        return (names[0][1:],) + names[1:]
-    return names
-
-
-def first_named(count: int, named: Callable[[int], bool]) -> int | None:
-    """Which of the first passages (best first) to give first: the first whose document holds the names, if any."""
-    return next((i for i in range(min(count, NAMED_DEPTH)) if named(i)), None)
-
-
-def named_place(best: float, score: float) -> int:
-    """Where the first passage with the question's names goes: first, or second when the best passage matches the
-    question so much better that a name it lacks was more likely dropped by a translation or a paraphrase."""
-    return 0 if score >= NAMED_SCORE * best else 1
-
-
-def unseen_pair_share(pairs: Iterable[tuple[str, str]], content: Collection[str], seen: Collection[str]) -> float:
-    """Share of the question's pairs of content syllables, both known to the corpus, that no passage has side by
-    side: a phrase the corpus never uses is a topic it may not cover (a pair with an unknown syllable may be a typo).
-
-    pairs and content are folded syllables; seen holds the question's index terms ("f:...", "p:...") the corpus has.
-    """
-    known = [(a, b) for a, b in pairs if a in content and b in content and f"f:{a}" in seen and f"f:{b}" in seen]
-    return sum(f"p:{a}_{b}" not in seen for a, b in known) / len(known) if known else 0.0
-
-
-def unknown_number(syllables: Iterable[str], seen: Collection[str]) -> bool:
-    """Whether the question gives a number no passage has: a year or a count the corpus never mentions is asked
-    about something it does not cover ("Bão số 3 năm 2024", "30 năm tuổi Đảng"), whatever else matches.
-
-    syllables are the question's folded content syllables; seen holds its index terms ("f:...") the corpus has.
-    """
-    return any(s.isdecimal() and f"f:{s}" not in seen for s in syllables)
-
-
-def credible(share: float, unseen_pairs: float) -> bool:
-    """Whether the best passage holds enough of the question to be given as its answer."""
-    return share >= MIN_SHARE + UNSEEN_PAIRS_RAISE * unseen_pairs
+def _keys(text: str) -> list[tuple[int, int, str]]:
+    """Each syllable of the text with its offsets and the folded form(s) it answers to."""
+    return [(start, end, key) for start, end, folded in folded_syllables(text) for key in _expansion(folded)]

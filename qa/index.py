@@ -22,13 +22,12 @@ import platformdirs
 from . import corpus, shipped, store
 from .bm25 import B, K1, Postings, term_hash
 from .corpus import Document, Passage, Skipped
+from .settings import ANALYSIS_BATCH, PARALLEL_FROM
 from .store import ANALYSIS, DRAFTS, Index, IndexFileError
 from .text import ANALYSER_VERSION, analyse
 
 log = logging.getLogger(__name__)
 
-PARALLEL_FROM = 2000  # passages; below this, starting worker processes costs more than it saves
-CHUNK = 128  # passages a worker analyses per task: few round trips, and the last task ends soon after the rest
 
 Progress = Callable[[int, int], None]
 
@@ -137,7 +136,7 @@ class Bags:
         return Bags(self.vocab[used], self.indptr, (np.cumsum(used, dtype=np.int32) - 1)[self.terms], self.counts)
 
 
-def _analyse_chunk(texts: Sequence[str]) -> Bags:
+def _analyse_batch(texts: Sequence[str]) -> Bags:
     """Analyse some texts in a worker: what goes back is a few arrays, not a list of strings per text."""
     ids: dict[str, int] = {}
     sizes, terms, counts = [], [], []
@@ -153,16 +152,16 @@ def _analyse_chunk(texts: Sequence[str]) -> Bags:
 
 def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
                  ready: multiprocessing.pool.Pool | None = None) -> Bags:
-    """Analyse texts in chunks, spread over worker processes when there are enough to be worth it, else in the
+    """Analyse texts in batches, spread over worker processes when there are enough to be worth it, else in the
     worker made ready for a rebuild (_ready_worker) if there is one."""
-    chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    batches = [texts[i:i + ANALYSIS_BATCH] for i in range(0, len(texts), ANALYSIS_BATCH)]
     done: list[Bags] = []
     parallel = workers > 1 and len(texts) >= PARALLEL_FROM
-    with _workers(min(workers, len(chunks))) if parallel else nullcontext(ready) as pool:
-        for bags in pool.imap(_analyse_chunk, chunks) if pool else map(_analyse_chunk, chunks):
+    with _workers(min(workers, len(batches))) if parallel else nullcontext(ready) as pool:
+        for bags in pool.imap(_analyse_batch, batches) if pool else map(_analyse_batch, batches):
             done.append(bags)
             if progress:
-                progress(min(len(done) * CHUNK, len(texts)), len(texts))
+                progress(min(len(done) * ANALYSIS_BATCH, len(texts)), len(texts))
     if progress and not texts:
         progress(0, 0)
     return Bags.concat(done)

@@ -1,9 +1,21 @@
-"""The k best passages of a large corpus, compiled: MaxScore over the term postings in one call a question.
+"""The k best passages of a large corpus, compiled: MaxScore (Turtle & Flood, 1995) over the term postings.
 
-numpy takes a few calls per term and per step, a microsecond or more each: at 100k passages that overhead, not
-the arithmetic, was most of a question's time. A score is the float64 sum of the products Postings._add adds
-(the terms in another order: equal to 1e-9 relative), summed in the same order for every passage, so equal scores
-stay equal and ties go to the lower passage number as in a full sort.
+MaxScore, in the words of the literature: each term has an upper bound, the most it can add to a passage's score
+(its highest weight times the weight it is asked with). The terms are split in two lists. The postings of the
+essential terms are traversed and added to a running total per passage; the non-essential terms, whose upper
+bounds add up to less than the threshold (the k-th best score so far), cannot lift a passage that has none of the
+essential terms into the top k, so they are only looked up for the candidates: the passages whose total, plus
+what the non-essential terms could still add, reaches the threshold. Common terms, which own most postings and add
+least, start non-essential, and are moved to the essential list (the one that saves most lookups per posting first)
+while the bound of the non-essential list is too close to the threshold to rule out many passages.
+
+H. Turtle and J. Flood, "Query evaluation: strategies and optimizations", Information Processing & Management
+31(6), 1995, pp. 831-850.
+
+One compiled call per question: numpy takes a few calls per term and per step, a microsecond or more each, and at
+100k passages that overhead, not the arithmetic, was most of a question's time. A score is the float64 sum of the
+products Postings._add adds (the terms in another order: equal to 1e-9 relative), summed in the same order for every
+passage, so equal scores stay equal and ties go to the lower passage number as in a full sort.
 """
 from __future__ import annotations
 
@@ -12,45 +24,37 @@ import threading
 import numpy as np
 from numba import njit
 
-# The likely answers scored in full first (k of them at least): their k-th best score is the bar the rest must
-# reach. More cost more lookups than they save (4-32 tried at 100k passages: 4 and 8 fastest, 8 with the shorter
-# tail).
-LIKELY = 8
-# Terms are looked up only while all they can add is less than this share of the bar (at most 1: a passage with
-# none of the added terms must not be able to reach it); past it, so many passages would be in the running that
-# adding a term to all that hold it costs less. 0.5-1 measured at 100k passages, top 3, 5 and 10: 0.8.
-REACH = 0.8
-# Sorting the passages in the running costs about as much as scanning this many totals, each.
-SORT_COST = 16
+from .settings import SORT_COST
 
-_scratch = threading.local()  # per thread: a running total per passage (left at zero), passages touched, in the running
+# Per thread: a running total per passage (left at zero between questions), the passages touched, the candidates.
+_scratch = threading.local()
 
 
-def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, common_from: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k best of a Postings' passages (1 <= k <= its passages), best first, ties to the lower number, and
-    their scores, for the terms in rows asked with these weights (all above 0).
-
-    A term in more than common_from passages is common: looked up for the passages that can still make the top k,
-    not added to all that hold it.
-    """
+def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, settings) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of a Postings' passages (1 <= k <= its passages) and their scores, best first, ties to the lower
+    number, for the terms in rows asked with these weights (all above 0), pruned as settings (a
+    bm25.MaxScoreSettings) say."""
     total, touched, candidates = _buffers(postings.n_passages)
     return _top(postings.indptr, postings.passage, postings.weight, postings.peak, rows.astype(np.int64),
-                asked.astype(np.float64), k, common_from, LIKELY, REACH, total, touched, candidates)
+                asked.astype(np.float64), k, postings.n_passages // settings.common_share, settings.first_candidates,
+                settings.non_essential_share, total, touched, candidates)
 
 
-def ranked(postings, hashes: np.ndarray, counts: np.ndarray, whole: np.ndarray, part: np.ndarray, k: int,
-           common_from: int) -> tuple[np.ndarray, ...]:
-    """Postings.ranked in one call: the terms (given as bm25.term_hash keys) looked up and weighed (a term whole[i]
-    by the idf it adds to its rarest part part[i]), then top(). Returns each term's row and the idf it is asked for."""
+def ranked(postings, hashes: np.ndarray, counts: np.ndarray, compound: np.ndarray, component: np.ndarray, k: int,
+           settings) -> tuple[np.ndarray, ...]:
+    """Postings.ranked in one call: each term's row and the idf it is asked for, and top()'s k best and scores."""
+    # The terms come as bm25.term_hash keys; a term compound[i] is weighed by the idf it adds to its rarest
+    # component component[i].
     total, touched, candidates = _buffers(postings.n_passages)
-    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, whole, part, postings.indptr,
-                   postings.passage, postings.weight, postings.peak, k, common_from, LIKELY, REACH, total, touched,
-                   candidates)
+    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, compound, component,
+                   postings.indptr, postings.passage, postings.weight, postings.peak, k,
+                   postings.n_passages // settings.common_share, settings.first_candidates,
+                   settings.non_essential_share, total, touched, candidates)
 
 
 @njit(cache=True, nogil=True)
-def _ranked(keys, idf, unseen_idf, hashes, counts, whole, part, indptr, passage, weight, peak, k,  # pragma: no cover
-            common_from, likely, within_reach, total, touched, candidates):
+def _ranked(keys, idf, unseen_idf, hashes, counts, compound, component, indptr, passage, weight,  # pragma: no cover
+            upper_bound, k, common_from, first_candidates, non_essential_share, total, touched, candidates):
     rows = np.empty(len(hashes), dtype=np.int64)
     rarity = np.empty(len(hashes))
     for t in range(len(hashes)):
@@ -61,11 +65,11 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, whole, part, indptr, passage,
         else:
             rows[t], rarity[t] = -1, unseen_idf
     rest = np.zeros(len(hashes))
-    for i in range(len(whole)):
-        rest[whole[i]] = max(rest[whole[i]], rarity[part[i]])
+    for i in range(len(compound)):
+        rest[compound[i]] = max(rest[compound[i]], rarity[component[i]])
     asking = 0
     for t in range(len(hashes)):
-        rarity[t] = max(rarity[t] - rest[t], 0.0)  # what the term says beyond its rarest part
+        rarity[t] = max(rarity[t] - rest[t], 0.0)  # what the term says beyond its rarest component
         if rows[t] >= 0 and rarity[t] > 0:
             asking += 1
     asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
@@ -74,8 +78,8 @@ def _ranked(keys, idf, unseen_idf, hashes, counts, whole, part, indptr, passage,
         if rows[t] >= 0 and rarity[t] > 0:
             asked_rows[asking], asked[asking] = rows[t], counts[t] * rarity[t]
             asking += 1
-    best_p, best_s = _top(indptr, passage, weight, peak, asked_rows, asked, k, common_from, likely, within_reach,
-                          total, touched, candidates)
+    best_p, best_s = _top(indptr, passage, weight, upper_bound, asked_rows, asked, k, common_from, first_candidates,
+                          non_essential_share, total, touched, candidates)
     return rows, rarity, best_p, best_s
 
 
@@ -87,54 +91,59 @@ def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _top(indptr, passage, weight, peak, rows, asked, k, common_from, likely, within_reach,  # pragma: no cover
-         total, touched, candidates):
-    looked = np.zeros(len(rows), dtype=np.bool_)  # looked up for the passages in the running, not added
-    held = 0  # passages holding an added term: touched[:held]
+def _top(indptr, passage, weight, upper_bound, rows, asked, k, common_from, first_candidates,  # pragma: no cover
+         non_essential_share, total, touched, candidates):
+    # A term in more than common_from passages starts non-essential: looked up for the candidates, not added to the
+    # totals of all the passages that hold it.
+    non_essential = np.zeros(len(rows), dtype=np.bool_)
+    n_touched = 0  # passages holding an essential term: touched[:n_touched]
     for i in range(len(rows)):
-        looked[i] = indptr[rows[i] + 1] - indptr[rows[i]] > common_from
-        if not looked[i]:
-            held = _add(i, indptr, passage, weight, rows, asked, total, touched, held)
-    reach, cheapest = _reach(indptr, peak, rows, asked, looked)
-    while held < k and cheapest >= 0:  # too few passages yet to choose k likely answers from
-        looked[cheapest] = False
-        held = _add(cheapest, indptr, passage, weight, rows, asked, total, touched, held)
-        reach, cheapest = _reach(indptr, peak, rows, asked, looked)
-    bar = 0.0
-    if cheapest >= 0:
-        # The bar: the k-th best full score among the likely answers, the passages with the highest totals so far.
-        # Only a passage within reach of it (the most the looked-up terms can add) can make the top k; while that
-        # would be too many, add the term whose postings take most reach off, each.
-        first_p, _, firsts = _highest(touched, held, total, min(max(likely, k), held))
-        _, best_s, _ = _scored(first_p, firsts, k, total, indptr, passage, weight, rows, asked, looked)
-        bar = best_s[k - 1] * (1 - 1e-9)
-        while cheapest >= 0 and reach >= bar * within_reach:
-            looked[cheapest] = False
-            held = _add(cheapest, indptr, passage, weight, rows, asked, total, touched, held)
-            reach, cheapest = _reach(indptr, peak, rows, asked, looked)
-    if cheapest < 0:  # every term added: the totals are the scores
-        best_p, best_s, found = _highest(touched, held, total, k)
+        non_essential[i] = indptr[rows[i] + 1] - indptr[rows[i]] > common_from
+        if not non_essential[i]:
+            n_touched = _add_postings(i, indptr, passage, weight, rows, asked, total, touched, n_touched)
+    bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
+    while n_touched < k and next_essential >= 0:  # too few passages yet to choose k first candidates from
+        non_essential[next_essential] = False
+        n_touched = _add_postings(next_essential, indptr, passage, weight, rows, asked, total, touched, n_touched)
+        bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
+    threshold = 0.0
+    if next_essential >= 0:
+        # The threshold: the k-th best full score among the first candidates, the passages with the highest totals so
+        # far. Only a passage within the non-essential bound of it can make the top k; while that would be too many,
+        # move the term whose postings take most bound off, each, to the essential list.
+        first_p, _, n_first = _highest(touched, n_touched, total, min(max(first_candidates, k), n_touched))
+        _, best_s, _ = _best_by_full_score(first_p, n_first, k, total, indptr, passage, weight, rows, asked,
+                                           non_essential)
+        threshold = best_s[k - 1] * (1 - 1e-9)
+        while next_essential >= 0 and bound >= threshold * non_essential_share:
+            non_essential[next_essential] = False
+            n_touched = _add_postings(next_essential, indptr, passage, weight, rows, asked, total, touched, n_touched)
+            bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
+    if next_essential < 0:  # every term essential: the totals are the scores
+        best_p, best_s, n_best = _highest(touched, n_touched, total, k)
         p = 0
-        while found < k:  # fewer passages hold a term than were asked for: the first others, scoring 0
-            if total[p] == 0.0 and not _among(best_p, found, p):
-                found = _keep(best_p, best_s, found, p, 0.0)
+        while n_best < k:  # fewer passages hold a term than were asked for: the first others, scoring 0
+            if total[p] == 0.0 and not _among(best_p, n_best, p):
+                n_best = _keep(best_p, best_s, n_best, p, 0.0)
             p += 1
     else:
-        best_p, best_s = _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach, total, touched,
-                                    held, candidates)
-    for h in range(held):  # left at zero for the next question
+        best_p, best_s = _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_essential, k,
+                                           threshold, bound, total, touched, n_touched, candidates)
+    for h in range(n_touched):  # left at zero for the next question
         total[touched[h]] = 0.0
     return best_p, best_s
 
 
 @njit(cache=True, nogil=True)
-def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach, total, touched,  # pragma: no cover
-               held, candidates):
-    """The k best of the passages within reach of the bar, the looked-up terms added, the one that can add most
-    first: each raises the bar and lowers what the rest can add, so that fewer and fewer are still in the running."""
+def _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_essential, k,  # pragma: no cover
+                      threshold, bound, total, touched, n_touched, candidates):
+    """The k best candidates and their scores: the passages within the non-essential bound of the threshold, the
+    non-essential terms looked up for them."""
+    # The term with the highest upper bound first: each raises the threshold and lowers what the rest can add, so
+    # that fewer and fewer passages are still candidates.
     count = 0
-    for h in range(held):
-        if total[touched[h]] >= bar - reach:
+    for h in range(n_touched):
+        if total[touched[h]] >= threshold - bound:
             candidates[count] = touched[h]
             count += 1
     if count * SORT_COST < len(total):
@@ -142,7 +151,7 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
     else:  # many: a scan of every total finds them in order sooner than a sort
         numbers, count = candidates[:count], 0
         for p in range(len(total)):
-            if total[p] >= bar - reach and total[p] > 0.0:
+            if total[p] >= threshold - bound and total[p] > 0.0:
                 numbers[count] = p
                 count += 1
     scores = np.empty(count)
@@ -150,39 +159,39 @@ def _looked_up(indptr, passage, weight, peak, rows, asked, looked, k, bar, reach
         scores[c] = total[numbers[c]]
     bounds = np.zeros(len(rows))
     for i in range(len(rows)):
-        if looked[i]:
-            bounds[i] = asked[i] * peak[rows[i]]
-    left = reach
+        if non_essential[i]:
+            bounds[i] = asked[i] * upper_bound[rows[i]]
+    bound_left = bound
     for i in np.argsort(-bounds):
-        if not looked[i]:
+        if not non_essential[i]:
             continue
         lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
         for c in range(count):  # the passages in order: each is found from where the one before was
             lo = _find(passage, numbers[c], lo, hi, _guess(passage, numbers[c], lo, hi))
             if lo < hi and passage[lo] == numbers[c]:
                 scores[c] += asked[i] * weight[lo]
-        left -= bounds[i]
+        bound_left -= bounds[i]
         if count > k:
             _, kth, _ = _highest(np.arange(count), count, scores, k)
-            bar = max(bar, kth[k - 1] * (1 - 1e-9))
+            threshold = max(threshold, kth[k - 1] * (1 - 1e-9))
         kept = 0
         for c in range(count):
-            if scores[c] >= bar - left:
+            if scores[c] >= threshold - bound_left:
                 numbers[kept], scores[kept] = numbers[c], scores[c]
                 kept += 1
         count = kept
-    best_p, best_s, found = np.empty(k, dtype=np.int64), np.empty(k), 0
+    best_p, best_s, n_best = np.empty(k, dtype=np.int64), np.empty(k), 0
     for c in range(count):
-        found = _keep(best_p, best_s, found, numbers[c], scores[c])
+        n_best = _keep(best_p, best_s, n_best, numbers[c], scores[c])
     return best_p, best_s
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _find(values, x, lo, hi, at):  # pragma: no cover
-    """The first position from lo to hi (not included) whose value is x or more, in sorted values, searched from a
-    guess at: steps that double away from it to the other side of x, then a binary search between. A good guess
-    touches a page or two of a long array where a binary search over all of it touches one per halving, and right
-    after a question's analysis every page costs a walk of the page tables."""
+    """The first position from lo to hi (not included) whose value is x or more, in sorted values."""
+    # Searched from a guess at: steps that double away from it to the other side of x, then a binary search between.
+    # A good guess touches a page or two of a long array where a binary search over all of it touches one per
+    # halving, and right after a question's analysis every page costs a walk of the page tables.
     at, step = min(max(at, lo), hi - 1), 1
     if at < lo:  # nothing between lo and hi
         return lo
@@ -209,44 +218,48 @@ def _find(values, x, lo, hi, at):  # pragma: no cover
 
 @njit(cache=True, nogil=True, inline="always")
 def _guess(passage, p, lo, hi):  # pragma: no cover
-    """About where passage p is in a term's postings from lo to hi: a common term's passages spread over the corpus."""
+    """A guess at where passage p is in a term's postings from lo to hi (a common term's spread over the corpus)."""
     first, last = passage[lo], passage[hi - 1]
     return lo + int((p - first) * ((hi - lo) / (last - first + 1))) if last > first else lo
 
 
 @njit(cache=True, nogil=True)
-def _reach(indptr, peak, rows, asked, looked):  # pragma: no cover
-    """The most the looked-up terms can add to a passage, and the one whose postings take most of that off each
-    (-1 when none is looked up)."""
-    reach, cheapest = 0.0, -1
+def _non_essential_bound(indptr, upper_bound, rows, asked, non_essential):  # pragma: no cover
+    """The sum of the non-essential terms' upper bounds, and the one to make essential next: the one whose postings
+    take most of that off each (-1 when none is non-essential)."""
+    bound, next_essential = 0.0, -1
     for i in range(len(rows)):
-        if looked[i]:
-            reach += asked[i] * peak[rows[i]]
-            if cheapest < 0 or _reach_per_posting(i, indptr, peak, rows, asked) > \
-                    _reach_per_posting(cheapest, indptr, peak, rows, asked):
-                cheapest = i
-    return reach, cheapest
+        if non_essential[i]:
+            bound += asked[i] * upper_bound[rows[i]]
+            if next_essential < 0 or _bound_per_posting(i, indptr, upper_bound, rows, asked) > \
+                    _bound_per_posting(next_essential, indptr, upper_bound, rows, asked):
+                next_essential = i
+    return bound, next_essential
 
 
 @njit(cache=True, nogil=True)
-def _scored(numbers, count, k, total, indptr, passage, weight, rows, asked, looked):  # pragma: no cover
-    """The k best of numbers[:count] (k at most count) by full score, best first, and how many there are."""
-    best_p, best_s, found = np.empty(k, dtype=np.int64), np.empty(k), 0
+def _best_by_full_score(numbers, count, k, total, indptr, passage, weight, rows, asked,  # pragma: no cover
+                        non_essential):
+    """The k best of numbers[:count] (k at most count) by full score, best first, their scores, and how many there
+    are."""
+    best_p, best_s, n_best = np.empty(k, dtype=np.int64), np.empty(k), 0
     for f in range(count):
         p = numbers[f]
-        found = _keep(best_p, best_s, found, p, _full(p, total[p], indptr, passage, weight, rows, asked, looked))
-    return best_p, best_s, found
+        n_best = _keep(best_p, best_s, n_best, p,
+                       _full_score(p, total[p], indptr, passage, weight, rows, asked, non_essential))
+    return best_p, best_s, n_best
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _reach_per_posting(i, indptr, peak, rows, asked):  # pragma: no cover
-    """The most term i can add to a passage, over the number of passages it would be added to."""
-    return asked[i] * peak[rows[i]] / (indptr[rows[i] + 1] - indptr[rows[i]])
+def _bound_per_posting(i, indptr, upper_bound, rows, asked):  # pragma: no cover
+    """Term i's upper bound over the number of passages it would be added to."""
+    return asked[i] * upper_bound[rows[i]] / (indptr[rows[i] + 1] - indptr[rows[i]])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _add(i, indptr, passage, weight, rows, asked, total, touched, held):  # pragma: no cover
-    """Add term i's weights to the totals of the passages that hold it; the new count of passages touched."""
+def _add_postings(i, indptr, passage, weight, rows, asked, total, touched, n_touched):  # pragma: no cover
+    """The new count of passages touched, once term i's weights are added to the totals of the passages that hold
+    it."""
     # The totals of a question's passages are far apart, and out of the cache after the question's analysis: read
     # them all first, in a loop whose reads the processor runs many at a time, not one after the other as in the
     # loop below, which waits for each to say whether the passage is new (20 % off the ranking at 100k passages).
@@ -255,36 +268,37 @@ def _add(i, indptr, passage, weight, rows, asked, total, touched, held):  # prag
     for j in range(indptr[rows[i]], indptr[rows[i] + 1]):
         ahead += total[passage[j]]
     if ahead < 0:
-        return held
+        return n_touched
     for j in range(indptr[rows[i]], indptr[rows[i] + 1]):
         p = passage[j]
         if total[p] == 0.0:
-            touched[held] = p
-            held += 1
+            touched[n_touched] = p
+            n_touched += 1
         total[p] += asked[i] * weight[j]
-    return held
+    return n_touched
 
 
 @njit(cache=True, nogil=True)
-def _highest(touched, held, total, count):  # pragma: no cover
-    """The count passages of touched[:held] with the highest total, best first, and how many there are."""
+def _highest(touched, n_touched, total, count):  # pragma: no cover
+    """The count passages of touched[:n_touched] with the highest totals, best first, their totals, and how many
+    there are."""
     best_p = np.empty(count, dtype=np.int64)
     best_s = np.empty(count)
-    found = 0
-    for h in range(held):
+    n_best = 0
+    for h in range(n_touched):
         p = touched[h]
         s = total[p]
         # Most fall short of the last kept: tell so here, cheaper than a call that would say it.
-        if found < count or s > best_s[count - 1] or (s == best_s[count - 1] and p < best_p[count - 1]):
-            found = _keep(best_p, best_s, found, p, s)
-    return best_p, best_s, found
+        if n_best < count or s > best_s[count - 1] or (s == best_s[count - 1] and p < best_p[count - 1]):
+            n_best = _keep(best_p, best_s, n_best, p, s)
+    return best_p, best_s, n_best
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _full(p, score, indptr, passage, weight, rows, asked, looked):  # pragma: no cover
-    """Passage p's score: its total so far plus the looked-up terms' weights there, found by binary search."""
+def _full_score(p, score, indptr, passage, weight, rows, asked, non_essential):  # pragma: no cover
+    """Passage p's score: its total so far plus the non-essential terms' weights there, found by search."""
     for i in range(len(rows)):
-        if looked[i]:
+        if non_essential[i]:
             lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
             at = _find(passage, p, lo, hi, _guess(passage, p, lo, hi))
             if at < hi and passage[at] == p:
@@ -293,24 +307,24 @@ def _full(p, score, indptr, passage, weight, rows, asked, looked):  # pragma: no
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _keep(best_p, best_s, found, p, s):  # pragma: no cover
-    """Insert passage p with score s into the best so far (found of them, best first); the new count."""
-    at = found
+def _keep(best_p, best_s, n_best, p, s):  # pragma: no cover
+    """The new count of the best so far (n_best of them, best first), passage p with score s inserted."""
+    at = n_best
     while at > 0 and (s > best_s[at - 1] or (s == best_s[at - 1] and p < best_p[at - 1])):
         at -= 1
     if at >= len(best_p):
-        return found
-    end = min(found, len(best_p) - 1)
+        return n_best
+    end = min(n_best, len(best_p) - 1)
     for i in range(end, at, -1):
         best_p[i], best_s[i] = best_p[i - 1], best_s[i - 1]
     best_p[at], best_s[at] = p, s
-    return min(found + 1, len(best_p))
+    return min(n_best + 1, len(best_p))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _among(best_p, found, p):  # pragma: no cover
+def _among(best_p, n_best, p):  # pragma: no cover
     """Whether passage p is among the best so far."""
-    for i in range(found):
+    for i in range(n_best):
         if best_p[i] == p:
             return True
     return False

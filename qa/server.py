@@ -13,13 +13,13 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import HTTPException
 
 from . import shipped
-from .search import MAX_QUESTION_CHARS, MAX_TOP_K, Engine, QuestionError, QuestionTooLong
+from .search import Engine, QuestionError, QuestionTooLong, check_top_k
+from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
-DEFAULT_TOP_K = 3
 # Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
 # (processes do) and only lengthened the tail under load: one, with 2 x cores + 1 worker processes.
 THREADS = 1
@@ -85,7 +85,7 @@ def _get_arguments() -> tuple[object, int]:
     top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
     if not _WHOLE_NUMBER.fullmatch(top_k):
         raise _bad_top_k()
-    return request.args["q"], _checked_top_k(int(top_k))
+    return request.args["q"], check_top_k(int(top_k))
 
 
 def _post_arguments() -> tuple[object, int]:
@@ -93,7 +93,7 @@ def _post_arguments() -> tuple[object, int]:
     body = _json_object()
     if "question" not in body:
         raise ApiError(400, "bad_question", 'send the question in the "question" field')
-    return body["question"], _checked_top_k(body.get("top_k", DEFAULT_TOP_K))
+    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K))
 
 
 def _json_object() -> dict:
@@ -113,12 +113,6 @@ def _json_object() -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", 'the body must be a JSON object: {"question": "..."}')
     return body
-
-
-def _checked_top_k(top_k: object) -> int:
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
-        raise _bad_top_k()
-    return top_k
 
 
 def _bad_top_k() -> ApiError:

@@ -20,7 +20,7 @@ import xxhash
 from filelock import FileLock, Timeout
 
 from .bm25 import Postings
-from .corpus import Passage
+from .corpus import Passage, passage_id
 from .text import ANALYSER_VERSION
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,6 @@ class Index:
 def _close(fds: list[int]) -> None:
     for fd in fds:
         os.close(fd)
-
-
-def passage_id(doc_id: str, ordinal: int) -> str:
-    """The id of a document's passage number ordinal (from 0): "doc#3"."""
-    return f"{doc_id}#{ordinal}"
 
 
 def _identity(stat: os.stat_result) -> tuple:

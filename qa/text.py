@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from underthesea import word_tokenize
 
+from . import terms
+
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
 ANALYSER_VERSION = "6"
 
@@ -83,7 +85,7 @@ STOPWORDS = frozenset(
 
 
 def normalise(text: str) -> str:
-    """One spelling for one text: NFC, plain spaces, one tone placement; same length where possible."""
+    """The text in one spelling: NFC, plain spaces and one tone placement, of the same length where possible."""
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROLS.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -92,8 +94,8 @@ def normalise(text: str) -> str:
 
 
 def _move_tone(match: re.Match) -> str:
-    """Put the tone of oà/oè/uỳ on the first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea does; not after q
-    (quà, quý: there u belongs to the consonant)."""
+    """The oà/oè/uỳ matched with the tone on its first vowel (hoà -> hòa, thuỷ -> thủy), as underthesea writes it."""
+    # Not after q (quà, quý): there u belongs to the consonant.
     first, second = match.group()
     after_q = match.start() > 0 and match.string[match.start() - 1] in "qQ"
     if after_q or (first in "oO") != (second in _TONED_A_E):
@@ -103,14 +105,15 @@ def _move_tone(match: re.Match) -> str:
 
 
 def fold(text: str) -> str:
-    """Strip diacritics (đ -> d) so a question typed without marks meets the text; keeps the length."""
+    """The text without diacritics (đ -> d), of the same length."""
+    # So that a question typed without marks meets the text.
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
 
 
 def has_marks(text: str) -> bool:
-    """True when the text carries Vietnamese diacritics (the writer typed them)."""
+    """Whether the text carries Vietnamese diacritics (the writer typed them)."""
     return fold(text) != text
 
 
@@ -122,8 +125,10 @@ _VIETNAMESE_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghk
 
 
 def proper_names(text: str) -> list[list[str]]:
-    """Runs of capitalised syllables ("Đà Nẵng", "Nguyễn Văn Kiên"), lowercased; a lone first word, capitalised
-    anyway, is no name unless it cannot be a Vietnamese word ("Lindisfarne được phân loại…": not _vietnamese)."""
+    """The runs of capitalised syllables of a text, lowercased ("Đà Nẵng", "Nguyễn Văn Kiên"), less a lone first
+    word that may be Vietnamese."""
+    # A first word is capitalised anyway: alone, it is no name unless it cannot be a Vietnamese word ("Lindisfarne
+    # được phân loại…": not _vietnamese).
     names: list[list[str]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT: capitals say nothing
         return names
@@ -166,13 +171,13 @@ _NOT_A_SPACE = re.compile(r"\S+")
 
 
 def folded_text(text: str) -> str:
-    """The text lowercased and folded with spaces between its syllables, every offset kept: what answers are
-    matched in (made once per passage when the index is built)."""
+    """The text lowercased and folded, a space for every character that is no part of a syllable (offsets kept)."""
+    # What answers are matched in (made once per passage when the index is built).
     return text.translate(_FOLDED_LOWER)
 
 
 def find_word(folded: str, word: str, start: int) -> int:
-    """Where a syllable next stands whole in folded_text's text, from start on (-1 if nowhere)."""
+    """Where a syllable next stands whole in a folded_text from start on, -1 if nowhere."""
     at, size = folded.find(word, start), len(word)
     while at >= 0 and not (folded[at - 1:at] in " \n" and folded[at + size:at + size + 1] in " \n"):  # "" in: ends
         at = folded.find(word, at + 1)
@@ -180,17 +185,16 @@ def find_word(folded: str, word: str, start: int) -> int:
 
 
 def folded_syllables(text: str) -> list[tuple[int, int, str]]:
-    """Syllables with their offsets, lowercased and folded: what names match on."""
+    """Each syllable of the text, lowercased and folded, with its offsets (what names are matched on)."""
     return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(folded_text(text))]
 
 
-def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
-    """Segment cased text with underthesea, then lowercase: runs of syllables between punctuation, and words.
-
-    Abbreviations are replaced by their full form, so "UBND" and "Ủy ban nhân dân" give the same terms.
-    """
+def _clauses(text: str) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+    """The runs of syllables of a text between punctuation, lowercased with abbreviations written out in full, and
+    its words of more than one syllable."""
+    # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
-    words: list[str] = []
+    words: list[tuple[str, ...]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT segments badly: give the tagger ordinary case
         text = text.lower()
     for token in word_tokenize(text):
@@ -199,40 +203,45 @@ def _clauses(text: str) -> tuple[list[list[str]], list[str]]:
             clauses.append([])
             continue
         if len(parts) > 1:
-            words.append("_".join(parts))
+            words.append(tuple(parts))
         for part in parts:
             clauses[-1].extend(ABBREVIATIONS.get(part, part).split())
     return [c for c in clauses if c], words
 
 
-def _terms(clauses: list[list[str]], words: list[str], marked: bool) -> list[str]:
-    """Index terms: words and syllables with marks, and folded syllables and pairs that survive unmarked typing."""
-    terms: list[str] = []
+def _index_terms(clauses: list[list[str]], words: list[tuple[str, ...]], marked: bool) -> list[str]:
+    """The index terms of clauses and words: words and syllables with marks (when marked), folded syllables and
+    pairs."""
+    # The folded terms are what a question typed without marks meets.
+    made: list[str] = []
     if marked:
-        terms += ["w:" + w for w in words]
+        made += [terms.word(w) for w in words]
         for clause in clauses:
-            terms += ["s:" + s for s in clause]
+            made += [terms.syllable(s) for s in clause]
     for clause in clauses:
         folded = [fold(s) for s in clause]
-        terms += ["f:" + s for s in folded]
-        terms += ["p:" + a + "_" + b for a, b in zip(folded, folded[1:])]
-    return terms
+        made += [terms.folded(s) for s in folded]
+        made += [terms.pair(a, b) for a, b in zip(folded, folded[1:])]
+    return made
 
 
-def _counted(syllables: list[str]) -> list[str]:
-    """What a count is of: "11 đề án" is a count of "đề" and of "đề án", the answer to "bao nhiêu đề án"."""
+def _count_terms(syllables: list[str]) -> list[str]:
+    """The count terms of what a number before these syllables counts: their first one and two, folded."""
+    # "11 đề án" is a count of "đề" and of "đề án", the answer to "bao nhiêu đề án".
     folded = [fold(s) for s in syllables[:2]]
-    return ["q:" + "_".join(folded[:n]) for n in range(1, len(folded) + 1)]
+    return [terms.count(folded[:n]) for n in range(1, len(folded) + 1)]
 
 
 def analyse(text: str) -> list[str]:
-    """Terms of a passage: every form a question may meet it in, and what its numbers count."""
+    """The terms of a passage: every form a question may meet it in, and what its numbers count."""
     clauses, words = _clauses(normalise(text))
-    counts = [t for clause in clauses for i, s in enumerate(clause) if s.isdigit() for t in _counted(clause[i + 1:])]
-    return _terms(clauses, words, marked=True) + counts
+    counts = [t for clause in clauses for i, s in enumerate(clause) if s.isdigit()
+              for t in _count_terms(clause[i + 1:])]
+    return _index_terms(clauses, words, marked=True) + counts
 
 
 def _phrases(forms: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The phrases, longest first (matched before the shorter ones they hold)."""
     return sorted(forms, key=len, reverse=True)
 
 
@@ -246,7 +255,7 @@ _QUESTION_PHRASES = {
 
 
 def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
-    """Cut question phrases out of a clause, splitting it where they stood."""
+    """The pieces of a clause between its question phrases."""
     forms = clause if marked else [fold(s) for s in clause]
     pieces: list[list[str]] = [[]]
     i = 0
@@ -269,17 +278,17 @@ _HOW_MANY = {True: [("bao", "nhiêu"), ("mấy",), ("số", "lượng"), ("tổn
 _NUMBER_OF = {True: "số", False: "so"}
 
 
-def _asked_counts(clauses: list[list[str]], marked: bool) -> list[str]:
-    """'bao nhiêu đề án' asks for a count of đề án: the terms a passage's "11 đề án" gives."""
-    found = []
+def _asked_count_terms(clauses: list[list[str]], marked: bool) -> list[str]:
+    """The count terms a question asks for: "bao nhiêu đề án" asks for those a passage's "11 đề án" gives."""
+    made = []
     for clause in clauses:
         forms = clause if marked else [fold(s) for s in clause]
         for i in range(len(forms)):
             phrase = next((p for p in _HOW_MANY[marked] if tuple(forms[i:i + len(p)]) == p),
                           (_NUMBER_OF[marked],) if i == 0 and forms[0] == _NUMBER_OF[marked] else None)
             if phrase:
-                found += _counted(clause[i + len(phrase):])
-    return found
+                made += _count_terms(clause[i + len(phrase):])
+    return made
 
 
 @dataclass(frozen=True)
@@ -292,50 +301,50 @@ class QuestionTerms:
     names: tuple[tuple[str, ...], ...]
     opening: str
     marked: dict[str, frozenset[str]]  # folded content syllable -> how the question writes it, when always with marks
-    parts: tuple[tuple[int, ...], tuple[int, ...]]  # pairs and words, and a syllable of each: positions in terms
+    # Which terms are made of which (a pair of its folded syllables, a word of its syllables), as positions in terms:
+    # (compounds, components), for Postings.ranked.
+    compounds: tuple[tuple[int, ...], tuple[int, ...]]
 
 
 @lru_cache(maxsize=4096)
 def analyse_question(question: str) -> QuestionTerms:
-    """The same analysis as passages get, less the words that only say it is a question."""
+    """A question's terms, keywords and names: the same analysis as passages get, less the words that only say it is
+    a question."""
     text = normalise(question)
     marked = has_marks(text)
     clauses, words = _clauses(text)
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
-    words = [w for w in words if tuple(w.split("_")) not in _QUESTION_PHRASES[True]]
-    terms = Counter(_terms(content, words, marked) + _asked_counts(clauses, marked))
-    parts = _parts(list(terms))
+    words = [w for w in words if w not in _QUESTION_PHRASES[True]]
+    counted = Counter(_index_terms(content, words, marked) + _asked_count_terms(clauses, marked))
+    compounds = _compounds(list(counted))
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
-    return QuestionTerms(tuple(terms.items()), tuple(keywords), names, first.group().lower() if first else "",
-                         _marked([s for clause in content for s in clause]), parts)
+    return QuestionTerms(tuple(counted.items()), tuple(keywords), names, first.group().lower() if first else "",
+                         _marked_forms([s for clause in content for s in clause]), compounds)
 
 
-_PART_KIND = {"p": "f:", "w": "s:"}  # a pair is made of folded syllables, a word of syllables with marks
+def _compounds(question_terms: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(compounds, components): the positions of each pair and word among the terms, beside those of its syllables
+    that are there too, one entry per syllable."""
+    # A passage with the pair "thanh pho" has its folded syllables "thanh" and "pho" (with the word "thành_phố", its
+    # syllables "thành" and "phố"), so the pair is asked only for what it adds to them.
+    at = {t: i for i, t in enumerate(question_terms)}.get
+    compound: list[int] = []
+    component: list[int] = []
+    for i, t in enumerate(question_terms):
+        for part in terms.parts(t):
+            j = at(part)
+            if j is not None:
+                compound.append(i)
+                component.append(j)
+    return tuple(compound), tuple(component)
 
 
-def _parts(terms: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Where each pair's folded syllables ("p:thanh_pho": "f:thanh", "f:pho") and each word's syllables
-    ("w:thành_phố": "s:thành", "s:phố") stand among the terms, as (pairs and words, their syllables): a passage with
-    the pair has its syllables, so the pair says only what it adds to them."""
-    at = {term: i for i, term in enumerate(terms)}.get
-    whole: list[int] = []
-    part: list[int] = []
-    for i, term in enumerate(terms):
-        kind = _PART_KIND.get(term[0])
-        if kind:
-            for syllable in term[2:].split("_"):
-                j = at(kind + syllable)
-                if j is not None:
-                    whole.append(i)
-                    part.append(j)
-    return tuple(whole), tuple(part)
-
-
-def _marked(syllables: list[str]) -> dict[str, frozenset[str]]:
-    """Folded syllable -> its forms, for the syllables a question always writes with marks: "bị" asks for "bị", not
-    for "bí" or "bỉ". One written without ("Maiziere" for "Maizière", or marks left off) asks for any."""
+def _marked_forms(syllables: list[str]) -> dict[str, frozenset[str]]:
+    """Folded syllable -> its forms as written, for the syllables the question always writes with marks."""
+    # "bị" asks for "bị", not for "bí" or "bỉ". One written without ("Maiziere" for "Maizière", or marks left off)
+    # asks for any.
     forms: dict[str, set[str]] = {}
     for syllable in syllables:
         forms.setdefault(fold(syllable), set()).add(syllable)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from qa import bm25, maxscore
-from qa.bm25 import FixedIdfBM25, Postings, idf, reference_scores
+from qa.bm25 import FixedIdfBM25, MaxScoreSettings, Postings, idf, reference_scores
 
 
 def test_two_passage_corpus_still_ranks_the_matching_passage_first():
@@ -77,18 +77,15 @@ weighted_queries = st.dictionaries(zipf_vocabulary, st.floats(0.01, 20), min_siz
 @given(big_corpora, weighted_queries, st.integers(1, 12))
 def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(passages, query, k):
     postings = Postings.build(passages)
-    with mock.patch.object(bm25, "COMPILED_FROM", 0):
-        postings.use_compiled()
     every = postings.scores(query)
     expected = np.sort(every)[::-1][:k]
-    # A small corpus would be scored whole; here the compiled MaxScore is used, with more or fewer terms looked up
-    # instead of added, a bar from fewer or more likely answers, and terms added sooner or later.
-    settings = [(bm25.COMMON_SHARE, maxscore.LIKELY, maxscore.REACH), (16, 16, 0.5), (64, 1, 0.5), (4, 2, 1.0),
-                (400, 16, 0.1), (400, 3, 1.0)]
-    for common_share, likely, reach in settings:
-        with mock.patch.object(bm25, "COMMON_SHARE", common_share), \
-                mock.patch.multiple(maxscore, LIKELY=likely, REACH=reach):
-            best, scores = postings.top(query, k)
+    # A small corpus would be scored whole; here the compiled MaxScore is used, with more or fewer terms starting
+    # non-essential, a first threshold from fewer or more candidates, and terms made essential sooner or later.
+    pruning = [MaxScoreSettings(), MaxScoreSettings(16, 16, 0.5), MaxScoreSettings(64, 1, 0.5),
+               MaxScoreSettings(4, 2, 1.0), MaxScoreSettings(400, 16, 0.1), MaxScoreSettings(400, 3, 1.0)]
+    for maxscore_settings in pruning:
+        postings.use_compiled(from_postings=0, settings=maxscore_settings)
+        best, scores = postings.top(query, k)
         assert np.allclose(scores, expected, rtol=1e-9, atol=0)
         assert np.allclose(every[best], scores, rtol=1e-9, atol=0)
         assert len(set(best.tolist())) == len(best)
@@ -102,18 +99,17 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     counts = [1 + i % 3 for i in range(len(terms))]
     positions = st.integers(0, len(terms) - 1)
     pairs = data.draw(st.lists(st.tuples(positions, positions), max_size=6))
-    parts = ([w for w, _ in pairs], [p for _, p in pairs])
-    plain = postings.ranked(terms, counts, k, parts)
-    with mock.patch.object(bm25, "COMPILED_FROM", 0):
-        postings.use_compiled()
-    rows, said, best, scores = postings.ranked(terms, counts, k, parts)
-    # Terms no passage has ("zzz") get row -1 and the highest idf less their part's; each term is asked count x the
-    # idf it adds to its rarest part.
-    assert np.array_equal(rows, plain[0]) and np.allclose(said, plain[1], rtol=1e-12, atol=0)
-    assert np.allclose(said, bm25.added_idf(postings.row_idf(rows), np.array(parts[0], dtype=np.int64),
-                                            np.array(parts[1], dtype=np.int64)), rtol=1e-12, atol=0)
+    compounds = ([w for w, _ in pairs], [p for _, p in pairs])
+    plain = postings.ranked(terms, counts, k, compounds)
+    postings.use_compiled(from_postings=0)
+    rows, asked_idf, best, scores = postings.ranked(terms, counts, k, compounds)
+    # Terms no passage has ("zzz") get row -1 and the highest idf less their component's; each term is asked count x
+    # the idf it adds to its rarest component.
+    assert np.array_equal(rows, plain[0]) and np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0)
+    assert np.allclose(asked_idf, bm25.added_idf(postings.row_idf(rows), np.array(compounds[0], dtype=np.int64),
+                                                 np.array(compounds[1], dtype=np.int64)), rtol=1e-12, atol=0)
     assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
-    every = postings.scores({t: c * a for t, c, a in zip(terms, counts, said)})
+    every = postings.scores({t: c * a for t, c, a in zip(terms, counts, asked_idf)})
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
@@ -143,20 +139,19 @@ def test_a_pair_is_asked_for_what_it_adds_to_its_rarest_syllable():
     # "a b" is in every passage that has "b": it says nothing more and is not asked; "a" alone still counts.
     passages = [["a", "b", "a b"], ["a", "b", "a b"], ["a"], ["c"], ["c"], ["c"]]
     postings = Postings.build(passages)
-    rows, said, best, scores = postings.ranked(["a", "b", "a b"], [1, 1, 1], 3, ([2, 2], [0, 1]))
-    assert said[2] == 0 and said[0] == postings.term_idf(["a"])[0] and rows[2] >= 0
-    expected = postings.scores({"a": said[0], "b": said[1]})
+    rows, asked_idf, best, scores = postings.ranked(["a", "b", "a b"], [1, 1, 1], 3, ([2, 2], [0, 1]))
+    assert asked_idf[2] == 0 and asked_idf[0] == postings.term_idf(["a"])[0] and rows[2] >= 0
+    expected = postings.scores({"a": asked_idf[0], "b": asked_idf[1]})
     assert np.allclose(scores, np.sort(expected)[::-1][:3])
     assert best[:2].tolist() == [0, 1]
 
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():
     postings = Postings.build([["a", "b"], ["b"], ["c", "a"], ["b", "b", "c"]] * 10)
-    with mock.patch.multiple(bm25, COMPILED_FROM=0, COMMON_SHARE=4):
-        postings.use_compiled()
-        first = postings.top({"a": 1.0, "b": 0.5}, 3)
-        postings.top({"c": 2.0}, 5)
-        again = postings.top({"a": 1.0, "b": 0.5}, 3)
+    postings.use_compiled(from_postings=0, settings=MaxScoreSettings(common_share=4))
+    first = postings.top({"a": 1.0, "b": 0.5}, 3)
+    postings.top({"c": 2.0}, 5)
+    again = postings.top({"a": 1.0, "b": 0.5}, 3)
     assert first[0].tolist() == again[0].tolist() and np.array_equal(first[1], again[1])
     assert not maxscore._buffers(postings.n_passages)[0].any()
 
@@ -179,8 +174,7 @@ def test_the_compiled_top_is_used_once_asked_for_and_only_for_a_large_corpus():
         postings.top({"b": 1.0}, 2)  # not asked for: numpy adds everything up
         postings.use_compiled()  # 4 postings: a small corpus, scored whole
         assert not compiled.called and not postings.compiled
-        with mock.patch.object(bm25, "COMPILED_FROM", 4):
-            postings.use_compiled()
+        postings.use_compiled(from_postings=4)
         assert compiled.call_count == 1 and postings.compiled
         assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]
         assert compiled.call_count == 2

@@ -303,7 +303,7 @@ BUILD_WITH_WORKERS = """
 import sys
 from pathlib import Path
 from qa import cli, index
-index.PARALLEL_FROM, index.CHUNK = 1, 4  # workers for a small corpus, and many short tasks
+index.PARALLEL_FROM, index.ANALYSIS_BATCH = 1, 4  # workers for a small corpus, and many short tasks
 sys.argv = ["qa", "index", "build", sys.argv[1], "--out", sys.argv[2], "--workers", "2"]
 cli.main()
 """

@@ -1,11 +1,15 @@
 """Deciding whether the best passage answers: names spelt a letter off, and the share of content it holds."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from qa import index, store
+from qa import index, store, terms
 from qa.corpus import make_document
-from qa.found import (MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, common_word, credible, first_named, name_nearly_in,
-                      named_place, naming_part, near, opening_dropped, unknown_number, unseen_pair_share)
+from qa.found import (QuestionContent, _keys, common_word, credible, drop_opening_word, first_with_names,
+                      name_nearly_in, named_place, near, unknown_number, unseen_pair_share, without_short_forms)
 from qa.search import Engine
+from qa.settings import MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE
+from qa.text import analyse_question, folded_text
 
 
 @pytest.mark.parametrize("a,b", [("maastricht", "maastrich"), ("seaman", "seamans"), ("bendigo", "bedigo"),
@@ -41,7 +45,8 @@ def test_a_name_of_several_syllables_needs_a_pair_side_by_side():
 def test_unseen_pairs_count_only_content_syllables_the_corpus_knows():
     pairs = [("thai", "san"), ("nghi", "thai"), ("may", "thang"), ("xyzw", "thang")]
     content = {"thai", "san", "nghi", "thang", "xyzw"}
-    seen = {"f:thai", "f:san", "f:nghi", "f:thang", "p:nghi_thai"}
+    seen = {terms.folded("thai"), terms.folded("san"), terms.folded("nghi"), terms.folded("thang"),
+            terms.pair("nghi", "thai")}
     # ("may", "thang"): "mấy" is no content; ("xyzw", "thang"): a syllable the corpus lacks may be a typo.
     assert unseen_pair_share(pairs, content, seen) == 0.5
     assert unseen_pair_share([], content, seen) == 0.0
@@ -54,7 +59,7 @@ def test_a_question_whose_phrases_the_corpus_lacks_needs_more_of_it_held():
 
 
 def test_a_number_no_passage_has_is_unknown():
-    seen = {"f:nam", "f:2023", "f:3"}
+    seen = {terms.folded("nam"), terms.folded("2023"), terms.folded("3")}
     assert unknown_number(["bao", "so", "3", "nam", "2024"], seen)
     assert not unknown_number(["bao", "so", "3", "nam", "2023"], seen)
     assert not unknown_number(["bao", "xyz"], seen)  # an unknown word may be a typo: the share weighs it
@@ -96,27 +101,27 @@ def test_a_rare_name_the_document_lacks_still_means_not_found(small_engine):
 
 
 def test_short_forms_are_no_part_of_a_name():
-    assert naming_part(["ubnd", "tp", "hải", "phòng"]) == ["hải", "phòng"]
-    assert naming_part(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name
+    assert without_short_forms(["ubnd", "tp", "hải", "phòng"]) == ["hải", "phòng"]
+    assert without_short_forms(["tp", "hcm"]) == ["tp", "hcm"]  # nothing else to go by: the short forms are the name
 
 
 def test_a_common_word_opening_the_question_is_no_part_of_its_name():
     common, known = {"người", "trước"}.__contains__, set().__contains__
-    assert opening_dropped((("người", "kenya"),), "người", common, known) == (("kenya",),)
-    assert opening_dropped((("trước", "manning"), ("super", "bowl")), "trước", common, known) == \
+    assert drop_opening_word((("người", "kenya"),), "người", common, known) == (("kenya",),)
+    assert drop_opening_word((("trước", "manning"), ("super", "bowl")), "trước", common, known) == \
         (("manning",), ("super", "bowl"))
     # a rare word: part of the name
-    assert opening_dropped((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)
+    assert drop_opening_word((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)
     # not the first word asked
-    assert opening_dropped((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)
-    assert opening_dropped((("người",),), "người", common, known) == (("người",),)
+    assert drop_opening_word((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)
+    assert drop_opening_word((("người",),), "người", common, known) == (("người",),)
 
 
 def test_a_foreign_word_opening_the_question_is_a_name_unless_a_short_one_the_corpus_lacks():
     common, known = set().__contains__, {"tesla"}.__contains__
-    assert opening_dropped((("tesla",), ("edison",)), "tesla", common, known) == (("tesla",), ("edison",))
-    assert opening_dropped((("eistein",),), "eistein", common, known) == (("eistein",),)  # may be misspelt
-    assert opening_dropped((("cng",), ("hà", "nội")), "cng", common, known) == (("hà", "nội"),)  # "Cùng", a letter lost
+    assert drop_opening_word((("tesla",), ("edison",)), "tesla", common, known) == (("tesla",), ("edison",))
+    assert drop_opening_word((("eistein",),), "eistein", common, known) == (("eistein",),)  # may be misspelt
+    assert drop_opening_word((("cng",), ("hà", "nội")), "cng", common, known) == (("hà", "nội"),)  # "Cùng", a letter lost
 
 
 def test_a_name_opening_the_question_is_looked_for_without_a_common_first_word(small_engine):
@@ -131,9 +136,9 @@ def test_the_first_passage_whose_document_has_the_names_goes_first(small_engine)
 
 
 def test_only_the_first_few_passages_are_looked_at_for_names():
-    assert first_named(5, lambda i: i == 2) == 2
-    assert first_named(NAMED_DEPTH + 2, lambda i: i == NAMED_DEPTH) is None
-    assert first_named(0, lambda i: True) is None
+    assert first_with_names(5, lambda i: i == 2) == 2
+    assert first_with_names(NAMED_DEPTH + 2, lambda i: i == NAMED_DEPTH) is None
+    assert first_with_names(0, lambda i: True) is None
 
 
 def test_a_named_passage_goes_second_after_one_that_matches_twice_as_well():
@@ -164,3 +169,75 @@ def test_a_passage_is_judged_with_its_title(tmp_path):
     result = Engine(store.load(tmp_path)).ask("Nikola Tesla sinh năm nào?", 1)
     assert result.found and "1856" in result.answers[0].text
 
+
+
+def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
+    # "thuộc" is in no passage: its absence counts once, as a syllable, not again in each of its pairs.
+    f, p = terms.folded, terms.pair
+    rarity = {f("chi"): 1.0, f("linh"): 1.5, f("thuoc"): 4.0, f("tinh"): 2.0,
+              p("chi", "linh"): 1.5, p("linh", "thuoc"): 4.0, p("thuoc", "tinh"): 4.0, p("linh", "tinh"): 4.0}
+    seen = {f("chi"), f("linh"), f("tinh"), p("chi", "linh")}
+    content = QuestionContent.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
+    assert content.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
+    assert content.pairs == {("chi", "linh"): PAIR_WEIGHT * 1.5,
+                             ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
+
+
+def test_a_pair_counts_for_found_as_much_as_the_ranking_asked_for_it(engine):
+    # Every passage with "của Tesla" has "Tesla": the ranking asks the pair only for the idf it adds to its rarer
+    # syllable, and what the best passage holds of the question is weighed the same way.
+    asked = analyse_question("Thị xã Chí Linh thuộc tỉnh nào?")
+    question_terms = [t for t, _ in asked.terms]
+    postings = engine.index.postings
+    rows, asked_idf, _, _ = postings.ranked(question_terms, [c for _, c in asked.terms], 3, asked.compounds)
+    seen = {t for t, row in zip(question_terms, rows.tolist()) if row >= 0}
+    content = QuestionContent.of(asked.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
+                                 postings.unseen_idf, asked.marked)
+    idf = dict(zip(question_terms, postings.term_idf(question_terms).tolist()))
+    assert ("chi", "linh") in content.pairs and terms.pair("chi", "linh") in seen
+    assert content.pairs[("chi", "linh")] == pytest.approx(
+        PAIR_WEIGHT * max(idf[terms.pair("chi", "linh")] - max(idf[terms.folded("chi")], idf[terms.folded("linh")]),
+                          0.0))
+
+
+def test_the_pairs_of_two_words_no_passage_has_still_count():
+    f, p = terms.folded, terms.pair
+    rarity = {f("gia"): 2.0, f("vang"): 4.0, f("hom"): 4.0, p("gia", "vang"): 4.0, p("vang", "hom"): 4.0}
+    content = QuestionContent.of(("gia", "vang", "hom"), rarity, {f("gia")}, 4.0, {})
+    assert content.pairs == {("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0,
+                             ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}
+
+
+def test_a_word_counts_as_the_question_writes_its_marks():
+    # "bị phạt" asked: "bí tích" holds no "bị", and "phạt" after it makes no pair with what came before.
+    text = "Uống rượu bí tích phạt, UBND"
+    marked = analyse_question("Uống rượu bị phạt, Maiziere, Ủy ban?").marked
+    assert marked["bi"] == {"bị", "Bị"} and "maiziere" not in marked
+    content = QuestionContent.of(("uong", "ruou", "bi", "phat", "uy", "ban"),
+                                 {terms.folded("bi"): 1.0, terms.pair("bi", "phat"): 1.0}, set(), 4.0, marked)
+    kept = content.as_written(content.matches(folded_text(text)), text, folded_text(text))
+    assert [text[s:e] for s, e, _, _ in kept] == ["Uống", "rượu", "phạt", "UBND", "UBND", "UBND", "UBND"]
+    assert [after for _, _, _, after in kept][:3] == [False, True, False]
+
+
+syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",
+                             "thanh", "pho", "87", "triệu"])
+texts = st.lists(st.tuples(syllables, st.sampled_from([" ", " ", ", ", ". ", "\n", " - "])), max_size=40).map(
+    lambda parts: "".join(s + sep for s, sep in parts))
+keys = st.sampled_from(["thanh", "pho", "chi", "linh", "uy", "ban", "nhan", "dan", "dang", "vien", "87", "tp"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.lists(keys, min_size=1, max_size=6), st.integers(0, 300), st.integers(0, 300))
+def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
+    # Only the content syllables are matched; they must weigh any run of the text as every syllable of it would
+    # (abbreviations as their full forms, pairs only where two syllables are side by side).
+    rarity = {terms.folded(k): 1.0 + len(k) for k in keywords}
+    rarity.update({terms.pair(x, y): 2.0 + len(x) for x, y in zip(keywords, keywords[1:])})
+    content = QuestionContent.of(tuple(keywords), rarity, set(rarity), 9.0, {})
+    every = [(start, end, key, True) for start, end, key in _keys(text)]
+    matches = content.matches(folded_text(text))
+    a, b = min(a, b), max(a, b)
+    for run in (lambda matched: matched, lambda matched: [m for m in matched if a <= m[0] < b]):
+        assert content.weight(run(matches)) == pytest.approx(content.weight(run(every)))
+    assert [m[:3] for m in matches if m[2] in content.syllables] == [m[:3] for m in every if m[2] in content.syllables]

@@ -1,15 +1,11 @@
 """The engine on the built-in article: the right passage first, its best sentence, the matched words."""
 import unicodedata
-from unittest import mock
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from qa import bm25
-from qa.search import (MAX_QUESTION_CHARS, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE, QuestionError, QuestionTooLong,
-                       Wanted, _keys)
-from qa.text import analyse_question, fold, folded_text
+from qa.search import QuestionError, QuestionTooLong
+from qa.settings import MAX_QUESTION_CHARS
+from qa.text import fold
 
 QUESTIONS = [
     ("Thu nhập bình quân đầu người năm 2022 là bao nhiêu?", "87 triệu đồng"),
@@ -137,72 +133,6 @@ def test_shipped_question_sets_are_answered_and_refused(engine, split):
     assert sum(not engine.ask(q["question"], 3).found for q in outside) / len(outside) >= 0.9
 
 
-def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
-    # "thuộc" is in no passage: its absence counts once, as a syllable, not again in each of its pairs.
-    rarity = {"f:chi": 1.0, "f:linh": 1.5, "f:thuoc": 4.0, "f:tinh": 2.0,
-              "p:chi_linh": 1.5, "p:linh_thuoc": 4.0, "p:thuoc_tinh": 4.0, "p:linh_tinh": 4.0}
-    seen = {"f:chi", "f:linh", "f:tinh", "p:chi_linh"}
-    wanted = Wanted.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
-    assert wanted.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
-    assert wanted.pairs == {("chi", "linh"): PAIR_WEIGHT * 1.5,
-                            ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
-
-
-def test_a_pair_counts_for_found_as_much_as_the_ranking_asked_for_it(engine):
-    # Every passage with "của Tesla" has "Tesla": the ranking asks the pair only for the idf it adds to its rarer
-    # syllable, and what the best passage holds of the question is weighed the same way.
-    asked = analyse_question("Thị xã Chí Linh thuộc tỉnh nào?")
-    terms = [t for t, _ in asked.terms]
-    postings = engine.index.postings
-    rows, said, _, _ = postings.ranked(terms, [c for _, c in asked.terms], 3, asked.parts)
-    seen = {t for t, row in zip(terms, rows.tolist()) if row >= 0}
-    wanted = Wanted.of(asked.keywords, dict(zip(terms, said.tolist())), seen, postings.unseen_idf, asked.marked)
-    idf = dict(zip(terms, postings.term_idf(terms).tolist()))
-    assert ("chi", "linh") in wanted.pairs and "p:chi_linh" in seen
-    assert wanted.pairs[("chi", "linh")] == pytest.approx(
-        PAIR_WEIGHT * max(idf["p:chi_linh"] - max(idf["f:chi"], idf["f:linh"]), 0.0))
-
-
-def test_the_pairs_of_two_words_no_passage_has_still_count():
-    rarity = {"f:gia": 2.0, "f:vang": 4.0, "f:hom": 4.0, "p:gia_vang": 4.0, "p:vang_hom": 4.0}
-    wanted = Wanted.of(("gia", "vang", "hom"), rarity, {"f:gia"}, 4.0, {})
-    assert wanted.pairs == {("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0, ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}
-
-
-
-def test_a_word_counts_as_the_question_writes_its_marks():
-    # "bị phạt" asked: "bí tích" holds no "bị", and "phạt" after it makes no pair with what came before.
-    text = "Uống rượu bí tích phạt, UBND"
-    marked = analyse_question("Uống rượu bị phạt, Maiziere, Ủy ban?").marked
-    assert marked["bi"] == {"bị", "Bị"} and "maiziere" not in marked
-    wanted = Wanted.of(("uong", "ruou", "bi", "phat", "uy", "ban"), {"f:bi": 1.0, "p:bi_phat": 1.0}, set(), 4.0, marked)
-    kept = wanted.as_written(wanted.matches(folded_text(text)), text, folded_text(text))
-    assert [text[s:e] for s, e, _, _ in kept] == ["Uống", "rượu", "phạt", "UBND", "UBND", "UBND", "UBND"]
-    assert [after for _, _, _, after in kept][:3] == [False, True, False]
-
-syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",
-                             "thanh", "pho", "87", "triệu"])
-texts = st.lists(st.tuples(syllables, st.sampled_from([" ", " ", ", ", ". ", "\n", " - "])), max_size=40).map(
-    lambda parts: "".join(s + sep for s, sep in parts))
-keys = st.sampled_from(["thanh", "pho", "chi", "linh", "uy", "ban", "nhan", "dan", "dang", "vien", "87", "tp"])
-
-
-@settings(max_examples=300, deadline=None)
-@given(texts, st.lists(keys, min_size=1, max_size=6), st.integers(0, 300), st.integers(0, 300))
-def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
-    # Only the wanted syllables are matched; they must weigh any run of the text as every syllable of it would
-    # (abbreviations as their full forms, pairs only where two syllables are side by side).
-    rarity = {f"f:{k}": 1.0 + len(k) for k in keywords}
-    rarity.update({f"p:{x}_{y}": 2.0 + len(x) for x, y in zip(keywords, keywords[1:])})
-    wanted = Wanted.of(tuple(keywords), rarity, set(rarity), 9.0, {})
-    every = [(start, end, key, True) for start, end, key in _keys(text)]
-    matches = wanted.matches(folded_text(text))
-    a, b = min(a, b), max(a, b)
-    for run in (lambda found: found, lambda found: [m for m in found if a <= m[0] < b]):
-        assert wanted.held(run(matches)) == pytest.approx(wanted.held(run(every)))
-    assert [m[:3] for m in matches if m[2] in wanted.syllables] == [m[:3] for m in every if m[2] in wanted.syllables]
-
-
 def test_the_compiled_ranking_gives_the_same_answers(engine):
     def answers() -> list[dict]:
         return [{k: v for k, v in engine.ask(q, 5).to_dict().items() if k != "took_ms"} for q, _ in QUESTIONS]
@@ -210,8 +140,7 @@ def test_the_compiled_ranking_gives_the_same_answers(engine):
     plain = answers()
     postings = engine.index.postings
     try:
-        with mock.patch.object(bm25, "COMPILED_FROM", 0):
-            postings.use_compiled()
-            assert postings.compiled and answers() == plain
+        postings.use_compiled(from_postings=0)
+        assert postings.compiled and answers() == plain
     finally:
         postings.compiled = False

@@ -1,6 +1,8 @@
 """Normalising, folding and analysing Vietnamese text."""
 import unicodedata
 
+from qa import terms
+from qa.terms import count, folded, pair, syllable, word
 from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_text, has_marks, normalise,
                      proper_names)
 
@@ -57,60 +59,63 @@ def test_folded_text_keeps_offsets_and_whole_syllables_are_found_in_it():
 
 
 def test_analyse_gives_words_syllables_and_folded_pairs():
-    terms = analyse("Thu nhập bình quân")
-    assert "w:thu_nhập" in terms and "s:nhập" in terms
-    assert "f:nhap" in terms and "p:thu_nhap" in terms and "p:nhap_binh" in terms
+    analysed = analyse("Thu nhập bình quân")
+    assert word(["thu", "nhập"]) in analysed and syllable("nhập") in analysed
+    assert folded("nhap") in analysed and pair("thu", "nhap") in analysed and pair("nhap", "binh") in analysed
 
 
 def test_pairs_do_not_cross_punctuation():
-    assert "p:ban_thanh" not in analyse("Ủy ban, thành phố")
+    assert pair("ban", "thanh") not in analyse("Ủy ban, thành phố")
 
 
 def test_abbreviations_expand_to_full_form():
     short = set(analyse("Chủ tịch UBND TP Chí Linh"))
     full = set(analyse("Chủ tịch Ủy ban nhân dân thành phố Chí Linh"))
-    assert {"p:uy_ban", "p:nhan_dan", "p:thanh_pho", "p:dan_thanh"} <= short & full
+    assert {pair("uy", "ban"), pair("nhan", "dan"), pair("thanh", "pho"), pair("dan", "thanh")} <= short & full
 
 
 def test_a_percent_sign_is_read_as_the_words_people_type():
     passage = set(analyse("Tỷ lệ hộ nghèo giảm còn 1%."))
-    assert {"w:phần_trăm", "p:phan_tram", "p:1_phan", "q:phan_tram"} <= passage
+    percent = word(["phần", "trăm"])
+    assert {percent, pair("phan", "tram"), pair("1", "phan"), count(["phan", "tram"])} <= passage
     asked = dict(analyse_question("Tỷ lệ hộ nghèo còn bao nhiêu phần trăm?").terms)
-    assert {"w:phần_trăm", "p:phan_tram", "q:phan_tram"} <= set(asked)
+    assert {percent, pair("phan", "tram"), count(["phan", "tram"])} <= set(asked)
 
 
-def terms(question: str) -> dict:
+def question_terms(question: str) -> dict:
     return dict(analyse_question(question).terms)
 
 
 def test_question_forms_meet_the_same_terms():
     question = "Thu nhập bình quân đầu người là bao nhiêu?"
-    marked = terms(question)
-    assert terms(unicodedata.normalize("NFD", question)) == marked
-    shouted = terms(question.upper())
+    marked = question_terms(question)
+    assert question_terms(unicodedata.normalize("NFD", question)) == marked
+    shouted = question_terms(question.upper())
     # Segmentation may differ with case; syllables and pairs, which carry most of the score, may not.
-    assert {t for t in shouted if t[0] != "w"} == {t for t in marked if t[0] != "w"}
-    assert terms("Hoà bình") == terms("Hòa bình")
-    folded = analyse_question("thu nhap binh quan dau nguoi la bao nhieu")
-    assert {"f:thu", "f:nhap", "p:thu_nhap", "p:binh_quan", "f:dau"} <= set(dict(folded.terms))
-    assert "dau" in folded.keywords
+    assert {t for t in shouted if terms.kind(t) != terms.WORD} == {t for t in marked if terms.kind(t) != terms.WORD}
+    assert question_terms("Hoà bình") == question_terms("Hòa bình")
+    unmarked = analyse_question("thu nhap binh quan dau nguoi la bao nhieu")
+    assert {folded("thu"), folded("nhap"), pair("thu", "nhap"), pair("binh", "quan"), folded("dau")} <= \
+        set(dict(unmarked.terms))
+    assert "dau" in unmarked.keywords
 
 
 def test_question_phrases_carry_no_terms():
     asked = analyse_question("Ai là Bí thư Thành ủy?")
-    assert "f:ai" not in dict(asked.terms) and "ai" not in asked.keywords
+    assert folded("ai") not in dict(asked.terms) and "ai" not in asked.keywords
     asked = analyse_question("Thu nhập là bao nhiêu?")
-    assert "f:bao" not in dict(asked.terms) and "p:bao_nhieu" not in dict(asked.terms)
+    assert folded("bao") not in dict(asked.terms) and pair("bao", "nhieu") not in dict(asked.terms)
     assert "nhieu" not in asked.keywords
 
 
 def test_a_question_knows_the_syllables_of_its_pairs_and_words():
     asked = analyse_question("Thành phố nào?")
-    terms = [t for t, _ in asked.terms]
-    parts = {(terms[whole], terms[part]) for whole, part in zip(*asked.parts)}
-    assert parts == {("p:thanh_pho", "f:thanh"), ("p:thanh_pho", "f:pho"), ("w:thành_phố", "s:thành"),
-                     ("w:thành_phố", "s:phố")}
-    assert analyse_question("Tesla?").parts == ((), ())
+    asked_terms = [t for t, _ in asked.terms]
+    compounds = {(asked_terms[compound], asked_terms[component]) for compound, component in zip(*asked.compounds)}
+    city = word(["thành", "phố"])
+    assert compounds == {(pair("thanh", "pho"), folded("thanh")), (pair("thanh", "pho"), folded("pho")),
+                         (city, syllable("thành")), (city, syllable("phố"))}
+    assert analyse_question("Tesla?").compounds == ((), ())
 
 
 def test_unmarked_question_keeps_ambiguous_syllables():
@@ -140,18 +145,18 @@ def test_a_lone_first_word_that_cannot_be_vietnamese_is_a_name():
 
 def test_numbers_say_what_they_count_and_how_many_asks_for_it():
     passage = analyse("Lãnh đạo 03 chương trình, 04 kế hoạch, 11 đề án.")
-    assert {"q:chuong_trinh", "q:ke_hoach", "q:de_an", "q:de"} <= set(passage)
+    assert {count(["chuong", "trinh"]), count(["ke", "hoach"]), count(["de", "an"]), count(["de"])} <= set(passage)
     for question in ["Có bao nhiêu đề án?", "co may de an", "Có mấy đề án?"]:
         asked = dict(analyse_question(question).terms)
-        assert {"q:de", "q:de_an"} <= set(asked) and "q:ke_hoach" not in asked
-    assert not [t for t, _ in analyse_question("Đề án là gì?").terms if t.startswith("q:")]
+        assert {count(["de"]), count(["de", "an"])} <= set(asked) and count(["ke", "hoach"]) not in asked
+    assert not [t for t, _ in analyse_question("Đề án là gì?").terms if terms.kind(t) == terms.COUNT]
 
 
 def test_the_number_of_something_asks_for_a_count_of_it():
     for question in ["số đảng viên mới được kết nạp", "Tổng số đảng viên là bao nhiêu?", "so luong dang vien"]:
-        assert {"q:dang", "q:dang_vien"} <= set(dict(analyse_question(question).terms)), question
+        assert {count(["dang"]), count(["dang", "vien"])} <= set(dict(analyse_question(question).terms)), question
     for question in ["Bão số 3 gây thiệt hại gì?", "Một số đảng viên làm gì?"]:
-        assert not [t for t, _ in analyse_question(question).terms if t.startswith("q:")], question
+        assert not [t for t, _ in analyse_question(question).terms if terms.kind(t) == terms.COUNT], question
 
 
 def test_a_question_knows_its_first_syllable_whatever_its_form():
