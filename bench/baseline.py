@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import index, store
-from qa.bm25 import FixedIdfBM25
+from qa.bm25 import FixedIdfBM25, term_hash
 from qa.search import Answer, Engine, Result, check_question, check_top_k
 from qa.text import analyse_question
 
@@ -35,7 +35,7 @@ class PlainEngine(Engine):
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         terms = analyse_question(question).terms
-        rows = self.index.postings.lookup([term for term, _ in terms])
+        rows = self.index.postings.segments[0].rows(term_hash([term for term, _ in terms]))  # passage_terms' ids
         asked = [int(row) for row, (_, count) in zip(rows, terms) if row >= 0 for _ in range(count)]
         scores = np.asarray(self.model.get_scores(asked))
         best = np.argsort(-scores, kind="stable")[:top_k]

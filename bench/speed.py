@@ -96,10 +96,37 @@ def _disk_mb(folder: Path) -> tuple[float, float]:
     """Size of the index files the manifest names, and of the saved analysis beside them, in MiB."""
     from qa import store
 
-    files = json.loads((folder / store.MANIFEST).read_text())["files"]
+    files = store.listed_files(json.loads((folder / store.MANIFEST).read_text()))
     cache = {name + ".npy" for name in store.ANALYSIS + (store.DRAFTS,)}
-    size = sum(e["bytes"] for n, e in files.items() if n not in cache) + (folder / store.MANIFEST).stat().st_size
-    return size / 2**20, sum(e["bytes"] for n, e in files.items() if n in cache) / 2**20
+    kind = {n: n.split(".", 1)[1].rsplit(".", 1)[0] for n in files}  # seg-x.keys.npy.id -> keys.npy
+    size = sum(e["bytes"] for n, e in files.items() if kind[n] not in cache) + (folder / store.MANIFEST).stat().st_size
+    return size / 2**20, sum(e["bytes"] for n, e in files.items() if kind[n] in cache) / 2**20
+
+
+def changes(folder: Path, corpus: Path, rounds: int = 3) -> dict:
+    """Wall-clock seconds, process start included, of `qa index add` of one new article and `qa index remove` of one
+    document on a copy of the index in folder, median of rounds; then what serving the changed collection costs."""
+    work = folder.parent / "changes"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(folder, work)
+    qa = str(Path(sys.executable).with_name("qa"))
+    with corpus.open(encoding="utf-8") as records:
+        template, *others = (json.loads(next(records)) for _ in range(rounds + 1))
+    added, removed = [], []
+    for r in range(rounds):
+        article = work.parent / f"new-{r}.jsonl"
+        record = {**template, "id": f"new-{r}", "title": f"Bài mới {r}",
+                  "text": template["text"].replace(".", f". Tin cập nhật số {r}.", 1)}
+        article.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+        started = time.perf_counter()
+        subprocess.run([qa, "index", "add", str(article), "--index", str(work)], check=True, capture_output=True)
+        added.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run([qa, "index", "remove", others[r]["id"], "--index", str(work)], check=True,
+                       capture_output=True)
+        removed.append(time.perf_counter() - started)
+    return {"add_s": float(np.median(added)), "remove_s": float(np.median(removed)), "adds": added,
+            "removes": removed, "segments": len(json.loads((work / "manifest.json").read_text())["segments"])}
 
 
 def _change_one_document(corpus: Path, changed: Path) -> None:
@@ -114,11 +141,12 @@ def _change_one_document(corpus: Path, changed: Path) -> None:
 def _peers(size: str, loaded, questions: list[Counter], which: set[str]) -> dict:
     """rank-bm25 and bm25s on the terms our index scored, timed query by query beside our postings."""
     from qa import index
-    from qa.bm25 import K1, FixedIdfBM25
+    from qa.bm25 import K1, FixedIdfBM25, term_hash
 
     p = loaded.postings
     p.use_compiled()  # as a server ranks
-    rows = [p.lookup(list(q)) for q in questions]
+    segment = p.segments[0]  # a benchmark index is built whole: one segment, whose rows passage_terms gives
+    rows = [segment.rows(term_hash(list(q))) for q in questions]
     asked = [[int(r) for r, n in zip(found, q.values()) if r >= 0 for _ in range(n)]
              for found, q in zip(rows, questions)]
     engines: dict[str, tuple[list, Callable]] = {"ours": (questions, lambda q: p.top(q, TOP_K))}
@@ -133,7 +161,7 @@ def _peers(size: str, loaded, questions: list[Counter], which: set[str]) -> dict
 
         started = time.perf_counter()
         retriever = bm25s.BM25(k1=K1, b=0.75, method="lucene")  # lucene: our idf; scores are ours / (k1 + 1)
-        retriever.index((passages, {str(row): row for row in range(len(p.keys))}), show_progress=False)
+        retriever.index((passages, {str(row): row for row in range(len(segment.keys))}), show_progress=False)
         results["bm25s"] = {"index_s": time.perf_counter() - started, "version": bm25s.__version__,
                             "backend": retriever.backend}
         # Our index keeps term hashes, not strings: bm25s learns the query terms' strings, and looks them up itself.
@@ -212,12 +240,16 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     step("rebuild_back", "and back", "step-build", str(corpus), str(folder), str(CORES))
     figures["disk_mb"], figures["analysis_mb"] = _disk_mb(folder)
     step("serve", f"answering {queries.name} in a fresh process", "step-serve", str(folder), str(queries))
+    print(f"[{size}] adding and removing one document ...", file=sys.stderr)
+    figures["changes"] = changes(folder, corpus)
+    step("serve_changed", "answering them from the changed collection", "step-serve", str(folder.parent / "changes"),
+         str(queries))
 
     loaded = store.load(folder)
     asked = json.loads(queries.read_text(encoding="utf-8"))
     questions = [_query_terms(q["question"]) for q in asked]
-    figures["terms"] = int(len(loaded.postings.keys))
-    figures["postings"] = int(len(loaded.postings.passage))
+    figures["terms"] = int(sum(len(s.keys) for s in loaded.postings.segments))
+    figures["postings"] = int(sum(len(s.passage) for s in loaded.postings.segments))
     figures["syllables"] = _distinct_syllables(corpus)
     figures["query_terms"] = float(np.mean([sum(q.values()) for q in questions]))
     figures["source_in_top"] = sum(source in loaded.postings.top(terms, TOP_K)[0].tolist()

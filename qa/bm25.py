@@ -11,6 +11,7 @@ from rank_bm25 import BM25Okapi
 from .settings import B, COMMON_SHARE, COMPILED_FROM, FIRST_CANDIDATES, K1, NON_ESSENTIAL_SHARE
 
 BLOCK = 1 << 22  # postings weighed at a time while building: no 8-byte temporaries of every posting
+DELETED_NORM = 1e30  # a deleted passage's length norm: what it scores is below any live passage's score
 
 
 def idf(n_docs: int, doc_freq: np.ndarray | float) -> np.ndarray | float:
@@ -43,40 +44,31 @@ class MaxScoreSettings:
 
 
 @dataclass
-class Postings:
-    """Per term (sorted by hash): the passages that hold it and its BM25 weight there."""
+class Segment:
+    """One segment's postings: per term (sorted by hash) the passages that hold it and how often, and each passage's
+    length. No statistic of the collection is in it, so that segments written at different times rank as one."""
 
     keys: np.ndarray  # uint64, sorted term hashes
-    idf: np.ndarray  # float64 per term
     indptr: np.ndarray  # int64, len(keys) + 1: term t's postings are [indptr[t], indptr[t+1])
-    passage: np.ndarray  # int32 passage numbers, ascending within a term
-    weight: np.ndarray  # float32 idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
-    peak: np.ndarray  # float32 per term: its highest weight, the most it can add to a passage's score
-    n_passages: int
-    compiled: bool = field(default=False, compare=False)  # top() by the compiled MaxScore: see use_compiled()
-    maxscore: MaxScoreSettings = field(default_factory=MaxScoreSettings, compare=False)
+    passage: np.ndarray  # int32 passage numbers in the segment, ascending within a term
+    tf: np.ndarray  # float32 times the term occurs in the passage
+    lengths: np.ndarray  # float32 per passage: how many terms it has, counted with repeats
+    peak: np.ndarray  # float32 per term: its highest tf / (tf + k1 * (1 - b + b * length / average)), this segment's
+    average: float  # the average length peak was computed with
 
-    @classmethod
-    def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
-        """Postings of passages given as lists of terms (the readable way in, for tests and references)."""
-        vocabulary: dict[str, int] = {}
-        ids = [vocabulary.setdefault(term, len(vocabulary)) for terms in passage_terms for term in terms]
-        keys, rows = np.unique(term_hash(list(vocabulary)), return_inverse=True)
-        if len(keys) != len(vocabulary):
-            raise ValueError("two index terms share a 64-bit hash")
-        lengths = [len(terms) for terms in passage_terms]
-        return cls.from_bags(keys, rows[np.array(ids, dtype=np.int64)], np.repeat(np.arange(len(lengths)), lengths),
-                             np.ones(len(ids), dtype=np.int64), len(lengths), k1, b)
+    @property
+    def n_passages(self) -> int:
+        return len(self.lengths)
 
     @classmethod
     def from_bags(cls, keys: np.ndarray, rows: np.ndarray, passages: np.ndarray, counts: np.ndarray,
-                  n_passages: int, k1: float = K1, b: float = B) -> "Postings":
-        """Postings from (row of the term in keys, passage, count) triples in any order, repeats summed.
+                  n_passages: int, k1: float = K1, b: float = B) -> "Segment":
+        """The segment of (row of the term in keys, passage, count) triples in any order, repeats summed.
 
         A passage is as long as its counts add up to; every key must have a triple.
         """
         n = n_passages
-        lengths = np.bincount(passages, weights=counts, minlength=n)
+        lengths = np.bincount(passages, weights=counts, minlength=n).astype(np.float32)
         shift = max(n - 1, 0).bit_length()
         pairs = rows.astype(np.int64)  # (row, passage) as one number, to sort by; in place from here on
         pairs <<= shift
@@ -103,69 +95,134 @@ class Postings:
             pairs, counts = pairs[kept], counts[kept]
         passages = _low_bits(pairs, shift)
         pairs >>= shift
-        rows = pairs
-        doc_freq = np.bincount(rows, minlength=len(keys))
-        term_idf = idf(n, doc_freq.astype(np.float64))
-        norm = k1 * (1 - b + b * lengths / (lengths.sum() / n if n else 1.0))
-        scale = term_idf * (k1 + 1)
-        weight = np.empty(len(rows), dtype=np.float32)
-        for lo in range(0, len(rows), BLOCK):  # in float64, a block at a time: no 8-byte temporaries of every posting
-            tf = counts[lo:lo + BLOCK].astype(np.float64)
-            weight[lo:lo + BLOCK] = scale[rows[lo:lo + BLOCK]] * tf / (tf + norm[passages[lo:lo + BLOCK]])
-        indptr = np.concatenate([[0], np.cumsum(doc_freq)]).astype(np.int64)
-        peak = np.maximum.reduceat(weight, indptr[:-1]) if len(weight) else np.zeros(0, np.float32)
-        return cls(np.ascontiguousarray(keys, dtype=np.uint64), term_idf, indptr, passages, weight, peak, n)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(pairs, minlength=len(keys)))]).astype(np.int64)
+        del pairs
+        tf = counts.astype(np.float32)
+        average = float(lengths.sum(dtype=np.float64) / n) if n else 1.0
+        norm = k1 * (1 - b + b * lengths.astype(np.float64) / average)
+        saturation = np.empty(len(tf), dtype=np.float32)
+        for lo in range(0, len(tf), BLOCK):  # a block at a time: no 8-byte temporaries of every posting
+            block = tf[lo:lo + BLOCK].astype(np.float64)
+            # Rounded up to float32: a peak is an upper bound of what a question computes in float64.
+            saturation[lo:lo + BLOCK] = np.nextafter((block / (block + norm[passages[lo:lo + BLOCK]])).astype(
+                np.float32), np.float32(np.inf))
+        peak = np.maximum.reduceat(saturation, indptr[:-1]) if len(tf) else np.zeros(0, np.float32)
+        return cls(np.ascontiguousarray(keys, dtype=np.uint64), indptr, passages, tf, lengths, peak, average)
 
-    def lookup(self, terms: Sequence[str]) -> np.ndarray:
-        """The row of each term, -1 where the corpus does not have it."""
-        if not terms or not len(self.keys):
-            return np.full(len(terms), -1, dtype=np.int64)
-        hashes = term_hash(terms)
+    def rows(self, hashes: np.ndarray) -> np.ndarray:
+        """The row of each term (given by term_hash), -1 where no passage of the segment has it."""
+        if not len(hashes) or not len(self.keys):
+            return np.full(len(hashes), -1, dtype=np.int64)
         rows = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
         return np.where(self.keys[rows] == hashes, rows, -1)
+
+    def doc_freq(self, rows: np.ndarray) -> np.ndarray:
+        """How many of the segment's passages hold each term (by row; 0 for a row of -1)."""
+        found = np.maximum(rows, 0)
+        return np.where(rows >= 0, self.indptr[found + 1] - self.indptr[found], 0) if len(self.keys) else \
+            np.zeros(len(rows), dtype=np.int64)
+
+
+@dataclass
+class Postings:
+    """A collection's postings: its segments ranked as one index of the passages they hold (less those deleted),
+    with the collection's statistics, so that scores are exactly those of one index built of the same passages.
+
+    Passages are numbered through the segments in order: segment s holds numbers offsets[s] to offsets[s + 1].
+    """
+
+    segments: list[Segment]
+    deleted: list[np.ndarray | None] = field(default_factory=list)  # per segment, bool per passage (None: none)
+    deleted_df: list[np.ndarray | None] = field(default_factory=list)  # per segment, per term: its deleted postings
+    k1: float = K1
+    b: float = B
+    compiled: bool = field(default=False, compare=False)  # ranked by the compiled MaxScore: see use_compiled()
+    maxscore: MaxScoreSettings = field(default_factory=MaxScoreSettings, compare=False)
+    offsets: np.ndarray = field(init=False)
+    n_live: int = field(init=False)  # passages not deleted
+    average: float = field(init=False)  # their average length
+    norms: list[np.ndarray] = field(init=False)  # per segment, per passage: k1 * (1 - b + b * length / average)
+
+    def __post_init__(self) -> None:
+        count = len(self.segments)
+        self.deleted = self.deleted or [None] * count
+        self.deleted_df = self.deleted_df or [None] * count
+        self.offsets = np.concatenate([[0], np.cumsum([s.n_passages for s in self.segments])]).astype(np.int64)
+        live = [np.ones(s.n_passages, dtype=bool) if d is None else ~d for s, d in zip(self.segments, self.deleted)]
+        self.n_live = int(sum(int(keep.sum()) for keep in live))
+        total = sum(float(s.lengths[keep].sum(dtype=np.float64)) for s, keep in zip(self.segments, live))
+        self.average = total / self.n_live if self.n_live else 1.0
+        # A deleted passage's norm is huge: it scores nothing, though its postings stay until a merge drops them.
+        self.norms = [np.where(keep, self.k1 * (1 - self.b + self.b * s.lengths.astype(np.float64) / self.average),
+                               DELETED_NORM) for s, keep in zip(self.segments, live)]
+
+    @classmethod
+    def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
+        """The postings of passages given as lists of terms, in one segment (the readable way in, for tests and
+        references)."""
+        vocabulary: dict[str, int] = {}
+        ids = [vocabulary.setdefault(term, len(vocabulary)) for terms in passage_terms for term in terms]
+        keys, rows = np.unique(term_hash(list(vocabulary)), return_inverse=True)
+        if len(keys) != len(vocabulary):
+            raise ValueError("two index terms share a 64-bit hash")
+        lengths = [len(terms) for terms in passage_terms]
+        segment = Segment.from_bags(keys, rows[np.array(ids, dtype=np.int64)],
+                                    np.repeat(np.arange(len(lengths)), lengths), np.ones(len(ids), dtype=np.int64),
+                                    len(lengths), k1, b)
+        return cls([segment], k1=k1, b=b)
+
+    @property
+    def n_passages(self) -> int:
+        """Passages numbered, deleted ones included."""
+        return int(self.offsets[-1])
 
     @property
     def unseen_idf(self) -> float:
         """The idf of a term no passage has: the highest there can be."""
-        return float(idf(self.n_passages, 0.0))
+        return float(idf(self.n_live, 0.0))
 
-    def row_idf(self, rows: np.ndarray) -> np.ndarray:
-        """idf of the terms in these rows; a row of -1 (a term no passage has) gets the idf of the rarest possible."""
-        return np.where(rows >= 0, self.idf[np.maximum(rows, 0)] if len(self.idf) else 0.0, self.unseen_idf)
+    def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
+        """How many passages hold each term (0: none)."""
+        return self._doc_freq(self._rows(term_hash(terms)))
 
     def term_idf(self, terms: Sequence[str]) -> np.ndarray:
         """idf of each term; a term no passage has gets the idf of the rarest possible one."""
-        return self.row_idf(self.lookup(terms))
+        return self.idf_of(self.doc_freq(terms))
+
+    def idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
+        """idf of terms held by doc_freq passages each; 0 passages give the idf of the rarest possible term."""
+        return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
-        """Whether a passage numbered from first to last (not included) holds one of the terms."""
-        rows = self.lookup(terms)
+        """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+        s = int(np.searchsorted(self.offsets, first, side="right")) - 1
+        segment, offset = self.segments[s], int(self.offsets[s])
+        rows = segment.rows(term_hash(terms))
         for row in rows[rows >= 0].tolist():
-            holding = self.passage[self.indptr[row]:self.indptr[row + 1]]
-            at = int(np.searchsorted(holding, first))
-            if at < len(holding) and holding[at] < last:
+            holding = segment.passage[segment.indptr[row]:segment.indptr[row + 1]]
+            at = int(np.searchsorted(holding, first - offset))
+            if at < len(holding) and holding[at] < last - offset:
                 return True
         return False
 
-    def _asked(self, query: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the query terms the corpus has, and the weight each is asked with."""
-        terms = list(query)
-        rows = self.lookup(terms)
-        return rows[rows >= 0], np.array([query[t] for t in terms], dtype=np.float64)[rows >= 0]
-
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """The BM25 score of every passage: the query terms' postings summed, each times the weight it is asked with."""
-        return self._add(*self._asked(query))
+        """The BM25 score of every passage (0 for a deleted one): the query terms' weights summed, each times the
+        weight it is asked with."""
+        terms = list(query)
+        rows, asked = self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64))
+        return np.concatenate([self._segment_scores(s, r, a).clip(min=0) for s, (r, a) in enumerate(zip(rows, asked))]
+                              + [np.zeros(0)])
 
     def top(self, query: Mapping[str, float], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k best passages and their scores, best first, ties to the lower passage number (as a sort of every
         score would give)."""
-        return self.top_rows(*self._asked(query), k)
+        terms = list(query)
+        return self._top(*self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64)), k)
 
     def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
                compounds: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
-        """Each term's row (-1: no passage has it) and the idf it is asked for, and the k best passages for the terms
-        and their scores.
+        """How many passages hold each term and the idf it is asked for, and the k best passages for the terms and
+        their scores.
 
         Each term is asked its count (1 or more) times its idf: a rare term says more than a common one. compounds
         gives the terms that contain others, as positions in terms (two sequences: compound, component): every
@@ -173,54 +230,90 @@ class Postings:
         component, never below 0, not its whole idf, which would count the component again. A term that adds
         nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
         """
-        # Once use_compiled(), the lookup is part of MaxScore's one call: right after a question's analysis has
-        # emptied the processor's caches, numpy's dozen small calls on a few terms cost more than the lookup itself.
-        counts, k = np.asarray(counts, dtype=np.float64), min(k, self.n_passages)
-        compound, component = np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64)
-        if self.compiled and k > 0:
-            from . import maxscore
-
-            return maxscore.ranked(self, term_hash(terms), counts, compound, component, k, self.maxscore)
-        rows = self.lookup(terms)
-        asked_idf = added_idf(self.row_idf(rows), compound, component)
-        known = (rows >= 0) & (asked_idf > 0)
-        return (rows, asked_idf, *self.top_rows(rows[known], (counts * asked_idf)[known], k))
-
-    def top_rows(self, rows: np.ndarray, asked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """top() of a query given as rows of terms the corpus has, and the weight each is asked with."""
-        # Most postings belong to a few common terms, and a common term adds little: once use_compiled(), MaxScore
-        # (qa.maxscore) looks common terms up for the passages that can still make the top k instead of adding them
-        # to the tens of thousands of passages that hold them. Otherwise numpy adds everything up.
-        n = self.n_passages
-        k = min(k, n)
-        if k <= 0:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        if not self.compiled or not np.all(asked > 0):
-            return _best(self._add(rows, asked), k)
-        from . import maxscore
-
-        return maxscore.top(self, rows, asked, k, self.maxscore)
+        rows = self._rows(term_hash(terms))
+        doc_freq = self._doc_freq(rows)
+        term_idf = self.idf_of(doc_freq)
+        asked_idf = added_idf(term_idf, np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64))
+        asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too
+        wanted = (doc_freq > 0) & (asked_idf > 0)
+        return (doc_freq, asked_idf, *self._top([r[wanted & (r >= 0)] for r in rows],
+                                                [asked[wanted & (r >= 0)] for r in rows], k))
 
     def use_compiled(self, from_postings: int = COMPILED_FROM, settings: MaxScoreSettings | None = None) -> None:
-        """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this corpus has
+        """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this collection has
         from_postings postings or more."""
         # Loading it takes about a second: worth it for a server or a chat, not for one question, which numpy
         # answers in milliseconds by adding everything up.
-        if len(self.passage) >= max(from_postings, 1):
+        if sum(len(s.passage) for s in self.segments) >= max(from_postings, 1):
             from . import maxscore
 
             self.maxscore = settings or self.maxscore
-            maxscore.top(self, np.zeros(1, dtype=np.int64), np.ones(1), 1, MaxScoreSettings(common_share=1))  # loaded
+            maxscore.load()
             self.compiled = True
 
-    def _add(self, rows: np.ndarray, asked: np.ndarray) -> np.ndarray:
-        """Every passage's score: these terms' postings added up, each times the weight the term is asked with."""
+    def _rows(self, hashes: np.ndarray) -> list[np.ndarray]:
+        return [segment.rows(hashes) for segment in self.segments]
+
+    def _doc_freq(self, rows: list[np.ndarray]) -> np.ndarray:
+        """How many live passages hold each term, from its row in each segment."""
+        total = np.zeros(len(rows[0]) if rows else 0, dtype=np.int64)
+        for segment, segment_rows, deleted_df in zip(self.segments, rows, self.deleted_df):
+            total += segment.doc_freq(segment_rows)
+            if deleted_df is not None:
+                total -= np.where(segment_rows >= 0, deleted_df[np.maximum(segment_rows, 0)], 0)
+        return total
+
+    def _asked(self, terms: list[str], weights: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per segment, the rows of the terms it has, and each one's weight times its idf."""
+        rows = self._rows(term_hash(terms))
+        weights = weights * self.idf_of(self._doc_freq(rows))
+        return [r[r >= 0] for r in rows], [weights[r >= 0] for r in rows]
+
+    def _top(self, rows: list[np.ndarray], asked: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best passages and their scores for the terms in each segment's rows (those it has), asked with these
+        weights, merged over the segments; deleted passages never among them."""
+        k = min(k, self.n_passages)
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        best, scores = [], []
+        for s, (segment_rows, segment_asked) in enumerate(zip(rows, asked)):
+            segment = self.segments[s]
+            if not segment.n_passages:
+                continue
+            kept = segment_asked > 0
+            segment_rows, segment_asked = segment_rows[kept], segment_asked[kept] * (self.k1 + 1)
+            if self.compiled:
+                from . import maxscore
+
+                numbers, found = maxscore.top(segment, self.norms[s], segment_rows, segment_asked,
+                                              min(k, segment.n_passages), self.maxscore,
+                                              max(1.0, self.average / segment.average))
+            else:
+                numbers, found = _best(self._segment_scores(s, segment_rows, segment_asked, scaled=True),
+                                       min(k, segment.n_passages))
+            if self.deleted[s] is not None:
+                live = ~self.deleted[s][numbers]
+                numbers, found = numbers[live], found[live]
+            best.append(numbers + self.offsets[s])
+            scores.append(found)
+        numbers, found = np.concatenate(best + [np.zeros(0, np.int64)]), np.concatenate(scores + [np.zeros(0)])
+        order = np.lexsort((numbers, -found))[:k]
+        return numbers[order], found[order]
+
+    def _segment_scores(self, s: int, rows: np.ndarray, asked: np.ndarray, scaled: bool = False) -> np.ndarray:
+        """Every passage of segment s's score: these terms' weights added up, each times the weight it is asked with
+        (times k1 + 1 already when scaled)."""
         # One bincount over the lists put together: faster than a call per list.
-        lo, hi = self.indptr[rows], self.indptr[rows + 1]
+        segment = self.segments[s]
+        lo, hi = segment.indptr[rows], segment.indptr[rows + 1]
         spans = list(zip(lo.tolist(), hi.tolist()))
-        passages = np.concatenate([self.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
-        weights = np.concatenate([self.weight[a:b] for a, b in spans] + [np.zeros(0, np.float32)])
-        return np.bincount(passages, weights * np.repeat(asked, hi - lo), minlength=self.n_passages)
+        passages = np.concatenate([segment.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
+        tf = np.concatenate([segment.tf[a:b] for a, b in spans] + [np.zeros(0, np.float32)]).astype(np.float64)
+        factor = np.repeat(asked if scaled else asked * (self.k1 + 1), hi - lo)
+        scores = np.bincount(passages, factor * tf / (tf + self.norms[s][passages]), minlength=segment.n_passages)
+        if self.deleted[s] is not None:
+            scores[self.deleted[s]] = -1.0  # after every live passage, even those that score 0
+        return scores
 
 
 def added_idf(rarity: np.ndarray, compound: np.ndarray, component: np.ndarray) -> np.ndarray:

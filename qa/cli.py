@@ -10,8 +10,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import click
+import numpy as np
 
-from . import corpus, index, store
+from . import collection, corpus, index, store
 from .evaluate import VARIANTS
 from .search import Engine, QuestionError, Result
 from .settings import DEFAULT_TOP_K, MAX_TOP_K
@@ -267,8 +268,121 @@ def verify(index_dir: Path | None) -> None:
     if problems:
         sys.exit(EXIT_USAGE)
     manifest = store.read_manifest(directory)
-    click.echo(f"{directory}: {len(manifest['files'])} files verified, {manifest['documents']} documents, "
-               f"{manifest['passages']} passages")
+    click.echo(f"{directory}: whole ({len(store.listed_files(manifest))} files in {len(manifest['segments'])} "
+               f"segment(s) verified, {manifest['documents']} documents)")
+
+
+def changed_dir(index_dir: Path | None) -> Path:
+    """The collection a command that changes one writes: --index, else $QA_INDEX; never the built-in article."""
+    directory = index.chosen_dir(index_dir)
+    if directory is None:
+        fail("say which collection to change: --index DIR (or set QA_INDEX); the built-in article is not changed "
+             "this way")
+    return directory
+
+
+@index_group.command()
+@verbose_option
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@index_option
+@click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
+              show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
+def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None:
+    """Add the documents of SOURCE files and folders to a collection (made if there is none).
+
+    A document whose id the collection holds replaces it; one that reads exactly as before is left
+    as it is. A file's id is its name without the suffix, or its path inside a folder named as a
+    SOURCE ("a/tin" for a/tin.txt). Only the new documents are analysed, into a segment of their
+    own; a server answering from the collection moves to the new version by itself.
+    """
+    directory = changed_dir(index_dir)
+    try:
+        report = collection.add(list(sources), directory, max_mib * 2**20, waiting=say)
+    except (store.IndexFileError, store.IndexWriteError) as error:
+        fail(str(error))
+    for problem in report.skipped:
+        say(f"skipped {problem.source}: {problem.reason}")
+    if not (report.added or report.replaced or report.unchanged):
+        fail(f"no documents found in {', '.join(map(str, sources))}; {directory} was not changed")
+    click.echo(f"Added {len(report.added)}, replaced {len(report.replaced)}, left {len(report.unchanged)} as they "
+               f"were ({report.passages} passages) in {report.seconds:.2f} s into {directory}")
+
+
+@index_group.command()
+@verbose_option
+@click.argument("doc_ids", nargs=-1, required=True)
+@index_option
+def remove(doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
+    """Remove documents from a collection by id (qa index list shows them).
+
+    An id the collection does not hold is named, and nothing is removed (exit code 2).
+    """
+    directory = changed_dir(index_dir)
+    try:
+        report = collection.remove(list(doc_ids), directory, waiting=say)
+    except (collection.NoSuchDocument, store.IndexFileError, store.IndexWriteError) as error:
+        fail(str(error))
+    click.echo(f"Removed {len(report.removed)} documents in {report.seconds:.2f} s from {directory}")
+
+
+@index_group.command()
+@verbose_option
+@index_option
+def optimize(index_dir: Path | None) -> None:
+    """Merge a collection's segments into one, leaving removed documents out for good."""
+    directory = changed_dir(index_dir)
+    try:
+        report = collection.optimize(directory, waiting=say)
+    except (store.IndexFileError, store.IndexWriteError) as error:
+        fail(str(error))
+    click.echo(f"Merged {report.merged} segments into one of {report.passages} passages in {report.seconds:.2f} s"
+               if report.merged else f"{directory} is one segment already")
+
+
+@index_group.command(name="list")
+@verbose_option
+@index_option
+@json_option
+def list_documents(index_dir: Path | None, as_json: bool) -> None:
+    """List a collection's documents: id, title, date, url and passages."""
+    listed = catalogue(load_engine(index_dir).index)
+    if as_json:
+        click.echo(json.dumps(listed, ensure_ascii=False))
+        return
+    for d in listed:
+        click.echo(f"{d['id']}\t{d['title']}\t{d['date'] or '-'}\t{d['url'] or '-'}\t{d['passages']} đoạn")
+
+
+def catalogue(loaded: store.Index) -> list[dict]:
+    """Each live document of a collection as {"id", "title", "date", "url", "passages"}."""
+    return [{"id": d["id"], "title": d["title"], "date": d.get("date"), "url": d.get("url"),
+             "passages": loaded.passage_count(number)} for number, d in loaded.live_documents()]
+
+
+@index_group.command()
+@verbose_option
+@index_option
+@json_option
+def info(index_dir: Path | None, as_json: bool) -> None:
+    """Say which collection the other commands use and what it holds."""
+    loaded = load_engine(index_dir).index
+    facts = collection_facts(loaded)
+    if as_json:
+        click.echo(json.dumps(facts, ensure_ascii=False))
+        return
+    for key, value in facts.items():
+        click.echo(f"{key}: {value}")
+
+
+def collection_facts(loaded: store.Index) -> dict:
+    """Where a collection is and what it holds."""
+    manifest = loaded.manifest
+    files = store.listed_files(manifest)
+    terms = np.unique(np.concatenate([s.keys for s in loaded.postings.segments] + [np.zeros(0, np.uint64)]))
+    return {"directory": str(loaded.directory.resolve()), **loaded.stats, "terms": int(len(terms)),
+            "segments": len(loaded.segments), "deleted_documents": int(loaded.deleted.sum()),
+            "bytes": sum(int(e.get("bytes", 0)) for e in files.values()), "format": manifest["version"],
+            "analyser": manifest["analyser"], "version": loaded.version}
 
 
 @main.command()

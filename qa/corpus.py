@@ -112,12 +112,20 @@ class UndecodableError(UnreadableError):
 def find_sources(paths: Iterable[Path]) -> list[Path]:
     """Every document named or inside a named folder (a FIFO or device too, to be refused by name), in a stable
     order."""
-    found: list[Path] = []
+    return [path for path, _ in _named_sources(paths)]
+
+
+def _named_sources(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """find_sources() with the id each file's document gets: a file named on its own, its name without the suffix; a
+    file inside a named folder, its path in that folder ("a/tin" for a/tin.txt): two tin.txt in two folders are two
+    documents, and the same file gets the same id each time its folder is named."""
+    found: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)
+            found += [(p, p.relative_to(path).with_suffix("").as_posix())
+                      for p in sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)]
         else:
-            found.append(path)
+            found.append((path, path.stem))
     return found
 
 
@@ -179,7 +187,7 @@ def read_drafts(paths: Iterable[Path], max_file_size: int = MAX_FILE_SIZE) -> It
 
 
 def _drafts(paths: Iterable[Path], max_file_size: int) -> Iterator[Draft | Skipped]:
-    for path in find_sources(paths):
+    for path, doc_id in _named_sources(paths):
         try:
             text = read_text(path, max_file_size)
         except (OSError, UnreadableError) as error:
@@ -187,13 +195,13 @@ def _drafts(paths: Iterable[Path], max_file_size: int) -> Iterator[Draft | Skipp
             continue
         suffix = path.suffix.lower()
         if suffix == ".jsonl":
-            yield from _jsonl_drafts(text, path)
+            yield from _jsonl_drafts(text, path, doc_id)
             continue
         if suffix not in (".html", ".htm", ".md"):
-            yield Draft(path.stem, tuple(text.split("\n")), str(path))
+            yield Draft(doc_id, tuple(text.split("\n")), str(path))
             continue
         article: Article = read_markdown(text) if suffix == ".md" else read_page(text)
-        yield Draft(path.stem, tuple(article.paragraphs), str(path), article.title, article.date, article.url,
+        yield Draft(doc_id, tuple(article.paragraphs), str(path), article.title, article.date, article.url,
                     article.author, blocks=True)
 
 
@@ -297,7 +305,7 @@ def _iso_date_to_line(value: str) -> str:
 _JSONL_FIELDS = ("id", "title", "text", "date", "url", "author")
 
 
-def _jsonl_drafts(text: str, path: Path) -> Iterator[Draft | Skipped]:
+def _jsonl_drafts(text: str, path: Path, file_id: str) -> Iterator[Draft | Skipped]:
     """A draft for each line of a JSON-lines file, and a Skipped naming the line of each that cannot be read."""
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -308,7 +316,7 @@ def _jsonl_drafts(text: str, path: Path) -> Iterator[Draft | Skipped]:
         except ValueError as error:
             yield Skipped(where, str(error))
             continue
-        doc_id = record.get("id") or f"{path.stem}-{number}"
+        doc_id = record.get("id") or f"{file_id}-{number}"
         yield Draft(doc_id, tuple(_LINE_END.split(record["text"])), where, record.get("title") or doc_id,
                     record.get("date"), record.get("url"), record.get("author"))
 

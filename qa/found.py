@@ -209,7 +209,7 @@ def _common_as_written(postings: Postings, syllable: str) -> bool:
 
 def _known(postings: Postings, syllable: str) -> bool:
     """Whether some passage has the syllable (folded)."""
-    return postings.lookup([terms.folded(fold(syllable))]).item() >= 0
+    return postings.doc_freq([terms.folded(fold(syllable))]).item() > 0
 
 
 def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
@@ -238,8 +238,8 @@ def names_in_document(index: Index, names: tuple[tuple[str, ...], ...], number: 
         if not nearby:
             passage = index.passage(number)
             nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
-        rows = index.postings.lookup([terms.folded(k) for k in keys]).tolist()
-        unknown = [k for k, row in zip(keys, rows) if row < 0]
+        held = index.postings.doc_freq([terms.folded(k) for k in keys]).tolist()
+        unknown = [k for k, count in zip(keys, held) if not count]
         if name_nearly_in(keys, nearby, unknown):
             continue
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):

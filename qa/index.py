@@ -20,9 +20,9 @@ import numpy as np
 import platformdirs
 
 from . import corpus, shipped, store
-from .bm25 import B, K1, Postings, term_hash
+from .bm25 import Segment, term_hash
 from .corpus import Document, Passage, Skipped
-from .settings import ANALYSIS_BATCH, PARALLEL_FROM
+from .settings import ANALYSIS_BATCH, B, K1, PARALLEL_FROM
 from .store import ANALYSIS, DRAFTS, Index, IndexFileError
 from .text import ANALYSER_VERSION, analyse
 
@@ -188,29 +188,35 @@ def _end_with(parent: int) -> None:
 
 
 def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
-    """Text keys and bags saved with the index in out; none when there is no index or it is damaged (never fatal)."""
+    """Text keys (sorted) and bags saved with the segments of the collection in out; none when there is no
+    collection or it is damaged (never fatal: everything is analysed again)."""
     nothing = (np.zeros(0, np.uint64), Bags.concat([]))
-    manifest = store.any_manifest(out)  # an index of an older format still has texts worth not analysing again
-    if manifest is None or manifest.get("analyser") != ANALYSER_VERSION:
+    manifest = store.any_manifest(out)
+    if manifest is None or manifest.get("version") != store.VERSION or manifest.get("analyser") != ANALYSER_VERSION:
         return nothing
     try:
-        arrays = {}
-        for name in (n + ".npy" for n in ANALYSIS + ("keys",)):  # verified: a damaged cache would build a wrong index
-            path = store.file_entry(out, manifest, name)
-            store.check_sum(out, manifest, name, path)
-            arrays[name[:-4]] = store.load_array(path, out, manifest)
-        keys, texts, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
-        rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
-        if (texts.dtype != np.uint64 or keys.dtype != np.uint64 or rows.dtype != np.int32
-                or np.any(texts[1:] <= texts[:-1]) or len(indptr) != len(texts) + 1 or indptr[0] != 0
-                or indptr[-1] != len(rows) or len(counts) != len(rows) or np.any(np.diff(indptr) < 0)
-                or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))):
-            raise ValueError("its arrays do not fit together")
-        return np.array(texts), Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows),
-                                     np.array(counts, dtype=np.int32))
+        texts, bags = [], []
+        for segment in manifest["segments"]:
+            arrays = {}
+            for name in ANALYSIS + ("keys",):  # checked: a damaged cache would build a wrong index
+                path = store.checked_file(out, manifest, segment, name + ".npy")
+                arrays[name] = store.load_array(path, out, manifest)
+            keys, keyed, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
+            rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
+            if (keyed.dtype != np.uint64 or keys.dtype != np.uint64 or rows.dtype != np.int32
+                    or np.any(keyed[1:] <= keyed[:-1]) or len(indptr) != len(keyed) + 1 or indptr[0] != 0
+                    or indptr[-1] != len(rows) or len(counts) != len(rows) or np.any(np.diff(indptr) < 0)
+                    or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))):
+                raise ValueError(f"the analysis of {segment['name']} does not fit together")
+            texts.append(np.array(keyed))
+            bags.append(Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows),
+                             np.array(counts, dtype=np.int32)))
     except (IndexFileError, KeyError, TypeError, ValueError, OSError) as error:
         log.warning("not reusing the analysis saved in %s (%s): analysing every text again", out, error)
         return nothing
+    keyed = np.concatenate(texts + [np.zeros(0, np.uint64)])
+    distinct, first = np.unique(keyed, return_index=True)  # a text analysed in two segments is taken once
+    return distinct, Bags.concat(bags).take(first)
 
 
 def _texts(passages: list[str], titles: list[str], passage_doc: np.ndarray) -> list[str]:
@@ -232,8 +238,11 @@ def _passage_bags(analysis: Bags, where: np.ndarray, passage_doc: np.ndarray) ->
 
 
 def passage_terms(index: Index) -> list[list[int]]:
-    """Each passage as the rows of the terms the index scored, a term as often as it occurs: to run other BM25
-    code (rank-bm25, bm25s) on the very same terms."""
+    """Each passage of a collection of one segment as the rows of the terms the index scored (rows of its keys), a
+    term as often as it occurs: to run other BM25 code (rank-bm25, bm25s) on the very same terms."""
+    if len(index.segments) != 1:
+        raise IndexFileError(f"{index.directory} has {len(index.segments)} segments; merge them first with: "
+                             f"qa index optimize --index {index.directory}")
     texts = _texts([index.passage(i).text for i in range(index.n_passages)],
                    [d["title"] for d in index.documents], index.passage_doc)
     keys = text_key(texts)
@@ -243,7 +252,7 @@ def passage_terms(index: Index) -> list[list[int]]:
         raise IndexFileError(f"the analysis saved in {index.directory} is missing or does not match the index; "
                              f"{store.how_to_rebuild(index.directory, index.manifest)}")
     vocab, rows, owner, counts = _passage_bags(saved, where, index.passage_doc)
-    tokens = np.repeat(np.searchsorted(index.postings.keys, vocab)[rows], counts)
+    tokens = np.repeat(np.searchsorted(index.postings.segments[0].keys, vocab)[rows], counts)
     cut = np.searchsorted(np.repeat(owner, counts), np.arange(1, index.n_passages))  # owner is in passage order
     return [t.tolist() for t in np.split(tokens, cut)]
 
@@ -323,19 +332,22 @@ def _chunked(sources: Sequence[Path], previous: Index | None, known: dict[int, i
 
 
 def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
-    """The index in out and, by draft key, the number of each of its documents; none when it cannot be read."""
+    """The collection in out and, by draft key, the number of each of its documents not deleted; none when it
+    cannot be read."""
     try:
         previous = store.load(out, checksums=True)
-        path = store.file_entry(out, previous.manifest, DRAFTS + ".npy")
-        store.check_sum(out, previous.manifest, DRAFTS + ".npy", path)
-        keys = store.load_array(path, out, previous.manifest)
+        keys = []
+        for segment in previous.manifest["segments"]:
+            path = store.checked_file(out, previous.manifest, segment, DRAFTS + ".npy")
+            keys.append(store.load_array(path, out, previous.manifest))
+        keys = np.concatenate(keys + [np.zeros(0, np.uint64)])
         if keys.dtype != np.uint64 or len(keys) != len(previous.documents):
-            raise IndexFileError(f"{path.name} does not match the documents")
+            raise IndexFileError(f"the drafts of {out} do not match its documents")
     except (IndexFileError, KeyError, TypeError) as error:
         if store.any_manifest(out) is not None:
             log.warning("not reusing the documents of %s (%s): reading every one again", out, error)
         return None, {}
-    return previous, {key: number for number, key in enumerate(keys.tolist()) if key}
+    return previous, {key: number for number, key in enumerate(keys.tolist()) if key and not previous.deleted[number]}
 
 
 def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
@@ -346,51 +358,58 @@ def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
 
 def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
                     progress: Progress | None = None, info: dict | None = None) -> BuildReport:
-    """Index documents made in memory into out, holding its write lock (no drafts: none is reused, though the
-    analysis of their texts is)."""
+    """Index documents made in memory into out as its only segment, holding its write lock (no drafts: none is
+    reused, though the analysis of their texts is)."""
     with store.writing(out):
         return _build([chunk(d) for d in documents], out, workers, progress, info)
 
 
 def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, progress: Progress | None = None,
            info: dict | None = None, ready: multiprocessing.pool.Pool | None = None) -> BuildReport:
-    """Analyse and score chunked documents, then save: the previous index stays usable until the end.
-
-    Texts analysed for the index already in out (same text, same analyser) are not analysed again.
-    """
+    """Make the chunked documents the collection in out, in one segment: the previous one stays usable until the
+    switch. Texts analysed for the collection already there (same text, same analyser) are not analysed again."""
     started = time.perf_counter()
+    with store.change(out) as change:
+        entry = write_segment(change, documents, workers, progress, ready, _previous_analysis(out))
+        change.commit([entry], info or {})
+    return BuildReport(entry["documents"], entry["passages"], seconds=time.perf_counter() - started)
+
+
+def write_segment(change: store.Change, documents: Sequence[Chunked], workers: int | None = None,
+                  progress: Progress | None = None, ready: multiprocessing.pool.Pool | None = None,
+                  known: tuple[np.ndarray, Bags] | None = None) -> dict:
+    """Analyse and count the terms of chunked documents and write them as a new segment of the change; returns its
+    manifest entry. Texts in known (sorted text keys and their bags) are not analysed again."""
     passages = [(d, p) for d, document in enumerate(documents) for p in document.passages]
     passage_doc = np.array([d for d, _ in passages], dtype=np.int32).reshape(-1)
     texts = _texts([p.text for _, p in passages], [d.record["title"] for d in documents], passage_doc)
     distinct, first, where = np.unique(text_key(texts), return_index=True, return_inverse=True)
-    known_keys, known = _previous_analysis(out)
+    known_keys, known_bags = known or (np.zeros(0, np.uint64), Bags.concat([]))
     at = np.minimum(np.searchsorted(known_keys, distinct), max(len(known_keys) - 1, 0))
     found = (known_keys[at] == distinct) if len(known_keys) else np.zeros(len(distinct), dtype=bool)
     log.info("analysing %d texts, reusing the analysis of %d", len(first) - int(found.sum()), int(found.sum()))
-    every = Bags.concat([known, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1,
-                                             progress, ready)])
-    del known
-    # The bag of each distinct text, in key order, without the terms of texts gone since the last build.
+    every = Bags.concat([known_bags, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1,
+                                                  progress, ready)])
+    del known_bags
+    # The bag of each distinct text, in key order, without the terms of texts this segment does not have.
     analysis = every.take(np.where(found, at, len(known_keys) + np.cumsum(~found) - 1)).pruned()
     del every
-    postings = Postings.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
+    segment = Segment.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
     folded = [f for d in documents
               for f in (d.folded if d.folded is not None else
                         [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages])]
     arrays = {
-        "keys": postings.keys, "idf": postings.idf, "indptr": postings.indptr,
-        "postings": postings.passage, "weights": postings.weight, "peaks": postings.peak, "passage_doc": passage_doc,
+        "keys": segment.keys, "indptr": segment.indptr, "postings": segment.passage, "tf": segment.tf,
+        "lengths": segment.lengths, "peaks": segment.peak, "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
         "text_offsets": store.blob_offsets(blobs), "folded_offsets": store.blob_offsets(folded),
-        # Every term of the analysis is in some passage, so its vocabulary is the index's: rows of keys.
+        # Every term of the analysis is in some passage, so its vocabulary is the segment's: rows of keys.
         "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
         "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
     }
-    store.save(out, arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)}, [d.record for d in documents],
-               {"k1": K1, "b": B, **(info or {}), "documents": len(documents),
-                "passages": len(passages)})
-    return BuildReport(len(documents), len(passages), seconds=time.perf_counter() - started)
+    return change.segment(arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)},
+                          [d.record for d in documents], segment.average)
 
 
 def ensure(directory: Path, sources: Sequence[Path], waiting: store.Waiting | None = None,

@@ -30,57 +30,34 @@ from .settings import SORT_COST
 _scratch = threading.local()
 
 
-def top(postings, rows: np.ndarray, asked: np.ndarray, k: int, settings) -> tuple[np.ndarray, np.ndarray]:
-    """The k best of a Postings' passages (1 <= k <= its passages) and their scores, best first, ties to the lower
-    number, for the terms in rows asked with these weights (all above 0), pruned as settings (a
-    bm25.MaxScoreSettings) say."""
-    total, touched, candidates = _buffers(postings.n_passages)
-    return _top(postings.indptr, postings.passage, postings.weight, postings.peak, rows.astype(np.int64),
-                asked.astype(np.float64), k, postings.n_passages // settings.common_share, settings.first_candidates,
+class _EveryTermNonEssential:
+    common_share, first_candidates, non_essential_share = 1 << 62, 1, 1.0
+
+
+_EVERY_TERM_NON_ESSENTIAL = _EveryTermNonEssential()
+
+
+def top(segment, norm: np.ndarray, rows: np.ndarray, asked: np.ndarray, k: int, settings,
+        bound_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of a bm25.Segment's passages (1 <= k <= its passages) and their scores, best first, ties to the
+    lower number, for the terms in rows asked with these weights (all above 0; a term's weight in a passage is
+    asked * tf / (tf + norm[passage])), pruned as settings (a bm25.MaxScoreSettings) say.
+
+    bound_scale makes the segment's peaks upper bounds at the collection's average length (bm25.Postings).
+    """
+    total, touched, candidates = _buffers(segment.n_passages)
+    return _top(segment.indptr, segment.passage, segment.tf, norm, segment.peak, bound_scale, rows.astype(np.int64),
+                asked.astype(np.float64), k, segment.n_passages // settings.common_share, settings.first_candidates,
                 settings.non_essential_share, total, touched, candidates)
 
 
-def ranked(postings, hashes: np.ndarray, counts: np.ndarray, compound: np.ndarray, component: np.ndarray, k: int,
-           settings) -> tuple[np.ndarray, ...]:
-    """Postings.ranked in one call: each term's row and the idf it is asked for, and top()'s k best and scores."""
-    # The terms come as bm25.term_hash keys; a term compound[i] is weighed by the idf it adds to its rarest
-    # component component[i].
-    total, touched, candidates = _buffers(postings.n_passages)
-    return _ranked(postings.keys, postings.idf, postings.unseen_idf, hashes, counts, compound, component,
-                   postings.indptr, postings.passage, postings.weight, postings.peak, k,
-                   postings.n_passages // settings.common_share, settings.first_candidates,
-                   settings.non_essential_share, total, touched, candidates)
+def load() -> None:
+    """Compile (or load from numba's cache) the ranking now, not on the first question."""
+    from .bm25 import Postings
 
-
-@njit(cache=True, nogil=True)
-def _ranked(keys, idf, unseen_idf, hashes, counts, compound, component, indptr, passage, weight,  # pragma: no cover
-            upper_bound, k, common_from, first_candidates, non_essential_share, total, touched, candidates):
-    rows = np.empty(len(hashes), dtype=np.int64)
-    rarity = np.empty(len(hashes))
-    for t in range(len(hashes)):
-        # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
-        rows[t] = _find(keys, hashes[t], 0, len(keys), int(hashes[t] * (len(keys) / 18446744073709551616.0)))
-        if rows[t] < len(keys) and keys[rows[t]] == hashes[t]:
-            rarity[t] = idf[rows[t]]
-        else:
-            rows[t], rarity[t] = -1, unseen_idf
-    rest = np.zeros(len(hashes))
-    for i in range(len(compound)):
-        rest[compound[i]] = max(rest[compound[i]], rarity[component[i]])
-    asking = 0
-    for t in range(len(hashes)):
-        rarity[t] = max(rarity[t] - rest[t], 0.0)  # what the term says beyond its rarest component
-        if rows[t] >= 0 and rarity[t] > 0:
-            asking += 1
-    asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
-    asking = 0
-    for t in range(len(hashes)):
-        if rows[t] >= 0 and rarity[t] > 0:
-            asked_rows[asking], asked[asking] = rows[t], counts[t] * rarity[t]
-            asking += 1
-    best_p, best_s = _top(indptr, passage, weight, upper_bound, asked_rows, asked, k, common_from, first_candidates,
-                          non_essential_share, total, touched, candidates)
-    return rows, rarity, best_p, best_s
+    postings = Postings.build([["a"], ["b"]])
+    segment = postings.segments[0]
+    top(segment, postings.norms[0], np.zeros(1, dtype=np.int64), np.ones(1), 1, _EVERY_TERM_NON_ESSENTIAL, 1.0)
 
 
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,20 +68,23 @@ def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _top(indptr, passage, weight, upper_bound, rows, asked, k, common_from, first_candidates,  # pragma: no cover
+def _top(indptr, passage, tf, norm, peak, bound_scale, rows, asked, k, common_from, first_candidates,  # pragma: no cover
          non_essential_share, total, touched, candidates):
     # A term in more than common_from passages starts non-essential: looked up for the candidates, not added to the
     # totals of all the passages that hold it.
     non_essential = np.zeros(len(rows), dtype=np.bool_)
+    upper_bound = np.empty(len(rows))  # the most each term can add to a passage's score
+    for i in range(len(rows)):
+        upper_bound[i] = asked[i] * peak[rows[i]] * bound_scale
     n_touched = 0  # passages holding an essential term: touched[:n_touched]
     for i in range(len(rows)):
         non_essential[i] = indptr[rows[i] + 1] - indptr[rows[i]] > common_from
         if not non_essential[i]:
-            n_touched = _add_postings(i, indptr, passage, weight, rows, asked, total, touched, n_touched)
+            n_touched = _add_postings(i, indptr, passage, tf, norm, rows, asked, total, touched, n_touched)
     bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
     while n_touched < k and next_essential >= 0:  # too few passages yet to choose k first candidates from
         non_essential[next_essential] = False
-        n_touched = _add_postings(next_essential, indptr, passage, weight, rows, asked, total, touched, n_touched)
+        n_touched = _add_postings(next_essential, indptr, passage, tf, norm, rows, asked, total, touched, n_touched)
         bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
     threshold = 0.0
     if next_essential >= 0:
@@ -112,12 +92,12 @@ def _top(indptr, passage, weight, upper_bound, rows, asked, k, common_from, firs
         # far. Only a passage within the non-essential bound of it can make the top k; while that would be too many,
         # move the term whose postings take most bound off, each, to the essential list.
         first_p, _, n_first = _highest(touched, n_touched, total, min(max(first_candidates, k), n_touched))
-        _, best_s, _ = _best_by_full_score(first_p, n_first, k, total, indptr, passage, weight, rows, asked,
+        _, best_s, _ = _best_by_full_score(first_p, n_first, k, total, indptr, passage, tf, norm, rows, asked,
                                            non_essential)
         threshold = best_s[k - 1] * (1 - 1e-9)
         while next_essential >= 0 and bound >= threshold * non_essential_share:
             non_essential[next_essential] = False
-            n_touched = _add_postings(next_essential, indptr, passage, weight, rows, asked, total, touched, n_touched)
+            n_touched = _add_postings(next_essential, indptr, passage, tf, norm, rows, asked, total, touched, n_touched)
             bound, next_essential = _non_essential_bound(indptr, upper_bound, rows, asked, non_essential)
     if next_essential < 0:  # every term essential: the totals are the scores
         best_p, best_s, n_best = _highest(touched, n_touched, total, k)
@@ -127,7 +107,7 @@ def _top(indptr, passage, weight, upper_bound, rows, asked, k, common_from, firs
                 n_best = _keep(best_p, best_s, n_best, p, 0.0)
             p += 1
     else:
-        best_p, best_s = _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_essential, k,
+        best_p, best_s = _score_candidates(indptr, passage, tf, norm, upper_bound, rows, asked, non_essential, k,
                                            threshold, bound, total, touched, n_touched, candidates)
     for h in range(n_touched):  # left at zero for the next question
         total[touched[h]] = 0.0
@@ -135,7 +115,7 @@ def _top(indptr, passage, weight, upper_bound, rows, asked, k, common_from, firs
 
 
 @njit(cache=True, nogil=True)
-def _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_essential, k,  # pragma: no cover
+def _score_candidates(indptr, passage, tf, norm, upper_bound, rows, asked, non_essential, k,  # pragma: no cover
                       threshold, bound, total, touched, n_touched, candidates):
     """The k best candidates and their scores: the passages within the non-essential bound of the threshold, the
     non-essential terms looked up for them."""
@@ -160,7 +140,7 @@ def _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_ess
     bounds = np.zeros(len(rows))
     for i in range(len(rows)):
         if non_essential[i]:
-            bounds[i] = asked[i] * upper_bound[rows[i]]
+            bounds[i] = upper_bound[i]
     bound_left = bound
     for i in np.argsort(-bounds):
         if not non_essential[i]:
@@ -169,7 +149,7 @@ def _score_candidates(indptr, passage, weight, upper_bound, rows, asked, non_ess
         for c in range(count):  # the passages in order: each is found from where the one before was
             lo = _find(passage, numbers[c], lo, hi, _guess(passage, numbers[c], lo, hi))
             if lo < hi and passage[lo] == numbers[c]:
-                scores[c] += asked[i] * weight[lo]
+                scores[c] += asked[i] * tf[lo] / (tf[lo] + norm[numbers[c]])
         bound_left -= bounds[i]
         if count > k:
             _, kth, _ = _highest(np.arange(count), count, scores, k)
@@ -230,7 +210,7 @@ def _non_essential_bound(indptr, upper_bound, rows, asked, non_essential):  # pr
     bound, next_essential = 0.0, -1
     for i in range(len(rows)):
         if non_essential[i]:
-            bound += asked[i] * upper_bound[rows[i]]
+            bound += upper_bound[i]
             if next_essential < 0 or _bound_per_posting(i, indptr, upper_bound, rows, asked) > \
                     _bound_per_posting(next_essential, indptr, upper_bound, rows, asked):
                 next_essential = i
@@ -238,7 +218,7 @@ def _non_essential_bound(indptr, upper_bound, rows, asked, non_essential):  # pr
 
 
 @njit(cache=True, nogil=True)
-def _best_by_full_score(numbers, count, k, total, indptr, passage, weight, rows, asked,  # pragma: no cover
+def _best_by_full_score(numbers, count, k, total, indptr, passage, tf, norm, rows, asked,  # pragma: no cover
                         non_essential):
     """The k best of numbers[:count] (k at most count) by full score, best first, their scores, and how many there
     are."""
@@ -246,18 +226,18 @@ def _best_by_full_score(numbers, count, k, total, indptr, passage, weight, rows,
     for f in range(count):
         p = numbers[f]
         n_best = _keep(best_p, best_s, n_best, p,
-                       _full_score(p, total[p], indptr, passage, weight, rows, asked, non_essential))
+                       _full_score(p, total[p], indptr, passage, tf, norm, rows, asked, non_essential))
     return best_p, best_s, n_best
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _bound_per_posting(i, indptr, upper_bound, rows, asked):  # pragma: no cover
     """Term i's upper bound over the number of passages it would be added to."""
-    return asked[i] * upper_bound[rows[i]] / (indptr[rows[i] + 1] - indptr[rows[i]])
+    return upper_bound[i] / (indptr[rows[i] + 1] - indptr[rows[i]])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _add_postings(i, indptr, passage, weight, rows, asked, total, touched, n_touched):  # pragma: no cover
+def _add_postings(i, indptr, passage, tf, norm, rows, asked, total, touched, n_touched):  # pragma: no cover
     """The new count of passages touched, once term i's weights are added to the totals of the passages that hold
     it."""
     # The totals of a question's passages are far apart, and out of the cache after the question's analysis: read
@@ -274,7 +254,7 @@ def _add_postings(i, indptr, passage, weight, rows, asked, total, touched, n_tou
         if total[p] == 0.0:
             touched[n_touched] = p
             n_touched += 1
-        total[p] += asked[i] * weight[j]
+        total[p] += asked[i] * tf[j] / (tf[j] + norm[p])
     return n_touched
 
 
@@ -295,14 +275,14 @@ def _highest(touched, n_touched, total, count):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _full_score(p, score, indptr, passage, weight, rows, asked, non_essential):  # pragma: no cover
+def _full_score(p, score, indptr, passage, tf, norm, rows, asked, non_essential):  # pragma: no cover
     """Passage p's score: its total so far plus the non-essential terms' weights there, found by search."""
     for i in range(len(rows)):
         if non_essential[i]:
             lo, hi = indptr[rows[i]], indptr[rows[i] + 1]
             at = _find(passage, p, lo, hi, _guess(passage, p, lo, hi))
             if at < hi and passage[at] == p:
-                score += asked[i] * weight[at]
+                score += asked[i] * tf[at] / (tf[at] + norm[p])
     return score
 
 

@@ -48,7 +48,7 @@ class Engine:
 
     @property
     def stats(self) -> dict:
-        return {"documents": len(self.index.documents), "passages": self.index.n_passages}
+        return self.index.stats
 
     def warm_up(self) -> None:
         """Ready to answer many questions: underthesea's model loaded (~0.4 s) and, for a large corpus, the
@@ -64,9 +64,9 @@ class Engine:
         analysed = analyse_question(question)
         postings = self.index.postings
         question_terms = [t for t, _ in analysed.terms]
-        rows, asked_idf, numbers, scores = postings.ranked(question_terms, [count for _, count in analysed.terms],
+        doc_freq, asked_idf, numbers, scores = postings.ranked(question_terms, [count for _, count in analysed.terms],
                                                            max(top_k, NAMED_DEPTH), analysed.compounds)
-        seen = {t for t, row in zip(question_terms, rows.tolist()) if row >= 0}  # the terms the corpus has
+        seen = {t for t, held in zip(question_terms, doc_freq.tolist()) if held}  # the terms the corpus has
         content = QuestionContent.of(analysed.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
                                      postings.unseen_idf, analysed.marked)
         names = question_names(analysed.names, analysed.opening, postings)

@@ -58,6 +58,8 @@ SORT_COST = _setting("SORT_COST", 16, "sorting the candidates costs about as muc
 # Building the index (index)
 PARALLEL_FROM = _setting("PARALLEL_FROM", 2000, "passages from which a build analyses in worker processes",
                          _SPEED)
+MAX_SEGMENTS = _setting("MAX_SEGMENTS", 8, "segments a collection keeps before qa index add merges all but the "
+                        "largest into one", _SPEED)
 ANALYSIS_BATCH = _setting("ANALYSIS_BATCH", 128, "passages a worker process analyses per task", _SPEED)
 
 # Found or not (found): what the best passage must hold of the question

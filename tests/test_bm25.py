@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from qa import bm25, maxscore
-from qa.bm25 import FixedIdfBM25, MaxScoreSettings, Postings, idf, reference_scores
+from qa.bm25 import FixedIdfBM25, MaxScoreSettings, Postings, Segment, idf, reference_scores
 
 
 def test_two_passage_corpus_still_ranks_the_matching_passage_first():
@@ -102,11 +102,12 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     compounds = ([w for w, _ in pairs], [p for _, p in pairs])
     plain = postings.ranked(terms, counts, k, compounds)
     postings.use_compiled(from_postings=0)
-    rows, asked_idf, best, scores = postings.ranked(terms, counts, k, compounds)
-    # Terms no passage has ("zzz") get row -1 and the highest idf less their component's; each term is asked count x
-    # the idf it adds to its rarest component.
-    assert np.array_equal(rows, plain[0]) and np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0)
-    assert np.allclose(asked_idf, bm25.added_idf(postings.row_idf(rows), np.array(compounds[0], dtype=np.int64),
+    doc_freq, asked_idf, best, scores = postings.ranked(terms, counts, k, compounds)
+    # Terms no passage has ("zzz") are held by 0 passages and get the highest idf less their component's; each term is
+    # asked count x the idf it adds to its rarest component.
+    assert np.array_equal(doc_freq, plain[0]) and np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0)
+    assert np.array_equal(doc_freq, [sum(t in p for p in passages) for t in terms])
+    assert np.allclose(asked_idf, bm25.added_idf(postings.idf_of(doc_freq), np.array(compounds[0], dtype=np.int64),
                                                  np.array(compounds[1], dtype=np.int64)), rtol=1e-12, atol=0)
     assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
     every = postings.scores({t: c * a for t, c, a in zip(terms, counts, asked_idf)})
@@ -139,8 +140,8 @@ def test_a_pair_is_asked_for_what_it_adds_to_its_rarest_syllable():
     # "a b" is in every passage that has "b": it says nothing more and is not asked; "a" alone still counts.
     passages = [["a", "b", "a b"], ["a", "b", "a b"], ["a"], ["c"], ["c"], ["c"]]
     postings = Postings.build(passages)
-    rows, asked_idf, best, scores = postings.ranked(["a", "b", "a b"], [1, 1, 1], 3, ([2, 2], [0, 1]))
-    assert asked_idf[2] == 0 and asked_idf[0] == postings.term_idf(["a"])[0] and rows[2] >= 0
+    doc_freq, asked_idf, best, scores = postings.ranked(["a", "b", "a b"], [1, 1, 1], 3, ([2, 2], [0, 1]))
+    assert asked_idf[2] == 0 and asked_idf[0] == postings.term_idf(["a"])[0] and doc_freq[2] == 2
     expected = postings.scores({"a": asked_idf[0], "b": asked_idf[1]})
     assert np.allclose(scores, np.sort(expected)[::-1][:3])
     assert best[:2].tolist() == [0, 1]
@@ -159,13 +160,13 @@ def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_questio
 def test_counts_too_large_to_pack_take_the_slower_sort():
     keys = np.array([3, 9], dtype=np.uint64)
     counts = np.array([2**61, 1, 1], dtype=np.int64)  # no room beside a row and a passage in 64 bits
-    postings = Postings.from_bags(keys, np.array([0, 1, 0]), np.array([0, 0, 1]), counts, 2)
-    assert postings.indptr.tolist() == [0, 2, 3] and postings.passage.tolist() == [0, 1, 0]
+    segment = Segment.from_bags(keys, np.array([0, 1, 0]), np.array([0, 0, 1]), counts, 2)
+    assert segment.indptr.tolist() == [0, 2, 3] and segment.passage.tolist() == [0, 1, 0]
+    assert segment.tf.tolist() == [2.0**61, 1, 1] and segment.lengths.tolist() == [np.float32(2**61 + 1), 1.0]
     lengths = np.array([2**61 + 1, 1.0])
     norm = 1.5 * (1 - 0.75 + 0.75 * lengths / lengths.mean())
     tf = np.array([2.0**61, 1, 1])
-    expected = postings.idf[[0, 0, 1]] * tf * 2.5 / (tf + norm[[0, 1, 0]])
-    assert np.allclose(postings.weight, expected, rtol=1e-6)
+    assert np.allclose(segment.peak, [max(tf[:2] / (tf[:2] + norm)), tf[2] / (tf[2] + norm[0])], rtol=1e-6)
 
 
 def test_the_compiled_top_is_used_once_asked_for_and_only_for_a_large_corpus():
@@ -179,3 +180,61 @@ def test_the_compiled_top_is_used_once_asked_for_and_only_for_a_large_corpus():
         assert postings.top({"b": 1.0}, 2)[0].tolist() == [1, 0]
         assert compiled.call_count == 2
     assert not maxscore._buffers(postings.n_passages)[0].any()
+
+
+def _segments_of(passages: list[list[str]], cuts: list[int]) -> Postings:
+    """The passages in segments cut at these positions, each segment built on its own (its own average length)."""
+    edges = [0] + sorted(set(c for c in cuts if 0 < c < len(passages))) + [len(passages)]
+    return Postings([Postings.build(passages[a:b]).segments[0] for a, b in zip(edges, edges[1:])])
+
+
+def _with_deleted(postings: Postings, passages: list[list[str]], deleted: set[int]) -> Postings:
+    """The same segments with the passages numbered in deleted marked deleted, their postings counted per term."""
+    masks, counts = [], []
+    for s, segment in enumerate(postings.segments):
+        first = int(postings.offsets[s])
+        mask = np.array([first + i in deleted for i in range(segment.n_passages)], dtype=bool)
+        held = Counter(t for i in np.flatnonzero(mask).tolist() for t in set(passages[first + i]))
+        by_key = dict(zip(bm25.term_hash(list(held)).tolist(), held.values()))
+        masks.append(mask if mask.any() else None)
+        counts.append(np.array([by_key.get(int(k), 0) for k in segment.keys], dtype=np.int32) if mask.any() else None)
+    return Postings(postings.segments, masks, counts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(big_corpora, weighted_queries, st.integers(1, 12), st.lists(st.integers(0, 300), max_size=4), st.data())
+def test_segments_with_deletions_rank_exactly_like_one_index_of_the_live_passages(passages, query, k, cuts, data):
+    deleted = set(data.draw(st.lists(st.integers(0, len(passages) - 1), max_size=len(passages) // 2)))
+    live = [i for i in range(len(passages)) if i not in deleted]
+    one = Postings.build([passages[i] for i in live])
+    expected = one.scores(query)
+    expected_top = np.lexsort((np.arange(len(live)), -expected))[:k]
+    segmented = _with_deleted(_segments_of(passages, cuts), passages, deleted)
+    assert segmented.n_live == len(live) and np.isclose(segmented.average, one.average, rtol=1e-12)
+    assert np.allclose(segmented.term_idf(list(query)), one.term_idf(list(query)), rtol=1e-12, atol=0)
+    every = segmented.scores(query)
+    assert np.allclose(every[live], expected, rtol=1e-9, atol=1e-12) and not every[sorted(deleted)].any()
+    for maxscore_settings in (None, MaxScoreSettings(), MaxScoreSettings(4, 2, 1.0), MaxScoreSettings(400, 3, 0.1)):
+        segmented.compiled = maxscore_settings is not None
+        segmented.maxscore = maxscore_settings or MaxScoreSettings()
+        best, scores = segmented.top(query, k)
+        assert not deleted & set(best.tolist())
+        assert np.allclose(scores[scores > 0], expected[expected_top][:len(scores)][scores > 0], rtol=1e-9, atol=1e-12)
+        assert np.allclose(every[best], scores, rtol=1e-9, atol=1e-12)
+        # The same passages, by the live numbering, where scores are not tied.
+        positive = scores > 0
+        assert sorted(live.index(b) for b in best[positive].tolist()) == \
+            sorted(expected_top[:len(scores)][positive].tolist()) or len(set(np.round(scores, 9))) < len(scores)
+
+
+def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
+    # Peaks are computed at a segment's own average length; a collection whose average is longer raises every
+    # weight, and the bound must follow (bound_scale), or MaxScore would skip a passage that belongs in the top k.
+    short = Postings.build([["a", "b"]] * 30 + [["a"]] * 30).segments[0]
+    long = Postings.build([[f"x{i}" for i in range(50)]] * 30).segments[0]
+    postings = Postings([short, long])
+    assert postings.average > short.average
+    postings.use_compiled(from_postings=0, settings=MaxScoreSettings(1, 1, 1.0))
+    best, scores = postings.top({"a": 1.0, "b": 1.0}, 5)
+    every = postings.scores({"a": 1.0, "b": 1.0})
+    assert np.allclose(scores, np.sort(every)[::-1][:5], rtol=1e-9)

@@ -70,10 +70,12 @@ def test_duplicate_ids_are_refused_by_name_within_and_across_sources(tmp_path):
     for folder in "ab":
         (tmp_path / folder / "tin.txt").write_text("Tiêu đề\n\nMột đoạn văn có nội dung thật.", encoding="utf-8")
     documents, skipped = split(list(read_documents([tmp_path])))
-    assert sorted(d.id for d in documents) == ["dup", "tin"]
+    # Two tin.txt in two folders are two documents, named by their path in the folder read.
+    assert sorted(d.id for d in documents) == ["a/tin", "b/tin", "dup"]
     first = f"duplicate id 'dup' (first read from {tmp_path}/a/x.jsonl:1)"
-    assert skipped == {f"{tmp_path / 'a' / 'x.jsonl'}:2": first, f"{tmp_path / 'b' / 'y.jsonl'}:1": first,
-                       str(tmp_path / "b" / "tin.txt"): f"duplicate id 'tin' (first read from {tmp_path}/a/tin.txt)"}
+    assert skipped == {f"{tmp_path / 'a' / 'x.jsonl'}:2": first, f"{tmp_path / 'b' / 'y.jsonl'}:1": first}
+    _, named_twice = split(list(read_documents([tmp_path / "a" / "tin.txt", tmp_path / "b" / "tin.txt"])))
+    assert named_twice == {str(tmp_path / "b" / "tin.txt"): f"duplicate id 'tin' (first read from {tmp_path}/a/tin.txt)"}
 
 
 def test_a_build_of_bad_lines_and_duplicates_indexes_the_rest_with_unique_ids(tmp_path):
