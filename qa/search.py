@@ -13,6 +13,7 @@ from .corpus import Passage, sentence_spans_in
 from .found import (NAMED_DEPTH, common_word, credible, first_named, name_nearly_in, named_place, naming_part,
                     opening_dropped, unknown_number, unseen_pair_share)
 from .index import Index
+from .short_answer import short_answer
 from .text import ABBREVIATIONS, STOPWORDS, analyse_question, find_word, fold, folded_syllables, folded_text
 
 MAX_QUESTION_CHARS = 1000
@@ -48,6 +49,7 @@ class Answer:
     score: float
     sentence: str
     highlights: list[list[int]]  # [start, end) offsets into text of the words that matched
+    short_answer: dict | None = None  # {"text", "start", "end"}: the span of text that answers, when confident
 
 
 @dataclass
@@ -106,6 +108,8 @@ class Engine:
         # also about its document's title; a match in one and one in the other are no pair), its words as written.
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
             credible(wanted.share(_judged(wanted, passages[place], folded[place], matches[place])), unseen)
+        if found:
+            answers[0].short_answer = short_answer(question, answers[0].text, answers[0].sentence, answers[0].highlights)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
