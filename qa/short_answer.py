@@ -19,19 +19,22 @@ class AnswerType(Enum):
     NUMBER = "number"
     TIME = "time"
     PLACE = "place"
-    NAME = "name"  # "công ty nào", "tên là gì": something named, written capitalised
+    NAME = "name"  # "công ty nào", "tên là gì": something named, often written capitalised
+    THING = "thing"  # "là gì", "cái gì": a phrase
 
 
 @dataclass(frozen=True)
 class Asked:
     """What a question asks for: its answer type, the unit a count is in ("bao nhiêu tấn": "tấn"), its syllables
-    (what an answer must not merely repeat) and its content syllables (what it is about, less the words that ask),
-    all folded."""
+    (what an answer must not merely repeat), its content syllables (what it is about, less the words that ask), and
+    the syllables of its clause before and after the question word, all folded."""
 
     kind: AnswerType
     unit: tuple[str, ...]
     syllables: frozenset[str]
     content: frozenset[str]
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
@@ -49,6 +52,7 @@ _RULES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
     (AnswerType.PLACE, ("ở đâu", "đâu") + tuple(w + " nào" for w in _PLACE_WORDS)),
     (AnswerType.PERSON, ("là ai", "ai") + tuple(w + " nào" for w in _PERSON_WORDS)),
     (AnswerType.NAME, ("tên là gì", "gọi là gì", "tên gì", "tên thành gì", "thành gì", "nào")),
+    (AnswerType.THING, ("gì",)),
 )
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _AMBIGUOUS_FOLDED = {"may", "dau"}  # "mấy"/"máy", "đâu"/"đầu": unmarked, they say nothing
@@ -62,6 +66,7 @@ def _phrase_pattern(phrases: tuple[str, ...], marked: bool) -> re.Pattern:
 
 _PATTERNS = {marked: ([(kind, _phrase_pattern(p, marked)) for kind, p in _RULES],
                       _phrase_pattern(_NOT_SPECIFIC, marked)) for marked in (True, False)}
+_NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
 _HOW_MANY = {True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
              False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})")}
 
@@ -77,12 +82,23 @@ def asked_for(question: str) -> Asked | None:
     kind, asking = next(((kind, found) for kind, pattern in rules if (found := pattern.search(text))), (None, None))
     if kind is None:
         return None
+    if kind is AnswerType.THING and _NAMING[marked].match(text):  # "Tên của … là gì?", "Họ của … là gì?"
+        kind = AnswerType.NAME
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
         unit = tuple(fold(w) for w in _WORD.findall(count.group(1)))
     syllables = frozenset(fold(w) for w in _WORD.findall(text))
     content = frozenset(fold(w) for w in _WORD.findall(text[:asking.start()] + " " + text[asking.end():]))
-    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS)
+    # The question word is the phrase's last syllable ("gì" of "gọi là gì", "nào" of "công ty nào"): what stands
+    # before it in its clause, the words of the phrase included, leads to the answer in the sentence.
+    word_start = asking.start() + asking.group().rfind(" ") + 1
+    clause = _CLAUSE.split(text[:word_start])[-1]
+    rest = _CLAUSE.split(text[asking.end():])[0]
+    before = tuple(fold(w) for w in _WORD.findall(clause))
+    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, before, tuple(fold(w) for w in _WORD.findall(rest)))
+
+
+_CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
 
 
 # A span of the sentence that may answer: [start, end) offsets into the passage's text, and its kind.
@@ -262,8 +278,8 @@ def _after(text: str, start: int) -> str:
 
 # How many words may stand between an answer and the nearest word the question matched, and how much of what the
 # question is about its sentence must hold: further, or less, and the span is a guess.
-MAX_GAP = 8
-MIN_HELD = 0.5
+MAX_GAP = 4
+MIN_HELD = 0.6
 
 
 def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
@@ -276,18 +292,85 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
     matched = [(s, e) for s, e in highlights if start <= s and e <= end]
     if asked is None or not matched or _held(text[start:end], asked) < MIN_HELD:
         return None
-    best: tuple[tuple[bool, int], Candidate] | None = None
+    words = _tokens(text, start, end)
+    slot = _slot(text, words, asked)
+    chosen = _typed(text, start, end, asked, matched, slot) if asked.kind is not AnswerType.THING else None
+    if chosen is None and slot and asked.kind in (AnswerType.THING, AnswerType.NAME):
+        chosen = Candidate(*slot)
+    if chosen is None:
+        return None
+    return {"text": text[chosen.start:chosen.end], "start": chosen.start, "end": chosen.end}
+
+
+def _typed(text: str, start: int, end: int, asked: Asked, matched: list[tuple[int, int]],
+           slot: tuple[int, int] | None) -> Candidate | None:
+    """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
+    words; one that carries the unit asked in first."""
+    best: tuple[tuple[bool, bool, int], Candidate] | None = None
     for candidate in _candidates(text, start, end, asked):
         words = [fold(w.lower()) for w in _WORD.findall(text, candidate.start, candidate.end)]
         if not words or all(w in asked.syllables for w in words):
             continue
-        key = (not candidate.fits, min(_words_between(text, candidate, s, e) for s, e in matched))
-        if key[1] <= MAX_GAP and (best is None or key < best[0]):
+        gap = min(_words_between(text, candidate, s, e) for s, e in matched)
+        outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
+        key = (not candidate.fits, outside, gap)
+        if gap <= MAX_GAP and (best is None or key < best[0]):
             best = (key, candidate)
-    if best is None:
+    return best[1] if best else None
+
+
+# Words that end the answer's slot: the verbs' helpers and the prepositions that open the next part of a clause.
+MAX_SLOT = 6
+_SLOT_ENDS = frozenset("là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
+                       "hay hoặc rằng của".split())
+
+
+_COPULA = frozenset("là được gọi bằng".split())
+
+
+def _slot(text: str, words: list[tuple[int, int, bool]], asked: Asked) -> tuple[int, int] | None:
+    """Where the sentence puts the answer: Vietnamese leaves the question word where the statement has the answer
+    ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the question
+    word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
+    keys = [fold(text[s:e].lower()) for s, e, _ in words]
+    lower = [text[s:e].lower() for s, e, _ in words]
+    found = _run(keys, asked.before, from_end=True)
+    if found is not None:
+        first = found[1]
+        while first < len(words) and lower[first] in _COPULA:  # "được gọi là guru": the answer follows
+            first += 1
+        if first < len(words) and lower[first] in _SLOT_ENDS:  # the next phrase: the answer is not here
+            return None
+        last = first
+        stop = asked.after[:1]
+        while last < len(words) and last - first < MAX_SLOT and (last == first or lower[last] not in _SLOT_ENDS) \
+                and keys[last:last + 1] != list(stop):
+            last += 1
+            if words[last - 1][2]:
+                break
+        return (words[first][0], words[last - 1][1]) if last > first else None
+    found = _run(keys, asked.after, from_end=False)
+    if found is None:
         return None
-    chosen = best[1]
-    return {"text": text[chosen.start:chosen.end], "start": chosen.start, "end": chosen.end}
+    last = first = found[0]
+    while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower[first - 1] not in _SLOT_ENDS:
+        first -= 1
+    return (words[first][0], words[last - 1][1]) if last > first else None
+
+
+def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:
+    """Where the sentence's words hold the longest run (of up to four) of the question's words next to its question
+    word: the last ones of those before it (the head noun of "công ty nào" may be left out), or the first ones of
+    those after it; [start, end) word positions."""
+    for size in range(min(4, len(context)), 0, -1):
+        for skip in range(0, 3 if from_end else 1):
+            part = list(context[len(context) - skip - size:len(context) - skip] if from_end else context[:size])
+            if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
+                continue
+            at = next((i for i in range(len(keys) - size + 1) if keys[i:i + size] == part), None)
+            if at is not None:
+                return at, at + size
+    return None
 
 
 def _held(sentence: str, asked: Asked) -> float:
