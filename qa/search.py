@@ -108,8 +108,9 @@ class Engine:
         # also about its document's title; a match in one and one in the other are no pair), its words as written.
         found = bool(answers) and named is not None and not unknown_number(wanted.syllables, seen) and \
             credible(wanted.share(_judged(wanted, passages[place], folded[place], matches[place])), unseen)
-        if found:
-            answers[0].short_answer = short_answer(question, answers[0].text, answers[0].sentence, answers[0].highlights)
+        if found:  # the answer itself, when the question asks for something and the best sentence says it
+            top = answers[0]
+            top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 

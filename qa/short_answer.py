@@ -1,9 +1,13 @@
 """The answer itself: from the best sentence of the top passage, the span a question asks for ("Hoàng Quốc Thưởng").
 
 The question's words say what kind of answer it wants (its answer type: a person, a number, a time, a place, a
-name); the sentence's spans of that kind are the candidates (capitalised runs for names, patterns for numbers and
-dates); the one nearest the words the question matched, and not a repetition of them, is the answer. No candidate
-of the asked kind, or none near enough: no short answer (None), rather than a guess.
+name, a thing); the sentence's spans of that kind are the candidates (capitalised runs for names, patterns for
+numbers and dates), never the question's own words again. Vietnamese leaves the question word where the statement
+has the answer, so the span after the words the question puts before it (its slot) is preferred, then the one
+nearest the matched words; for "gì" and for a "nào" that no capitalised name answers, the slot is the answer. A
+sentence that holds too little of the question, or no span of the kind near its words: no short answer (None),
+rather than a guess. Only patterns and string work: underthesea's taggers were tried and did not help
+(docs/quality.md).
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from .text import ABBREVIATIONS, STOPWORDS, fold, has_marks, normalise
+from .text import ABBREVIATIONS, STOPWORDS, fold, folded_text, has_marks, normalise
 
 
 class AnswerType(Enum):
@@ -74,34 +78,36 @@ _HOW_MANY = {True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
 def asked_for(question: str) -> Asked | None:
     """What the question asks for, or None when it asks for no particular span (how, why, or a statement)."""
     text = normalise(question).lower()
-    marked = has_marks(text)
-    text = text if marked else fold(text)
+    folded = fold(text)  # one character for one (but for a stray combining mark): a match in text stands there too
+    marked = folded != text  # the question was typed with marks
+    text = text if marked else folded
     rules, not_specific = _PATTERNS[marked]
     if not_specific.search(text):
         return None
     kind, asking = next(((kind, found) for kind, pattern in rules if (found := pattern.search(text))), (None, None))
     if kind is None:
         return None
+    asked_from, asked_to = asking.span()
     if kind is AnswerType.THING and _NAMING[marked].match(text):  # "Tên của … là gì?", "Họ của … là gì?"
         kind = AnswerType.NAME
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
-        unit = tuple(fold(w) for w in _WORD.findall(count.group(1)))
-    syllables = frozenset(fold(w) for w in _WORD.findall(text))
-    content = frozenset(fold(w) for w in _WORD.findall(text[:asking.start()] + " " + text[asking.end():]))
+        unit = tuple(_WORD.findall(folded, *count.span(1)))
+    syllables = frozenset(_WORD.findall(folded))
+    content = frozenset(_WORD.findall(folded[:asked_from] + " " + folded[asked_to:]))
     # The question word is the phrase's last syllable ("gì" of "gọi là gì", "nào" of "công ty nào"): what stands
     # before it in its clause, the words of the phrase included, leads to the answer in the sentence.
-    word_start = asking.start() + asking.group().rfind(" ") + 1
-    clause = _CLAUSE.split(text[:word_start])[-1]
-    rest = _CLAUSE.split(text[asking.end():])[0]
-    before = tuple(fold(w) for w in _WORD.findall(clause))
-    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, before, tuple(fold(w) for w in _WORD.findall(rest)))
+    word_start = asked_from + text[asked_from:asked_to].rfind(" ") + 1
+    clause = _CLAUSE.split(folded[:word_start])[-1]
+    rest = _CLAUSE.split(folded[asked_to:])[0]
+    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, tuple(_WORD.findall(clause)),
+                 tuple(_WORD.findall(rest)))
 
 
 _CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
 
 
-# A span of the sentence that may answer: [start, end) offsets into the passage's text, and its kind.
+# A span of the sentence that may answer: [start, end) offsets into the passage's text.
 @dataclass(frozen=True)
 class Candidate:
     start: int
@@ -110,7 +116,8 @@ class Candidate:
 
 
 _EDGE = "\"'“”‘’«»()[]{},.;:!?…"
-_TOKEN = re.compile(r"\S+")
+# A word: from its first character that is not punctuation to its last, inside one run of non-spaces ("2,8%").
+_CORE = re.compile(rf"[^\s{re.escape(_EDGE)}](?:\S*[^\s{re.escape(_EDGE)}])?")
 # Lowercase words inside a name as written abroad ("Lothar de Maizière", "Vincent van Gogh").
 _NAME_PARTICLES = frozenset("de da di du del della der den des van von la le al bin ibn of y".split())
 _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABBREVIATIONS.items()}
@@ -119,54 +126,35 @@ _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABB
 def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
     """The words of text[start:end] without the punctuation around them: (start, end, whether punctuation or the
     sentence's end cuts it from the next word)."""
-    words = []
-    for match in _TOKEN.finditer(text, start, end):
-        word = match.group()
-        core = word.strip(_EDGE)
-        if not core:
-            if words:
-                words[-1] = (words[-1][0], words[-1][1], True)
-            continue
-        at = match.start() + word.index(core)
-        if words and at > match.start():  # opening punctuation: a break before this word
-            words[-1] = (words[-1][0], words[-1][1], True)
-        words.append((at, at + len(core), at + len(core) < match.end()))
-    return words
+    spans = [m.span() for m in _CORE.finditer(text, start, end)]
+    following = [s for s, _ in spans[1:]] + [end]
+    return [(s, e, e < after and not text[e:after].isspace()) for (s, e), after in zip(spans, following)]
 
 
-def _capitalised(word: str) -> bool:
-    return word[:1].isupper()
+# A run of capitalised words: not broken by punctuation, with digits ("Super Bowl 50") and the particles of names
+# as written abroad between them; it starts where a word starts.
+_UPPER = re.escape("".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper()))
+_NOT_EDGE = rf"[^\s{re.escape(_EDGE)}]"
+_CAPITAL = rf"[{_UPPER}](?:\S*{_NOT_EDGE})?"
+_SPACED = re.compile(r"\S+")
+_NAME_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{'|'.join(sorted(_NAME_PARTICLES))})\s+{_CAPITAL}"
+                       rf"|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*")
 
 
-def _name_runs(text: str, words: list[tuple[int, int, bool]]) -> list[list[tuple[int, int, bool]]]:
-    """Runs of capitalised words ("Chí Linh Hoàng Quốc Thưởng", "Super Bowl 50"), not broken by punctuation; a
+def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
+    """Runs of capitalised words in text[start:end] ("Chí Linh Hoàng Quốc Thưởng"), each as its words' offsets; a
     lone capital opening the sentence is how sentences start, no name."""
-    runs: list[list[tuple[int, int, bool]]] = []
-    current: list[tuple[int, int, bool]] = []
-    for i, (start, end, cut) in enumerate(words):
-        word = text[start:end]
-        inside = current and (word.lower() in _NAME_PARTICLES or word[:1].isdigit()) and \
-            i + 1 < len(words) and not cut and _capitalised(text[words[i + 1][0]:words[i + 1][1]])
-        if _capitalised(word) or inside or (current and word[:1].isdigit()):
-            current.append((start, end, cut))
-        elif current:
-            runs.append(current)
-            current = []
-        if cut and current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    if runs and runs[0][0][0] == words[0][0]:  # the sentence's first word is capitalised whatever it is
-        opening = runs[0][1:] if text[words[0][0]:words[0][1]].lower() in STOPWORDS else runs[0]
+    runs = [[m.span() for m in _SPACED.finditer(text, *run.span())] for run in _NAME_RUN.finditer(text, start, end)]
+    first = _CORE.search(text, start, end)
+    if runs and first and runs[0][0][0] == first.start():  # the sentence's first word is capitalised whatever it is
+        opening = runs[0][1:] if first.group().lower() in STOPWORDS else runs[0]
         runs = runs[1:] if len(opening) < 2 else [opening] + runs[1:]
     return runs
 
 
-def _repeats(word: str, asked: Asked) -> bool:
-    """Whether a word of the passage only repeats the question ("Chí Linh" in an answer to "… Chí Linh?"); a short
-    form repeats it when the question has its full form ("TP" for "thành phố")."""
-    key = fold(word.lower())
+def _repeats(key: str, asked: Asked) -> bool:
+    """Whether a word of the passage (lowercased and folded) only repeats the question ("Chí Linh" in an answer to
+    "… Chí Linh?"); a short form repeats it when the question has its full form ("TP" for "thành phố")."""
     return key in asked.syllables or key in _EXPANDS_TO and _EXPANDS_TO[key] <= asked.syllables
 
 
@@ -174,20 +162,21 @@ def _acronym(word: str) -> bool:
     return len(word) > 1 and word.isupper()
 
 
-def _names(text: str, words: list[tuple[int, int, bool]], asked: Asked) -> list[Candidate]:
+def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
     """The capitalised runs, cut where they repeat the question (and, for a person, at short forms: "UBND" is
     no one's name): "Chí Linh Hoàng Quốc Thưởng" asked about Chí Linh gives "Hoàng Quốc Thưởng"."""
     found = []
-    for run in _name_runs(text, words):
-        piece: list[tuple[int, int, bool]] = []
-        for start, end, cut in run + [(0, 0, True)]:
-            word = text[start:end]
-            if end and not _repeats(word, asked) and not (asked.kind is AnswerType.PERSON and _acronym(word)):
-                piece.append((start, end, cut))
+    for run in _name_runs(text, start, end):
+        piece: list[tuple[int, int]] = []
+        for first, last in run + [(0, 0)]:
+            word = text[first:last]
+            if last and not _repeats(folded[first:last], asked) and \
+                    not (asked.kind is AnswerType.PERSON and _acronym(word)):
+                piece.append((first, last))
                 continue
             while piece and text[piece[-1][0]:piece[-1][1]].lower() in _NAME_PARTICLES:
                 piece.pop()
-            if piece and any(_capitalised(text[s:e]) for s, e, _ in piece):
+            if piece and any(text[s:s + 1].isupper() for s, _ in piece):
                 found.append(Candidate(piece[0][0], piece[-1][1]))
             piece = []
     return found
@@ -251,26 +240,32 @@ def _numbers(text: str, start: int, end: int, asked: Asked) -> list[Candidate]:
 _LOCATIVE = frozenset(fold(w) for w in "ở tại từ đến tới vào trong ngoài người".split())
 
 
-def _candidates(text: str, start: int, end: int, asked: Asked) -> list[Candidate]:
-    """The sentence's spans of the kind asked for."""
+def _candidates(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """The spans of text[start:end] of the kind asked for that are more than the question's own words."""
+    return [c for c in _of_kind(text, folded, start, end, asked)
+            if not asked.syllables.issuperset(folded[c.start:c.end].split())]
+
+
+def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """The spans of text[start:end] of the kind asked for."""
     if asked.kind is AnswerType.TIME:
         return _times(text, start, end)
     if asked.kind is AnswerType.NUMBER:
         return _numbers(text, start, end, asked)
-    names = _names(text, _tokens(text, start, end), asked)
+    names = _names(text, folded, start, end, asked)
     if asked.kind is AnswerType.PLACE:
         return names
     # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ"),
     # and a person is not where something happens, nor a people ("người Norman").
     return [c for c in names if not (_one_syllable(text[c.start:c.end]) or
-                                     asked.kind is AnswerType.PERSON and _after(text, c.start) in _LOCATIVE)]
+                                     asked.kind is AnswerType.PERSON and _word_before(text, c.start) in _LOCATIVE)]
 
 
 def _one_syllable(name: str) -> bool:
     return " " not in name and has_marks(name)
 
 
-def _after(text: str, start: int) -> str:
+def _word_before(text: str, start: int) -> str:
     """The word before a span, folded and lowercase ("" at the start)."""
     words = _WORD.findall(text, max(0, start - 12), start)
     return fold(words[-1].lower()) if words else ""
@@ -280,6 +275,7 @@ def _after(text: str, start: int) -> str:
 # question is about its sentence must hold: further, or less, and the span is a guess.
 MAX_GAP = 4
 MIN_HELD = 0.6
+_BY_PLACE = (AnswerType.THING, AnswerType.NAME)  # answered by the slot when no candidate of their kind is in it
 
 
 def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
@@ -290,27 +286,29 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
     start = text.find(sentence) if sentence else -1
     start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
     matched = [(s, e) for s, e in highlights if start <= s and e <= end]
-    if asked is None or not matched or _held(text[start:end], asked) < MIN_HELD:
+    if asked is None or not matched:
         return None
-    words = _tokens(text, start, end)
-    slot = _slot(text, words, asked)
-    chosen = _typed(text, start, end, asked, matched, slot) if asked.kind is not AnswerType.THING else None
-    if chosen is None and slot and asked.kind in (AnswerType.THING, AnswerType.NAME):
+    # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
+    folded = " " * start + folded_text(text[start:end])
+    if _held(folded[start:end], asked) < MIN_HELD:
+        return None
+    candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
+    # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.
+    slot = _slot(text, folded, start, end, asked) if len(candidates) > 1 or asked.kind in _BY_PLACE else None
+    chosen = _typed(text, candidates, matched, slot)
+    if chosen is None and slot and asked.kind in _BY_PLACE:
         chosen = Candidate(*slot)
     if chosen is None:
         return None
     return {"text": text[chosen.start:chosen.end], "start": chosen.start, "end": chosen.end}
 
 
-def _typed(text: str, start: int, end: int, asked: Asked, matched: list[tuple[int, int]],
+def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]],
            slot: tuple[int, int] | None) -> Candidate | None:
     """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
     words; one that carries the unit asked in first."""
     best: tuple[tuple[bool, bool, int], Candidate] | None = None
-    for candidate in _candidates(text, start, end, asked):
-        words = [fold(w.lower()) for w in _WORD.findall(text, candidate.start, candidate.end)]
-        if not words or all(w in asked.syllables for w in words):
-            continue
+    for candidate in candidates:
         gap = min(_words_between(text, candidate, s, e) for s, e in matched)
         outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
         key = (not candidate.fits, outside, gap)
@@ -319,22 +317,25 @@ def _typed(text: str, start: int, end: int, asked: Asked, matched: list[tuple[in
     return best[1] if best else None
 
 
-# Words that end the answer's slot: the verbs' helpers and the prepositions that open the next part of a clause.
+# The slot: at most MAX_SLOT words, ended by the verbs' helpers and the prepositions that open the next part of a
+# clause; the copula before it ("được gọi là") is no part of it.
 MAX_SLOT = 6
 _SLOT_ENDS = frozenset("là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
                        "hay hoặc rằng của".split())
-
-
 _COPULA = frozenset("là được gọi bằng".split())
 
 
-def _slot(text: str, words: list[tuple[int, int, bool]], asked: Asked) -> tuple[int, int] | None:
+def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[int, int] | None:
     """Where the sentence puts the answer: Vietnamese leaves the question word where the statement has the answer
     ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the question
     word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
-    keys = [fold(text[s:e].lower()) for s, e, _ in words]
+    words = _tokens(text, start, end)
+    keys = [folded[s:e] for s, e, _ in words]
     lower = [text[s:e].lower() for s, e, _ in words]
-    found = _run(keys, asked.before, from_end=True)
+    places: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        places.setdefault(key, []).append(i)
+    found = _run(keys, places, asked.before, from_end=True)
     if found is not None:
         first = found[1]
         while first < len(words) and lower[first] in _COPULA:  # "được gọi là guru": the answer follows
@@ -349,7 +350,7 @@ def _slot(text: str, words: list[tuple[int, int, bool]], asked: Asked) -> tuple[
             if words[last - 1][2]:
                 break
         return (words[first][0], words[last - 1][1]) if last > first else None
-    found = _run(keys, asked.after, from_end=False)
+    found = _run(keys, places, asked.after, from_end=False)
     if found is None:
         return None
     last = first = found[0]
@@ -358,26 +359,27 @@ def _slot(text: str, words: list[tuple[int, int, bool]], asked: Asked) -> tuple[
     return (words[first][0], words[last - 1][1]) if last > first else None
 
 
-def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:
-    """Where the sentence's words hold the longest run (of up to four) of the question's words next to its question
-    word: the last ones of those before it (the head noun of "công ty nào" may be left out), or the first ones of
-    those after it; [start, end) word positions."""
+def _run(keys: list[str], places: dict[str, list[int]], context: tuple[str, ...],
+         from_end: bool) -> tuple[int, int] | None:
+    """Where the sentence's words (keys, and each key's places) hold the longest run (of up to four) of the
+    question's words next to its question word: the last ones of those before it (the head noun of "công ty nào"
+    may be left out), or the first ones of those after it; [start, end) word positions."""
     for size in range(min(4, len(context)), 0, -1):
         for skip in range(0, 3 if from_end else 1):
             part = list(context[len(context) - skip - size:len(context) - skip] if from_end else context[:size])
             if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
                 continue
-            at = next((i for i in range(len(keys) - size + 1) if keys[i:i + size] == part), None)
+            at = next((i for i in places.get(part[0], ()) if keys[i:i + size] == part), None)
             if at is not None:
                 return at, at + size
     return None
 
 
-def _held(sentence: str, asked: Asked) -> float:
-    """The share of the question's content syllables that the sentence holds."""
+def _held(folded: str, asked: Asked) -> float:
+    """The share of the question's content syllables that the sentence (folded_text) holds."""
     if not asked.content:
         return 1.0
-    return len(asked.content.intersection(fold(w.lower()) for w in _WORD.findall(sentence))) / len(asked.content)
+    return len(asked.content.intersection(folded.split())) / len(asked.content)
 
 
 def _words_between(text: str, candidate: Candidate, start: int, end: int) -> int:

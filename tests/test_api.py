@@ -349,7 +349,7 @@ def test_the_page_loads_nothing_from_elsewhere():
         assert "@import" not in text and "url(" not in text, path
 
 
-# --- the short answer ---------------------------------------------------------------------------------------------------
+# --- the short answer -----------------------------------------------------------------------------------------
 
 def test_the_top_answer_carries_the_short_answer(client):
     for response in (ask(client, {"question": "Ai là Bí thư Thành ủy Chí Linh?"}),

@@ -97,7 +97,8 @@ def _squad(tmp_path):
     """Two articles of one paragraph each, one question on each."""
     def article(title, context, question, answer):
         return {"title": title, "paragraphs": [{"context": context, "qas": [
-            {"id": title, "question": question, "answers": [{"text": answer, "answer_start": context.index(answer)}]}]}]}
+            {"id": title, "question": question,
+             "answers": [{"text": answer, "answer_start": context.index(answer)}]}]}]}
 
     path = tmp_path / "squad.json"
     path.write_text(json.dumps({"data": [

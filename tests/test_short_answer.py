@@ -61,7 +61,8 @@ def test_a_name_is_cut_from_the_words_the_question_repeats():
 
 def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
     text = "Phó Bí thư Thành ủy, Chủ tịch UBND TP Chí Linh Nguyễn Văn Kiên báo cáo kết quả giữa nhiệm kỳ."
-    found = short_answer("Ai là Chủ tịch UBND thành phố Chí Linh?", text, text, spans(text, "Chủ tịch UBND TP Chí Linh"))
+    matched = spans(text, "Chủ tịch UBND TP Chí Linh")
+    found = short_answer("Ai là Chủ tịch UBND thành phố Chí Linh?", text, text, matched)
     assert found["text"] == "Nguyễn Văn Kiên"
 
 
@@ -149,7 +150,7 @@ def test_a_short_answer_is_always_a_span_of_its_text(pieces, asking, data):
         assert text[found["start"]:found["end"]] == found["text"] and found["text"].strip() == found["text"]
 
 
-# --- through the engine and the command line ---------------------------------------------------------------------------
+# --- through the engine and the command line ------------------------------------------------------------------------
 
 def test_the_engine_gives_the_top_answer_its_short_answer(engine):
     result = engine.ask(WHO, 3)
