@@ -12,6 +12,7 @@ rather than a guess. Only patterns and string work: underthesea's taggers were t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from enum import Enum
 
@@ -77,10 +78,10 @@ _HOW_MANY = {True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
 
 def asked_for(question: str) -> Asked | None:
     """What the question asks for, or None when it asks for no particular span (how, why, or a statement)."""
-    text = normalise(question).lower()
-    folded = fold(text)  # one character for one (but for a stray combining mark): a match in text stands there too
-    marked = folded != text  # the question was typed with marks
-    text = text if marked else folded
+    written = normalise(question).lower()
+    folded = folded_text(written)  # one character for one, punctuation as spaces: a match in one stands in the other
+    marked = bool(_MARKED.search(written))  # the question was typed with marks
+    text = written if marked else folded
     rules, not_specific = _PATTERNS[marked]
     if not_specific.search(text):
         return None
@@ -92,19 +93,20 @@ def asked_for(question: str) -> Asked | None:
         kind = AnswerType.NAME
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
-        unit = tuple(_WORD.findall(folded, *count.span(1)))
-    syllables = frozenset(_WORD.findall(folded))
-    content = frozenset(_WORD.findall(folded[:asked_from] + " " + folded[asked_to:]))
+        unit = tuple(folded[count.start(1):count.end(1)].split())
+    syllables = frozenset(folded.split())
+    content = frozenset(folded[:asked_from].split() + folded[asked_to:].split())
     # The question word is the phrase's last syllable ("gì" of "gọi là gì", "nào" of "công ty nào"): what stands
     # before it in its clause, the words of the phrase included, leads to the answer in the sentence.
     word_start = asked_from + text[asked_from:asked_to].rfind(" ") + 1
-    clause = _CLAUSE.split(folded[:word_start])[-1]
-    rest = _CLAUSE.split(folded[asked_to:])[0]
-    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, tuple(_WORD.findall(clause)),
-                 tuple(_WORD.findall(rest)))
+    clause_start = max((m.end() for m in _CLAUSE.finditer(written, 0, word_start)), default=0)
+    rest_end = next((m.start() for m in _CLAUSE.finditer(written, asked_to)), len(written))
+    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, tuple(folded[clause_start:word_start].split()),
+                 tuple(folded[asked_to:rest_end].split()))
 
 
 _CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
+_MARKED = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
 
 
 # A span of the sentence that may answer: [start, end) offsets into the passage's text.
@@ -308,8 +310,12 @@ def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]
     """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
     words; one that carries the unit asked in first."""
     best: tuple[tuple[bool, bool, int], Candidate] | None = None
+    starts = [s for s, _ in matched]
     for candidate in candidates:
-        gap = min(_words_between(text, candidate, s, e) for s, e in matched)
+        # The matched words nearest on either side (highlights come in order and do not overlap).
+        after = bisect_left(starts, candidate.end)
+        nearest = matched[max(0, after - 2):after + 1]
+        gap = min(_words_between(text, candidate, s, e) for s, e in nearest)
         outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
         key = (not candidate.fits, outside, gap)
         if gap <= MAX_GAP and (best is None or key < best[0]):
@@ -331,48 +337,59 @@ def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[i
     word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
     words = _tokens(text, start, end)
     keys = [folded[s:e] for s, e, _ in words]
-    lower = [text[s:e].lower() for s, e, _ in words]
-    places: dict[str, list[int]] = {}
-    for i, key in enumerate(keys):
-        places.setdefault(key, []).append(i)
-    found = _run(keys, places, asked.before, from_end=True)
+
+    def lower(i: int) -> str:
+        return text[words[i][0]:words[i][1]].lower()
+
+    found = _run(keys, asked.before, from_end=True)
     if found is not None:
         first = found[1]
-        while first < len(words) and lower[first] in _COPULA:  # "được gọi là guru": the answer follows
+        while first < len(words) and lower(first) in _COPULA:  # "được gọi là guru": the answer follows
             first += 1
-        if first < len(words) and lower[first] in _SLOT_ENDS:  # the next phrase: the answer is not here
+        if first < len(words) and lower(first) in _SLOT_ENDS:  # the next phrase: the answer is not here
             return None
         last = first
         stop = asked.after[:1]
-        while last < len(words) and last - first < MAX_SLOT and (last == first or lower[last] not in _SLOT_ENDS) \
+        while last < len(words) and last - first < MAX_SLOT and (last == first or lower(last) not in _SLOT_ENDS) \
                 and keys[last:last + 1] != list(stop):
             last += 1
             if words[last - 1][2]:
                 break
         return (words[first][0], words[last - 1][1]) if last > first else None
-    found = _run(keys, places, asked.after, from_end=False)
+    found = _run(keys, asked.after, from_end=False)
     if found is None:
         return None
     last = first = found[0]
-    while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower[first - 1] not in _SLOT_ENDS:
+    while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower(first - 1) not in _SLOT_ENDS:
         first -= 1
     return (words[first][0], words[last - 1][1]) if last > first else None
 
 
-def _run(keys: list[str], places: dict[str, list[int]], context: tuple[str, ...],
-         from_end: bool) -> tuple[int, int] | None:
-    """Where the sentence's words (keys, and each key's places) hold the longest run (of up to four) of the
-    question's words next to its question word: the last ones of those before it (the head noun of "công ty nào"
-    may be left out), or the first ones of those after it; [start, end) word positions."""
+def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:
+    """Where the sentence's words (keys) hold the longest run (of up to four) of the question's words next to its
+    question word: the last ones of those before it (the head noun of "công ty nào" may be left out), or the first
+    ones of those after it; [start, end) word positions."""
     for size in range(min(4, len(context)), 0, -1):
         for skip in range(0, 3 if from_end else 1):
             part = list(context[len(context) - skip - size:len(context) - skip] if from_end else context[:size])
             if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
                 continue
-            at = next((i for i in places.get(part[0], ()) if keys[i:i + size] == part), None)
+            at = _find(keys, part)
             if at is not None:
                 return at, at + size
     return None
+
+
+def _find(keys: list[str], part: list[str]) -> int | None:
+    """Where the words `part` first stand in a row among `keys` (list.index does the scanning), or None."""
+    at = -1
+    try:
+        while True:
+            at = keys.index(part[0], at + 1)
+            if keys[at:at + len(part)] == part:
+                return at
+    except ValueError:
+        return None
 
 
 def _held(folded: str, asked: Asked) -> float:
