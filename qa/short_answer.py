@@ -40,6 +40,7 @@ class Asked:
     content: frozenset[str]
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    written: frozenset[str] = frozenset()  # its syllables with their marks, lowercase, when it was typed with them
 
 
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
@@ -102,7 +103,7 @@ def asked_for(question: str) -> Asked | None:
     clause_start = max((m.end() for m in _CLAUSE.finditer(written, 0, word_start)), default=0)
     rest_end = next((m.start() for m in _CLAUSE.finditer(written, asked_to)), len(written))
     return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, tuple(folded[clause_start:word_start].split()),
-                 tuple(folded[asked_to:rest_end].split()))
+                 tuple(folded[asked_to:rest_end].split()), frozenset(_WORD.findall(written)) if marked else frozenset())
 
 
 _CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
@@ -154,10 +155,13 @@ def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
     return runs
 
 
-def _repeats(key: str, asked: Asked) -> bool:
-    """Whether a word of the passage (lowercased and folded) only repeats the question ("Chí Linh" in an answer to
-    "… Chí Linh?"); a short form repeats it when the question has its full form ("TP" for "thành phố")."""
-    return key in asked.syllables or key in _EXPANDS_TO and _EXPANDS_TO[key] <= asked.syllables
+def _repeats(word: str, key: str, asked: Asked) -> bool:
+    """Whether a word of the passage (and its key: lowercased and folded) only repeats the question ("Chí Linh" in an
+    answer to "… Chí Linh?"), as written when the question has marks ("Chí" does not repeat "chi bộ"); a short form
+    repeats it when the question has its full form ("TP" for "thành phố")."""
+    if key in _EXPANDS_TO and _EXPANDS_TO[key] <= asked.syllables:
+        return True
+    return word.lower() in asked.written if asked.written else key in asked.syllables
 
 
 def _acronym(word: str) -> bool:
@@ -172,7 +176,7 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
         piece: list[tuple[int, int]] = []
         for first, last in run + [(0, 0)]:
             word = text[first:last]
-            if last and not _repeats(folded[first:last], asked) and \
+            if last and not _repeats(word, folded[first:last], asked) and \
                     not (asked.kind is AnswerType.PERSON and _acronym(word)):
                 piece.append((first, last))
                 continue

@@ -59,6 +59,12 @@ def test_a_name_is_cut_from_the_words_the_question_repeats():
     assert found == {"text": "Hoàng Quốc Thưởng", "start": text.index("Hoàng"), "end": text.index(" phát")}
 
 
+def test_with_marks_a_word_repeats_the_question_only_as_written():
+    text = "Bí thư chi bộ đồng thời là trưởng thôn Chí Linh."
+    found = short_answer("Bí thư chi bộ đồng thời giữ chức danh nào?", text, text, spans(text, "Bí thư chi bộ đồng thời"))
+    assert found["text"] == "Chí Linh"  # "Chí" is not the question's "chi"
+
+
 def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
     text = "Phó Bí thư Thành ủy, Chủ tịch UBND TP Chí Linh Nguyễn Văn Kiên báo cáo kết quả giữa nhiệm kỳ."
     matched = spans(text, "Chủ tịch UBND TP Chí Linh")
