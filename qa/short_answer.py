@@ -182,10 +182,24 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
                 continue
             while piece and text[piece[-1][0]:piece[-1][1]].lower() in _NAME_PARTICLES:
                 piece.pop()
+            if asked.kind is AnswerType.PERSON:
+                piece = _from_surname(text, piece)
             if piece and any(text[s:s + 1].isupper() for s, _ in piece):
                 found.append(Candidate(piece[0][0], piece[-1][1]))
             piece = []
     return found
+
+
+# The commonest Vietnamese surnames (nine in ten people bear one): a person's full name starts with one.
+_SURNAMES = frozenset("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý đinh đoàn trương "
+                      "lương mai cao lâm trịnh".split())
+
+
+def _from_surname(text: str, piece: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A person's name from its surname on, when a capitalised run holds a place or a title before a Vietnamese
+    full name ("Chí Linh Hoàng Quốc Thưởng": "Hoàng Quốc Thưởng")."""
+    at = next((i for i, (s, e) in enumerate(piece[1:-1], start=1) if text[s:e].lower() in _SURNAMES), 0)
+    return piece[at:]
 
 
 _I = re.IGNORECASE

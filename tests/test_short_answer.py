@@ -65,6 +65,11 @@ def test_with_marks_a_word_repeats_the_question_only_as_written():
     assert found["text"] == "Chí Linh"  # "Chí" is not the question's "chi"
 
 
+def test_a_persons_name_starts_at_its_surname():
+    found = short_answer("Ai là người phát biểu kết luận hội nghị?", SAID, SAID, spans(SAID, "phát biểu kết luận"))
+    assert found["text"] == "Hoàng Quốc Thưởng"  # not "Chí Linh Hoàng Quốc Thưởng": a place, then a full name
+
+
 def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
     text = "Phó Bí thư Thành ủy, Chủ tịch UBND TP Chí Linh Nguyễn Văn Kiên báo cáo kết quả giữa nhiệm kỳ."
     matched = spans(text, "Chủ tịch UBND TP Chí Linh")
