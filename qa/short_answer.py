@@ -140,14 +140,20 @@ _UPPER = re.escape("".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper
 _NOT_EDGE = rf"[^\s{re.escape(_EDGE)}]"
 _CAPITAL = rf"[{_UPPER}](?:\S*{_NOT_EDGE})?"
 _SPACED = re.compile(r"\S+")
-_NAME_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{'|'.join(sorted(_NAME_PARTICLES))})\s+{_CAPITAL}"
-                       rf"|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*")
+_PARTICLE = "|".join(sorted(_NAME_PARTICLES))
+_NAME_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
+                       rf"|\d(?:\S*{_NOT_EDGE})?))*")
+# The name of an organisation or a work capitalises only the first syllable of each of its words ("Đảng Lao động
+# Úc", "Ban Dân vận"): a lowercase syllable between capitalised ones, unless a function word, is part of it.
+_FUNCTION_WORDS = "|".join(sorted(STOPWORDS | {"hoặc", "hay", "với", "và"}))
+_TITLE_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
+                        rf"|(?!(?:{_FUNCTION_WORDS})\s)[^\W\d_]+\s+{_CAPITAL}|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*")
 
 
-def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, int]]]:
-    """Runs of capitalised words in text[start:end] ("Chí Linh Hoàng Quốc Thưởng"), each as its words' offsets; a
-    lone capital opening the sentence is how sentences start, no name."""
-    runs = [[m.span() for m in _SPACED.finditer(text, *run.span())] for run in _NAME_RUN.finditer(text, start, end)]
+def _name_runs(text: str, start: int, end: int, pattern: re.Pattern) -> list[list[tuple[int, int]]]:
+    """Runs of capitalised words in text[start:end] ("Chí Linh Hoàng Quốc Thưởng"; _NAME_RUN or _TITLE_RUN), each as
+    its words' offsets; a lone capital opening the sentence is how sentences start, no name."""
+    runs = [[m.span() for m in _SPACED.finditer(text, *run.span())] for run in pattern.finditer(text, start, end)]
     first = _CORE.search(text, start, end)
     if runs and first and runs[0][0][0] == first.start():  # the sentence's first word is capitalised whatever it is
         opening = runs[0][1:] if first.group().lower() in STOPWORDS else runs[0]
@@ -172,7 +178,7 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
     """The capitalised runs, cut where they repeat the question (and, for a person, at short forms: "UBND" is
     no one's name): "Chí Linh Hoàng Quốc Thưởng" asked about Chí Linh gives "Hoàng Quốc Thưởng"."""
     found = []
-    for run in _name_runs(text, start, end):
+    for run in _name_runs(text, start, end, _TITLE_RUN if asked.kind is AnswerType.NAME else _NAME_RUN):
         piece: list[tuple[int, int]] = []
         for first, last in run + [(0, 0)]:
             word = text[first:last]

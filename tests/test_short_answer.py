@@ -70,6 +70,12 @@ def test_a_persons_name_starts_at_its_surname():
     assert found["text"] == "Hoàng Quốc Thưởng"  # not "Chí Linh Hoàng Quốc Thưởng": a place, then a full name
 
 
+def test_an_organisations_name_runs_over_its_words_lowercase_second_syllables():
+    text = "Ở nội thành, Đảng Lao động Úc mạnh nhất."
+    found = short_answer("Đảng nào mạnh nhất ở nội thành?", text, text, spans(text, "nội thành", "mạnh nhất"))
+    assert found["text"] == "Lao động Úc"  # "Đảng" is the question's own word
+
+
 def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
     text = "Phó Bí thư Thành ủy, Chủ tịch UBND TP Chí Linh Nguyễn Văn Kiên báo cáo kết quả giữa nhiệm kỳ."
     matched = spans(text, "Chủ tịch UBND TP Chí Linh")
