@@ -41,6 +41,7 @@ class Asked:
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     written: frozenset[str] = frozenset()  # its syllables with their marks, lowercase, when it was typed with them
+    head: frozenset[str] = frozenset()  # "X nào": X's syllables (folded), which a name may start with
 
 
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
@@ -102,8 +103,10 @@ def asked_for(question: str) -> Asked | None:
     word_start = asked_from + text[asked_from:asked_to].rfind(" ") + 1
     clause_start = max((m.end() for m in _CLAUSE.finditer(written, 0, word_start)), default=0)
     rest_end = next((m.start() for m in _CLAUSE.finditer(written, asked_to)), len(written))
-    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, tuple(folded[clause_start:word_start].split()),
-                 tuple(folded[asked_to:rest_end].split()), frozenset(_WORD.findall(written)) if marked else frozenset())
+    before = tuple(folded[clause_start:word_start].split())
+    head = before[-2:] if folded[word_start:asked_to] == "nao" else ()
+    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, before, tuple(folded[asked_to:rest_end].split()),
+                 frozenset(_WORD.findall(written)) if marked else frozenset(), frozenset(head))
 
 
 _CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
@@ -175,15 +178,14 @@ def _acronym(word: str) -> bool:
 
 
 def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
-    """The capitalised runs, cut where they repeat the question (and, for a person, at short forms: "UBND" is
-    no one's name): "Chí Linh Hoàng Quốc Thưởng" asked about Chí Linh gives "Hoàng Quốc Thưởng"."""
+    """The capitalised runs, cut where they repeat the question (_in_name): "Chí Linh Hoàng Quốc Thưởng" asked about
+    Chí Linh gives "Hoàng Quốc Thưởng"; a person's from its surname on."""
     found = []
     for run in _name_runs(text, start, end, _TITLE_RUN if asked.kind is AnswerType.NAME else _NAME_RUN):
         piece: list[tuple[int, int]] = []
         for first, last in run + [(0, 0)]:
-            word = text[first:last]
-            if last and not _repeats(word, folded[first:last], asked) and \
-                    not (asked.kind is AnswerType.PERSON and _acronym(word)):
+            opening = all(folded[s:e] in asked.head for s, e in piece) and (bool(piece) or first == run[0][0])
+            if last and _in_name(text[first:last], folded[first:last], asked, opening):
                 piece.append((first, last))
                 continue
             while piece and text[piece[-1][0]:piece[-1][1]].lower() in _NAME_PARTICLES:
@@ -194,6 +196,15 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
                 found.append(Candidate(piece[0][0], piece[-1][1]))
             piece = []
     return found
+
+
+def _in_name(word: str, key: str, asked: Asked, opening: bool) -> bool:
+    """Whether a word of a capitalised run (key: folded) belongs to the answer: not the question's own word, unless
+    it is the head noun the name opens with ("Đảng" of "Đảng Lao động Úc" for "Đảng nào?"), and for a person no
+    short form ("UBND")."""
+    if asked.kind is AnswerType.PERSON and _acronym(word):
+        return False
+    return opening and key in asked.head or not _repeats(word, key, asked)
 
 
 # The commonest Vietnamese surnames (nine in ten people bear one): a person's full name starts with one.

@@ -61,7 +61,8 @@ def test_a_name_is_cut_from_the_words_the_question_repeats():
 
 def test_with_marks_a_word_repeats_the_question_only_as_written():
     text = "Bí thư chi bộ đồng thời là trưởng thôn Chí Linh."
-    found = short_answer("Bí thư chi bộ đồng thời giữ chức danh nào?", text, text, spans(text, "Bí thư chi bộ đồng thời"))
+    matched = spans(text, "Bí thư chi bộ đồng thời")
+    found = short_answer("Bí thư chi bộ đồng thời giữ chức danh nào?", text, text, matched)
     assert found["text"] == "Chí Linh"  # "Chí" is not the question's "chi"
 
 
@@ -73,7 +74,14 @@ def test_a_persons_name_starts_at_its_surname():
 def test_an_organisations_name_runs_over_its_words_lowercase_second_syllables():
     text = "Ở nội thành, Đảng Lao động Úc mạnh nhất."
     found = short_answer("Đảng nào mạnh nhất ở nội thành?", text, text, spans(text, "nội thành", "mạnh nhất"))
-    assert found["text"] == "Lao động Úc"  # "Đảng" is the question's own word
+    assert found["text"] == "Đảng Lao động Úc"  # "Đảng", the head noun asked about, opens the name
+
+
+def test_the_head_noun_alone_is_no_name():
+    text = "Đội Broncos đánh bại đội Pittsburgh Steelers ở vòng bảng."
+    matched = spans(text, "Broncos đánh bại", "vòng bảng")
+    found = short_answer("Broncos đánh bại đội nào ở vòng bảng?", text, text, matched)
+    assert found["text"] == "Pittsburgh Steelers"  # "đội" opens no name: it is not capitalised
 
 
 def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
