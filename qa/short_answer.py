@@ -362,7 +362,7 @@ def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]
 # clause; the copula before it ("được gọi là") is no part of it.
 MAX_SLOT = 6
 _SLOT_ENDS = frozenset("là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
-                       "hay hoặc rằng của".split())
+                       "hay hoặc rằng của như nhằm".split())
 _COPULA = frozenset("là được gọi bằng".split())
 
 

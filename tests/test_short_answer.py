@@ -101,7 +101,7 @@ def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
      ["Ấn Độ giáo", "thầy tâm linh"], "guru"),
     ("Giáo viên ở Wales có thể đăng ký vào tổ chức nào?",
      "Giáo viên ở Wales có thể đăng ký vào công đoàn như ATL, NUT hoặc NASUWT.", ["Giáo viên ở Wales"],
-     "công đoàn như ATL"),
+     "công đoàn"),  # "như" opens the examples: the next phrase
 ])
 def test_the_answer_stands_where_the_question_word_stands(question, sentence, matched, expected):
     assert short_answer(question, sentence, sentence, spans(sentence, *matched))["text"] == expected
