@@ -18,6 +18,7 @@ class Answer:
     score: float
     sentence: str
     highlights: list[list[int]]  # [start, end) offsets into text of the words that matched
+    short_answer: dict | None = None  # {"text", "start", "end"}: the span of text that answers, when confident
 
 
 def make_answer(rank: int, passage: Passage, folded: str, matches: list[Match], score: float,

@@ -116,9 +116,12 @@ def answer(engine: Engine, question: str, top_k: int) -> Result:
 
 
 def render(result: Result, color: bool | None = None) -> str:
-    """Readable answers: the best sentence first with the matched words marked, then source and score."""
+    """Readable answers: the short answer when there is one, then the best sentence with the matched words marked,
+    then source and score."""
     lines = [] if result.found else [NOT_FOUND + (" Đoạn gần nhất:" if result.answers else "")]
     for a in result.answers:
+        if a.short_answer:  # the answer itself first, where it is said under it (click.echo drops the bold off a tty)
+            lines.append(click.style(a.short_answer["text"], bold=True))
         offset = a.text.find(a.sentence)
         inside = [(s - offset, e - offset) for s, e in a.highlights if s >= offset and e <= offset + len(a.sentence)]
         lines.append(f"{a.rank}. {mark(a.sentence, inside, color)}")
@@ -414,7 +417,8 @@ def serve(host: str, port: int, index_dir: Path | None) -> None:
 @click.option("--negatives", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON-lines questions the corpus cannot answer: report the share marked not found.")
 @click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
-              help="Which split of JSON-lines question sets to use.")
+              help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
+                   "half, heldout: the rest).")
 @click.option("--misses", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every question whose top passage is wrong to this JSON-lines file.")
 @index_option

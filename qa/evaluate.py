@@ -6,7 +6,9 @@ import random
 import re
 import tempfile
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from math import fsum
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -14,6 +16,7 @@ from . import index, store
 from .corpus import make_document
 from .search import Engine, Result
 from .settings import DEFAULT_TOP_K
+from .short_answer import asked_for
 from .text import fold, normalise
 
 _OLD_TONES = re.compile(r"(?<![qQ])([òóỏõọÒÓỎÕỌ])([aeAE])(?!\w)|(?<![qQ])([ùúủũụÙÚỦŨỤ])([yY])(?!\w)")
@@ -108,7 +111,17 @@ def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Pa
         return Engine(index.collection(index_dir)), questions
     documents, questions = load_squad(dataset)
     index.build_documents(documents, build_dir)
-    return Engine(store.load(build_dir)), questions
+    return Engine(store.load(build_dir)), _squad_split(questions, split)
+
+
+def _squad_split(questions: list[Question], split: str) -> list[Question]:
+    """The questions on the first half of the articles (tune) or on the rest (heldout), or all: a rule chosen on
+    some articles is then measured on articles it never saw."""
+    if split == "all":
+        return questions
+    articles = sorted({int(q.doc_id.split("-")[0]) for q in questions})
+    tune = set(articles[:len(articles) // 2])
+    return [q for q in questions if (int(q.doc_id.split("-")[0]) in tune) == (split == "tune")]
 
 
 def _is_hit(question: Question, passage_doc: str, text: str) -> bool:
@@ -160,6 +173,56 @@ def _negatives(engine: Engine, path: Path, split: str) -> dict:
     return {"negatives": len(rows), "negatives_not_found": refused / len(rows)}
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+
+
+def answer_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation, for Vietnamese: one spelling (NFC, tone placement), lowercase, no punctuation;
+    the syllables left (Vietnamese has no articles to drop)."""
+    return _PUNCTUATION.sub(" ", normalise(text).lower()).split()
+
+
+def exact_match(prediction: str, golds: tuple[str, ...]) -> float:
+    """1.0 when the prediction is one of the gold answers once normalised, else 0.0."""
+    return float(any(answer_tokens(prediction) == answer_tokens(gold) for gold in golds))
+
+
+def token_f1(prediction: str, golds: tuple[str, ...]) -> float:
+    """SQuAD's token F1 against the closest gold answer: the harmonic mean of the shared syllables' precision and
+    recall."""
+    said = answer_tokens(prediction)
+    best = 0.0
+    for gold in golds:
+        wanted = answer_tokens(gold)
+        shared = sum((Counter(said) & Counter(wanted)).values())
+        if shared:
+            precision, recall = shared / len(said), shared / len(wanted)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def _short_answers(engine: Engine, questions: list[Question]) -> dict:
+    """Coverage (share of questions given a short answer), exact match and token F1 over those given one: overall
+    and per answer type the question asks for."""
+    rows: dict[str, list[tuple[float, float] | None]] = {}
+    for question in questions:
+        result = engine.ask(question.text, 1)
+        given = result.answers[0].short_answer if result.answers else None
+        asked = asked_for(question.text)
+        row = (exact_match(given["text"], question.answers), token_f1(given["text"], question.answers)) \
+            if given else None
+        rows.setdefault(asked.kind.value if asked else "other", []).append(row)
+
+    def figures(scored: list[tuple[float, float] | None]) -> dict:
+        given = [r for r in scored if r is not None]
+        return {"questions": len(scored), "coverage": len(given) / len(scored) if scored else 0.0,
+                "exact_match": fsum(em for em, _ in given) / len(given) if given else 0.0,
+                "f1": fsum(f1 for _, f1 in given) / len(given) if given else 0.0}
+
+    every = [row for scored in rows.values() for row in scored]
+    return {**figures(every), "types": {kind: figures(scored) for kind, scored in sorted(rows.items())}}
+
+
 def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
              split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None) -> dict:
     """The first variant's figures at the top level, every variant's under "variants", negatives if given."""
@@ -169,8 +232,9 @@ def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, 
         engine, questions = _engine_for(dataset, index_dir, split, Path(build_dir))
         rows = [_score(engine, questions, variant, top_k, misses) for variant in variants]
         extra = _negatives(engine, negatives, split) if negatives else {}
+        short = _short_answers(engine, questions)
     first = {k: v for k, v in rows[0].items() if k != "variant"}
-    return {**first, **extra, "variants": rows}
+    return {**first, **extra, "variants": rows, "short_answer": short}
 
 
 def rows_as_table(report: dict) -> Iterator[str]:
@@ -180,6 +244,12 @@ def rows_as_table(report: dict) -> Iterator[str]:
     for row in report["variants"]:
         yield f"{row['variant']:<14}" + "".join(f"{row[k]:>20.4f}" for k in keys)
     yield f"{report['questions']} questions"
+    short = report["short_answer"]
+    yield f"short answers: coverage {short['coverage']:.4f}, exact match {short['exact_match']:.4f}, " \
+          f"F1 {short['f1']:.4f} (over those given)"
+    for kind, row in short["types"].items():
+        yield f"  {kind:<10}{row['questions']:>6} questions  coverage {row['coverage']:.4f}  " \
+              f"exact match {row['exact_match']:.4f}  F1 {row['f1']:.4f}"
     if "negatives" in report:
         yield f"{report['negatives']} out-of-corpus questions, share marked not found: " \
               f"{report['negatives_not_found']:.4f}"

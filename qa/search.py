@@ -9,6 +9,7 @@ from .answers import Answer, make_answer
 from .found import QuestionContent, is_found, names_in_document, order_by_names, question_names
 from .index import Index
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
+from .short_answer import short_answer
 from .text import analyse_question
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -81,6 +82,9 @@ class Engine:
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
         found = bool(answers) and judged is not None and \
             is_found(content, seen, passages[judged], folded[judged], matches[judged])
+        if found:  # the answer itself, when the question asks for something and the best sentence says it
+            top = answers[0]
+            top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 

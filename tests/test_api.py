@@ -14,7 +14,7 @@ from qa.search import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.server import EXAMPLES, MAX_BODY_BYTES, create_app
 
 RESULT_KEYS = {"question", "found", "answers", "took_ms"}
-ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights"}
+ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights", "short_answer"}
 INCOME = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
 
 
@@ -347,3 +347,19 @@ def test_the_page_loads_nothing_from_elsewhere():
         text = path.read_text()
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, path
         assert "@import" not in text and "url(" not in text, path
+
+
+# --- the short answer -----------------------------------------------------------------------------------------
+
+def test_the_top_answer_carries_the_short_answer(client):
+    for response in (ask(client, {"question": "Ai là Bí thư Thành ủy Chí Linh?"}),
+                     client.get("/api/ask", query_string={"q": "ai la bi thu thanh uy chi linh"})):
+        top, *others = response.get_json()["answers"]
+        assert top["short_answer"]["text"] == "Hoàng Quốc Thưởng"
+        assert top["text"][top["short_answer"]["start"]:top["short_answer"]["end"]] == "Hoàng Quốc Thưởng"
+        assert all(a["short_answer"] is None for a in others)
+
+
+def test_a_question_asking_for_no_span_gets_a_null_short_answer(client):
+    data = ask(client, {"question": "Kinh tế phát triển như thế nào?"}).get_json()
+    assert data["answers"] and all(a["short_answer"] is None for a in data["answers"])

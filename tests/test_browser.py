@@ -207,3 +207,28 @@ def test_highlights_count_code_points_and_are_clipped_to_the_sentence(open_page)
     assert card.locator(".passage-text mark").all_text_contents() == ["Một", "đầu. Câu", "từ khóa"]
     assert card.locator(".passage-text").text_content() == text
     assert card.locator("cite").inner_text() == "<b>Tiêu đề</b>"
+
+
+def test_the_answer_itself_comes_first_and_large(open_page):
+    page = open_page(width=360, height=740)
+    page.locator("#question").fill("Ai là Bí thư Thành ủy Chí Linh?")
+    page.locator("#question").press("Enter")
+    card = last_answer(page).locator(".answer").first
+    short = card.locator(".short-answer")
+    assert short.inner_text() == "Hoàng Quốc Thưởng"
+    first = card.evaluate("card => card.firstElementChild.className")
+    assert first == "short-answer"
+    short_size, sentence_size = (card.locator(s).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+                                 for s in (".short-answer", ".sentence"))
+    assert short_size > 1.3 * sentence_size
+    assert "Hoàng Quốc Thưởng" in card.locator(".sentence").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_an_answer_without_a_short_answer_opens_with_its_sentence(open_page):
+    page = open_page()
+    page.locator("#question").fill("ty le ho ngheo")
+    page.locator("#question").press("Enter")
+    card = last_answer(page).locator(".answer").first
+    assert card.locator(".short-answer").count() == 0
+    assert card.evaluate("card => card.firstElementChild.className") == "sentence"

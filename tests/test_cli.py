@@ -29,7 +29,8 @@ def qa(default_index_dir):
 def test_ask_prints_sentence_first_with_marks_and_source(qa):
     result = qa("ask", "Thu nhập bình quân đầu người năm 2022 là bao nhiêu?")
     assert result.exit_code == 0
-    first = result.output.splitlines()[0]
+    short, first = result.output.splitlines()[:2]  # the answer itself, then the sentence that says it
+    assert short == "87 triệu đồng"
     assert first.startswith("1. [Thu nhập bình quân đầu người năm 2022]") and "87 triệu đồng" in first
     assert "Nguồn: Hải Dương: Đảng bộ thành phố đầu tiên sơ kết giữa nhiệm kỳ Đại hội" in result.output
 

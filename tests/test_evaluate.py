@@ -81,3 +81,45 @@ def test_shipped_sets_hold_together():
     assert len(inside) >= 60 and len(outside) >= 100
     assert all(normalise(q["answer"]) in article for q in inside)
     assert {q["split"] for q in inside + outside} == {"tune", "heldout"}
+
+
+def test_answers_are_compared_as_squad_does_made_vietnamese():
+    from qa.evaluate import answer_tokens, exact_match, token_f1
+
+    assert answer_tokens(unicodedata.normalize("NFD", "Hoà Bình, “Thủy”!")) == ["hòa", "bình", "thủy"]
+    assert exact_match("  HOÀ BÌNH. ", ("hòa bình",)) == 1.0 and exact_match("Hòa", ("hòa bình",)) == 0.0
+    assert token_f1("87 triệu đồng", ("87 triệu",)) == pytest.approx(0.8)  # precision 2/3, recall 1
+    assert token_f1("87 triệu", ("1%", "87 triệu")) == 1.0  # the closest gold answer counts
+    assert token_f1("Hoàng Quốc Thưởng", ("Nguyễn Văn Kiên",)) == 0.0
+
+
+def _squad(tmp_path):
+    """Two articles of one paragraph each, one question on each."""
+    def article(title, context, question, answer):
+        return {"title": title, "paragraphs": [{"context": context, "qas": [
+            {"id": title, "question": question,
+             "answers": [{"text": answer, "answer_start": context.index(answer)}]}]}]}
+
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps({"data": [
+        article("Chí Linh", "Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu kết luận tại hội nghị sơ kết.",
+                "Ai là Bí thư Thành ủy Chí Linh?", "Hoàng Quốc Thưởng"),
+        article("Tesla", "Tesla hợp tác với hai doanh nhân Robert Lane và Benjamin Vail vào năm 1886 ở New Jersey.",
+                "Tesla hợp tác với các doanh nhân vào năm nào?", "1886"),
+    ]}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_short_answers_are_scored_per_answer_type_and_split_by_article(tmp_path):
+    path = _squad(tmp_path)
+    report = evaluate(path, 10, ["original"])
+    short = report["short_answer"]
+    assert short["questions"] == 2 and short["coverage"] == 1.0
+    assert short["types"]["person"] == {"questions": 1, "coverage": 1.0, "exact_match": 1.0, "f1": 1.0}
+    assert short["types"]["time"]["f1"] == pytest.approx(2 / 3)  # "năm 1886" against "1886"
+    assert short["exact_match"] == 0.5
+    tune, heldout = evaluate(path, 10, ["original"], split="tune"), evaluate(path, 10, ["original"], split="heldout")
+    assert tune["questions"] == heldout["questions"] == 1
+    assert list(tune["short_answer"]["types"]) == ["person"] and list(heldout["short_answer"]["types"]) == ["time"]
+    shown = CliRunner().invoke(main, ["eval", str(path), "--variant", "original"])
+    assert shown.exit_code == 0 and "short answers: coverage 1.0000" in shown.output and "person" in shown.output

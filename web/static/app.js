@@ -67,9 +67,14 @@
     return node;
   }
 
-  /** One answer: sentence first, then source and score, then the whole passage behind a disclosure. */
+  /**
+   * One answer: the answer itself (short_answer) first and large when the engine gives one, then the sentence,
+   * source and score, then the whole passage behind a disclosure.
+   */
   function answerCard(answer) {
     const card = el("article", "answer");
+    const short = answer.short_answer;
+    if (short && typeof short.text === "string" && short.text) card.append(el("p", "short-answer", short.text));
     card.append(sentenceNode(answer));
 
     const source = el("p", "source");

@@ -1,0 +1,440 @@
+"""The answer itself: from the best sentence of the top passage, the span a question asks for ("Hoàng Quốc Thưởng").
+
+The question's words say what kind of answer it wants (its answer type: a person, a number, a time, a place, a
+name, a thing); the sentence's spans of that kind are the candidates (capitalised runs for names, patterns for
+numbers and dates), never the question's own words again. Vietnamese leaves the question word where the statement
+has the answer, so the span after the words the question puts before it (its slot) is preferred, then the one
+nearest the matched words; for "gì" and for a "nào" that no capitalised name answers, the slot is the answer. A
+sentence that holds too little of the question, or no span of the kind near its words: no short answer (None),
+rather than a guess. Only patterns and string work: underthesea's taggers were tried and did not help
+(docs/quality.md).
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from enum import Enum
+
+from .text import ABBREVIATIONS, STOPWORDS, fold, folded_text, has_marks, normalise
+
+
+class AnswerType(Enum):
+    PERSON = "person"
+    NUMBER = "number"
+    TIME = "time"
+    PLACE = "place"
+    NAME = "name"  # "công ty nào", "tên là gì": something named, often written capitalised
+    THING = "thing"  # "là gì", "cái gì": a phrase
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question asks for: its answer type, the unit a count is in ("bao nhiêu tấn": "tấn"), its syllables
+    (what an answer must not merely repeat), its content syllables (what it is about, less the words that ask), and
+    the syllables of its clause before and after the question word, all folded."""
+
+    kind: AnswerType
+    unit: tuple[str, ...]
+    syllables: frozenset[str]
+    content: frozenset[str]
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    written: frozenset[str] = frozenset()  # its syllables with their marks, lowercase, when it was typed with them
+    head: frozenset[str] = frozenset()  # "X nào": X's syllables (folded), which a name may start with
+
+
+# Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
+# and matched folded when the question has none. "thế nào" (how) and "tại sao" (why) ask for no span.
+_NOT_SPECIFIC = ("như thế nào", "thế nào", "ra sao", "tại sao", "vì sao", "làm sao")
+_TIME_WORDS = ("năm", "ngày", "tháng", "thế kỷ", "thế kỉ", "thập niên", "thập kỷ", "thời điểm", "thời gian",
+               "giai đoạn", "lúc", "thời kỳ", "mùa", "dịp")
+_PLACE_WORDS = ("nơi", "chỗ", "địa điểm", "thành phố", "tỉnh", "nước", "quốc gia", "vùng", "khu vực", "châu lục",
+                "lục địa", "sông", "đảo", "thị trấn", "huyện", "xã", "bang", "địa phương")
+_PERSON_WORDS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "cầu thủ", "nghệ sĩ", "nhà văn", "tác giả")
+_RULES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
+    (AnswerType.TIME, ("khi nào", "bao giờ", "lúc nào", "năm bao nhiêu")
+     + tuple(w + " nào" for w in _TIME_WORDS)),
+    (AnswerType.NUMBER, ("bao nhiêu", "mấy")),
+    (AnswerType.PLACE, ("ở đâu", "đâu") + tuple(w + " nào" for w in _PLACE_WORDS)),
+    (AnswerType.PERSON, ("là ai", "ai") + tuple(w + " nào" for w in _PERSON_WORDS)),
+    (AnswerType.NAME, ("tên là gì", "gọi là gì", "tên gì", "tên thành gì", "thành gì", "nào")),
+    (AnswerType.THING, ("gì",)),
+)
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+_AMBIGUOUS_FOLDED = {"may", "dau"}  # "mấy"/"máy", "đâu"/"đầu": unmarked, they say nothing
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _phrase_pattern(phrases: tuple[str, ...], marked: bool) -> re.Pattern:
+    forms = phrases if marked else tuple(fold(p) for p in phrases if fold(p) not in _AMBIGUOUS_FOLDED)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?!\w)")
+
+
+_PATTERNS = {marked: ([(kind, _phrase_pattern(p, marked)) for kind, p in _RULES],
+                      _phrase_pattern(_NOT_SPECIFIC, marked)) for marked in (True, False)}
+_NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
+_HOW_MANY = {True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
+             False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})")}
+
+
+def asked_for(question: str) -> Asked | None:
+    """What the question asks for, or None when it asks for no particular span (how, why, or a statement)."""
+    written = normalise(question).lower()
+    folded = folded_text(written)  # one character for one, punctuation as spaces: a match in one stands in the other
+    marked = bool(_MARKED.search(written))  # the question was typed with marks
+    text = written if marked else folded
+    rules, not_specific = _PATTERNS[marked]
+    if not_specific.search(text):
+        return None
+    kind, asking = next(((kind, found) for kind, pattern in rules if (found := pattern.search(text))), (None, None))
+    if kind is None:
+        return None
+    asked_from, asked_to = asking.span()
+    if kind is AnswerType.THING and _NAMING[marked].match(text):  # "Tên của … là gì?", "Họ của … là gì?"
+        kind = AnswerType.NAME
+    unit: tuple[str, ...] = ()
+    if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
+        unit = tuple(folded[count.start(1):count.end(1)].split())
+    syllables = frozenset(folded.split())
+    content = frozenset(folded[:asked_from].split() + folded[asked_to:].split())
+    # The question word is the phrase's last syllable ("gì" of "gọi là gì", "nào" of "công ty nào"): what stands
+    # before it in its clause, the words of the phrase included, leads to the answer in the sentence.
+    word_start = asked_from + text[asked_from:asked_to].rfind(" ") + 1
+    clause_start = max((m.end() for m in _CLAUSE.finditer(written, 0, word_start)), default=0)
+    rest_end = next((m.start() for m in _CLAUSE.finditer(written, asked_to)), len(written))
+    before = tuple(folded[clause_start:word_start].split())
+    head = before[-2:] if folded[word_start:asked_to] == "nao" else ()
+    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, before, tuple(folded[asked_to:rest_end].split()),
+                 frozenset(_WORD.findall(written)) if marked else frozenset(), frozenset(head))
+
+
+_CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
+_MARKED = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]")
+
+
+# A span of the sentence that may answer: [start, end) offsets into the passage's text.
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    fits: bool = False  # it carries what the question asks in: the unit of a count ("11 điểm" for "bao nhiêu điểm")
+
+
+_EDGE = "\"'“”‘’«»()[]{},.;:!?…"
+# A word: from its first character that is not punctuation to its last, inside one run of non-spaces ("2,8%").
+_CORE = re.compile(rf"[^\s{re.escape(_EDGE)}](?:\S*[^\s{re.escape(_EDGE)}])?")
+# Lowercase words inside a name as written abroad ("Lothar de Maizière", "Vincent van Gogh").
+_NAME_PARTICLES = frozenset("de da di du del della der den des van von la le al bin ibn of y".split())
+_EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABBREVIATIONS.items()}
+
+
+def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """The words of text[start:end] without the punctuation around them: (start, end, whether punctuation or the
+    sentence's end cuts it from the next word)."""
+    spans = [m.span() for m in _CORE.finditer(text, start, end)]
+    following = [s for s, _ in spans[1:]] + [end]
+    return [(s, e, e < after and not text[e:after].isspace()) for (s, e), after in zip(spans, following)]
+
+
+# A run of capitalised words: not broken by punctuation, with digits ("Super Bowl 50") and the particles of names
+# as written abroad between them; it starts where a word starts.
+_UPPER = re.escape("".join(c for c in map(chr, range(0x41, 0x2000)) if c.isupper()))
+_NOT_EDGE = rf"[^\s{re.escape(_EDGE)}]"
+_CAPITAL = rf"[{_UPPER}](?:\S*{_NOT_EDGE})?"
+_SPACED = re.compile(r"\S+")
+_PARTICLE = "|".join(sorted(_NAME_PARTICLES))
+_NAME_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
+                       rf"|\d(?:\S*{_NOT_EDGE})?))*")
+# The name of an organisation or a work capitalises only the first syllable of each of its words ("Đảng Lao động
+# Úc", "Ban Dân vận"): a lowercase syllable between capitalised ones, unless a function word, is part of it.
+_FUNCTION_WORDS = "|".join(sorted(STOPWORDS | {"hoặc", "hay", "với", "và"}))
+_TITLE_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
+                        rf"|(?!(?:{_FUNCTION_WORDS})\s)[^\W\d_]+\s+{_CAPITAL}|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*")
+
+
+def _name_runs(text: str, start: int, end: int, pattern: re.Pattern) -> list[list[tuple[int, int]]]:
+    """Runs of capitalised words in text[start:end] ("Chí Linh Hoàng Quốc Thưởng"; _NAME_RUN or _TITLE_RUN), each as
+    its words' offsets; a lone capital opening the sentence is how sentences start, no name."""
+    runs = [[m.span() for m in _SPACED.finditer(text, *run.span())] for run in pattern.finditer(text, start, end)]
+    first = _CORE.search(text, start, end)
+    if runs and first and runs[0][0][0] == first.start():  # the sentence's first word is capitalised whatever it is
+        opening = runs[0][1:] if first.group().lower() in STOPWORDS else runs[0]
+        runs = runs[1:] if len(opening) < 2 else [opening] + runs[1:]
+    return runs
+
+
+def _repeats(word: str, key: str, asked: Asked) -> bool:
+    """Whether a word of the passage (and its key: lowercased and folded) only repeats the question ("Chí Linh" in an
+    answer to "… Chí Linh?"), as written when the question has marks ("Chí" does not repeat "chi bộ"); a short form
+    repeats it when the question has its full form ("TP" for "thành phố")."""
+    if key in _EXPANDS_TO and _EXPANDS_TO[key] <= asked.syllables:
+        return True
+    return word.lower() in asked.written if asked.written else key in asked.syllables
+
+
+def _acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
+
+
+def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """The capitalised runs, cut where they repeat the question (_in_name): "Chí Linh Hoàng Quốc Thưởng" asked about
+    Chí Linh gives "Hoàng Quốc Thưởng"; a person's from its surname on."""
+    found = []
+    for run in _name_runs(text, start, end, _TITLE_RUN if asked.kind is AnswerType.NAME else _NAME_RUN):
+        piece: list[tuple[int, int]] = []
+        for first, last in run + [(0, 0)]:
+            opening = all(folded[s:e] in asked.head for s, e in piece) and (bool(piece) or first == run[0][0])
+            if last and _in_name(text[first:last], folded[first:last], asked, opening):
+                piece.append((first, last))
+                continue
+            while piece and text[piece[-1][0]:piece[-1][1]].lower() in _NAME_PARTICLES:
+                piece.pop()
+            if asked.kind is AnswerType.PERSON:
+                piece = _from_surname(text, piece)
+            if piece and any(text[s:s + 1].isupper() for s, _ in piece):
+                found.append(Candidate(piece[0][0], piece[-1][1]))
+            piece = []
+    return found
+
+
+def _in_name(word: str, key: str, asked: Asked, opening: bool) -> bool:
+    """Whether a word of a capitalised run (key: folded) belongs to the answer: not the question's own word, unless
+    it is the head noun the name opens with ("Đảng" of "Đảng Lao động Úc" for "Đảng nào?"), and for a person no
+    short form ("UBND")."""
+    if asked.kind is AnswerType.PERSON and _acronym(word):
+        return False
+    return opening and key in asked.head or not _repeats(word, key, asked)
+
+
+# The commonest Vietnamese surnames (nine in ten people bear one): a person's full name starts with one.
+_SURNAMES = frozenset("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý đinh đoàn trương "
+                      "lương mai cao lâm trịnh".split())
+
+
+def _from_surname(text: str, piece: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A person's name from its surname on, when a capitalised run holds a place or a title before a Vietnamese
+    full name ("Chí Linh Hoàng Quốc Thưởng": "Hoàng Quốc Thưởng")."""
+    at = next((i for i, (s, e) in enumerate(piece[1:-1], start=1) if text[s:e].lower() in _SURNAMES), 0)
+    return piece[at:]
+
+
+_I = re.IGNORECASE
+_NUMBER_WORDS = "một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|lăm|mốt"
+_DIGITS = r"\d+(?:[.,:]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
+_SCALE = r"(?:\s+(?:nghìn|ngàn|triệu|tỷ|tỉ|trăm))*"
+# A money amount's currency is part of the amount ("87 triệu đồng", "$1,5 tỷ").
+_CURRENCY = r"(?:\s+(?:đồng|USD|đô\s+la|EUR|euro|bảng\s+Anh|yên|nhân\s+dân\s+tệ))"
+_NUMBER = re.compile(rf"(?<![\w.,])\$?{_DIGITS}{_SCALE}(?:\s*%|\s+phần\s+trăm|{_CURRENCY}(?!\w))?(?!\w)", _I)
+_SPELLED = re.compile(rf"(?<!\w)(?:{_NUMBER_WORDS})(?:\s+(?:{_NUMBER_WORDS}))*(?!\w)", _I)
+_NUMERALS = r"(?:mười\s+)?(?:một|hai|ba|tư|bốn|năm|sáu|bảy|tám|chín|mười|giêng|chạp)"
+_DATE_PART = (r"(?:ngày|mùng|mồng)\s+\d{1,2}(?:\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?)?"
+              rf"|tháng\s+(?:\d{{1,2}}(?:\s*/\s*\d{{4}})?|{_NUMERALS})"
+              r"|năm\s+\d{1,4}(?:\s+(?:TCN|SCN|trước\s+Công\s+nguyên))?"
+              r"|thế\s+k[ỷỉ]\s+(?:thứ\s+)?(?:\d{1,2}|[IVXLC]+)(?:\s+TCN)?"
+              r"|(?:thập\s+(?:niên|kỷ|kỉ)|những\s+năm)\s+\d{2,4}"
+              r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
+              r"|(?<![\d.,])(?:1\d{3}|20\d{2})(?![\d.,%])")
+_DATE = re.compile(rf"(?<!\w)(?:{_DATE_PART})(?:\s*,?\s*(?:{_DATE_PART}))*(?!\w)", _I)
+_PERCENT = ("phan", "tram")
+
+
+def _times(text: str, start: int, end: int) -> list[Candidate]:
+    return [Candidate(m.start(), m.end()) for m in _DATE.finditer(text, start, end)]
+
+
+def _unit_end(text: str, at: int, unit: tuple[str, ...]) -> int | None:
+    """Where the unit the question counts in ends when it follows a number ending at `at` ("1,5 tỷ tấn" for "bao
+    nhiêu tấn": its first word at least), or None when it does not follow."""
+    matched = None
+    for key in unit:
+        word = _WORD.match(text, at + 1) if text[at:at + 1] == " " else None
+        if not word or fold(word.group().lower()) != key:
+            break
+        at = matched = word.end()
+    return matched
+
+
+def _numbers(text: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """Counts and amounts: figures with their scale ("1,5 tỷ"), those followed by the unit asked in fitting best;
+    numbers in words only when that unit follows ("hai đội"); not the years of dates, unless years are counted."""
+    dates = [] if asked.unit[:1] == ("nam",) else _times(text, start, end)
+    percent = asked.unit == _PERCENT
+    found = []
+    for match in _NUMBER.finditer(text, start, end):
+        if any(d.start <= match.start() < d.end for d in dates):
+            continue
+        stop = _unit_end(text, match.end(), asked.unit) if asked.unit else None
+        written = match.group().rstrip().endswith(("%", "trăm"))
+        found.append(Candidate(match.start(), match.end(), written if percent else stop is not None))
+    for match in _SPELLED.finditer(text, start, end):
+        stop = _unit_end(text, match.end(), asked.unit) if asked.unit and not percent else None
+        if stop is not None and not any(d.start <= match.start() < d.end for d in dates):
+            found.append(Candidate(match.start(), match.end(), True))
+    return found
+
+
+_LOCATIVE = frozenset(fold(w) for w in "ở tại từ đến tới vào trong ngoài người".split())
+
+
+def _candidates(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """The spans of text[start:end] of the kind asked for that are more than the question's own words."""
+    return [c for c in _of_kind(text, folded, start, end, asked)
+            if not asked.syllables.issuperset(folded[c.start:c.end].split())]
+
+
+def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+    """The spans of text[start:end] of the kind asked for."""
+    if asked.kind is AnswerType.TIME:
+        return _times(text, start, end)
+    if asked.kind is AnswerType.NUMBER:
+        return _numbers(text, start, end, asked)
+    names = _names(text, folded, start, end, asked)
+    if asked.kind is AnswerType.PLACE:
+        return names
+    # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ"),
+    # and a person is not where something happens, nor a people ("người Norman").
+    return [c for c in names if not (_one_syllable(text[c.start:c.end]) or
+                                     asked.kind is AnswerType.PERSON and _word_before(text, c.start) in _LOCATIVE)]
+
+
+def _one_syllable(name: str) -> bool:
+    return " " not in name and has_marks(name)
+
+
+def _word_before(text: str, start: int) -> str:
+    """The word before a span, folded and lowercase ("" at the start)."""
+    words = _WORD.findall(text, max(0, start - 12), start)
+    return fold(words[-1].lower()) if words else ""
+
+
+# How many words may stand between an answer and the nearest word the question matched, and how much of what the
+# question is about its sentence must hold: further, or less, and the span is a guess.
+MAX_GAP = 4
+MIN_HELD = 0.6
+_BY_PLACE = (AnswerType.THING, AnswerType.NAME)  # answered by the slot when no candidate of their kind is in it
+
+
+def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
+    """The span of the sentence (in text) that answers the question, as {"text", "start", "end"} with offsets into
+    text, or None when the question asks for nothing specific or no span of the kind asked for stands near its
+    words."""
+    asked = asked_for(question)
+    start = text.find(sentence) if sentence else -1
+    start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
+    matched = [(s, e) for s, e in highlights if start <= s and e <= end]
+    if asked is None or not matched:
+        return None
+    # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
+    folded = " " * start + folded_text(text[start:end])
+    if _held(folded[start:end], asked) < MIN_HELD:
+        return None
+    candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
+    # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.
+    slot = _slot(text, folded, start, end, asked) if len(candidates) > 1 or asked.kind in _BY_PLACE else None
+    chosen = _typed(text, candidates, matched, slot)
+    if chosen is None and slot and asked.kind in _BY_PLACE:
+        chosen = Candidate(*slot)
+    if chosen is None:
+        return None
+    return {"text": text[chosen.start:chosen.end], "start": chosen.start, "end": chosen.end}
+
+
+def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]],
+           slot: tuple[int, int] | None) -> Candidate | None:
+    """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
+    words; one that carries the unit asked in first."""
+    best: tuple[tuple[bool, bool, int], Candidate] | None = None
+    starts = [s for s, _ in matched]
+    for candidate in candidates:
+        # The matched words nearest on either side (highlights come in order and do not overlap).
+        after = bisect_left(starts, candidate.end)
+        nearest = matched[max(0, after - 2):after + 1]
+        gap = min(_words_between(text, candidate, s, e) for s, e in nearest)
+        outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
+        key = (not candidate.fits, outside, gap)
+        if gap <= MAX_GAP and (best is None or key < best[0]):
+            best = (key, candidate)
+    return best[1] if best else None
+
+
+# The slot: at most MAX_SLOT words, ended by the verbs' helpers and the prepositions that open the next part of a
+# clause; the copula before it ("được gọi là") is no part of it.
+MAX_SLOT = 6
+_SLOT_ENDS = frozenset("là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
+                       "hay hoặc rằng của như nhằm".split())
+_COPULA = frozenset("là được gọi bằng".split())
+
+
+def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[int, int] | None:
+    """Where the sentence puts the answer: Vietnamese leaves the question word where the statement has the answer
+    ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the question
+    word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
+    words = _tokens(text, start, end)
+    keys = [folded[s:e] for s, e, _ in words]
+
+    def lower(i: int) -> str:
+        return text[words[i][0]:words[i][1]].lower()
+
+    found = _run(keys, asked.before, from_end=True)
+    if found is not None:
+        first = found[1]
+        while first < len(words) and lower(first) in _COPULA:  # "được gọi là guru": the answer follows
+            first += 1
+        if first < len(words) and lower(first) in _SLOT_ENDS:  # the next phrase: the answer is not here
+            return None
+        last = first
+        stop = asked.after[:1]
+        while last < len(words) and last - first < MAX_SLOT and (last == first or lower(last) not in _SLOT_ENDS) \
+                and keys[last:last + 1] != list(stop):
+            last += 1
+            if words[last - 1][2]:
+                break
+        return (words[first][0], words[last - 1][1]) if last > first else None
+    found = _run(keys, asked.after, from_end=False)
+    if found is None:
+        return None
+    last = first = found[0]
+    while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower(first - 1) not in _SLOT_ENDS:
+        first -= 1
+    return (words[first][0], words[last - 1][1]) if last > first else None
+
+
+def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:
+    """Where the sentence's words (keys) hold the longest run (of up to four) of the question's words next to its
+    question word: the last ones of those before it (the head noun of "công ty nào" may be left out), or the first
+    ones of those after it; [start, end) word positions."""
+    for size in range(min(4, len(context)), 0, -1):
+        for skip in range(0, 3 if from_end else 1):
+            part = list(context[len(context) - skip - size:len(context) - skip] if from_end else context[:size])
+            if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
+                continue
+            at = _find(keys, part)
+            if at is not None:
+                return at, at + size
+    return None
+
+
+def _find(keys: list[str], part: list[str]) -> int | None:
+    """Where the words `part` first stand in a row among `keys` (list.index does the scanning), or None."""
+    at = -1
+    try:
+        while True:
+            at = keys.index(part[0], at + 1)
+            if keys[at:at + len(part)] == part:
+                return at
+    except ValueError:
+        return None
+
+
+def _held(folded: str, asked: Asked) -> float:
+    """The share of the question's content syllables that the sentence (folded_text) holds."""
+    if not asked.content:
+        return 1.0
+    return len(asked.content.intersection(folded.split())) / len(asked.content)
+
+
+def _words_between(text: str, candidate: Candidate, start: int, end: int) -> int:
+    """How many words stand between a candidate and a matched word (0 when they touch or overlap)."""
+    gap = text[candidate.end:start] if candidate.end <= start else text[end:candidate.start]
+    return len(_WORD.findall(gap))
