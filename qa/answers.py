@@ -19,6 +19,8 @@ class Answer:
     sentence: str
     highlights: list[list[int]]  # [start, end) offsets into text of the words that matched
     short_answer: dict | None = None  # {"text", "start", "end"}: the span of text that answers, when confident
+    url: str | None = None  # the source document's, when known
+    date: str | None = None  # the source document's (ISO 8601), when known
 
 
 def make_answer(rank: int, passage: Passage, folded: str, matches: list[Match], score: float,
@@ -34,7 +36,8 @@ def make_answer(rank: int, passage: Passage, folded: str, matches: list[Match], 
     sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
     matched = [m for m in matches if m[2] in content.syllables]
     return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
-                  passage.text[sentence[0]:sentence[1]], _highlights(matched, passage.text))
+                  passage.text[sentence[0]:sentence[1]], _highlights(matched, passage.text), None, passage.url,
+                  passage.date)
 
 
 def _highlights(matches: list[Match], text: str) -> list[list[int]]:

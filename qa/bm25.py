@@ -213,16 +213,19 @@ class Postings:
         return np.concatenate([self._segment_scores(s, r, a).clip(min=0) for s, (r, a) in enumerate(zip(rows, asked))]
                               + [np.zeros(0)])
 
-    def top(self, query: Mapping[str, float], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best passages and their scores, best first, ties to the lower passage number (as a sort of every
-        score would give)."""
+    def top(self, query: Mapping[str, float], k: int,
+            allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best passages (of those allowed, a bool per passage, when given) and their scores, best first, ties
+        to the lower passage number (as a sort of every score would give)."""
         terms = list(query)
-        return self._top(*self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64)), k)
+        return self._top(*self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64)), k, allowed)
 
     def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
-               compounds: tuple[Sequence[int], Sequence[int]] = ((), ())) -> tuple[np.ndarray, ...]:
-        """How many passages hold each term and the idf it is asked for, and the k best passages for the terms and
-        their scores.
+               compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
+               allowed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """How many passages hold each term and the idf it is asked for, and the k best passages for the terms (of
+        those allowed, a bool per passage, when given: the statistics stay the whole collection's) and their
+        scores.
 
         Each term is asked its count (1 or more) times its idf: a rare term says more than a common one. compounds
         gives the terms that contain others, as positions in terms (two sequences: compound, component): every
@@ -237,7 +240,7 @@ class Postings:
         asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too
         wanted = (doc_freq > 0) & (asked_idf > 0)
         return (doc_freq, asked_idf, *self._top([r[wanted & (r >= 0)] for r in rows],
-                                                [asked[wanted & (r >= 0)] for r in rows], k))
+                                                [asked[wanted & (r >= 0)] for r in rows], k, allowed))
 
     def use_compiled(self, from_postings: int = COMPILED_FROM, settings: MaxScoreSettings | None = None) -> None:
         """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this collection has
@@ -269,9 +272,10 @@ class Postings:
         weights = weights * self.idf_of(self._doc_freq(rows))
         return [r[r >= 0] for r in rows], [weights[r >= 0] for r in rows]
 
-    def _top(self, rows: list[np.ndarray], asked: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _top(self, rows: list[np.ndarray], asked: list[np.ndarray], k: int,
+             allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The k best passages and their scores for the terms in each segment's rows (those it has), asked with these
-        weights, merged over the segments; deleted passages never among them."""
+        weights, merged over the segments; deleted passages, and those not allowed, never among them."""
         k = min(k, self.n_passages)
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
@@ -282,27 +286,32 @@ class Postings:
                 continue
             kept = segment_asked > 0
             segment_rows, segment_asked = segment_rows[kept], segment_asked[kept] * (self.k1 + 1)
+            barred = self.deleted[s]
+            if allowed is not None:
+                outside = ~allowed[self.offsets[s]:self.offsets[s + 1]]
+                barred = outside if barred is None else barred | outside
+            norm = self.norms[s] if allowed is None else np.where(barred, DELETED_NORM, self.norms[s])
             if self.compiled:
                 from . import maxscore
 
-                numbers, found = maxscore.top(segment, self.norms[s], segment_rows, segment_asked,
-                                              min(k, segment.n_passages), self.maxscore,
-                                              max(1.0, self.average / segment.average))
+                numbers, found = maxscore.top(segment, norm, segment_rows, segment_asked, min(k, segment.n_passages),
+                                              self.maxscore, max(1.0, self.average / segment.average))
             else:
-                numbers, found = _best(self._segment_scores(s, segment_rows, segment_asked, scaled=True),
+                numbers, found = _best(self._segment_scores(s, segment_rows, segment_asked, True, norm, barred),
                                        min(k, segment.n_passages))
-            if self.deleted[s] is not None:
-                live = ~self.deleted[s][numbers]
-                numbers, found = numbers[live], found[live]
+            if barred is not None:
+                kept = ~barred[numbers]
+                numbers, found = numbers[kept], found[kept]
             best.append(numbers + self.offsets[s])
             scores.append(found)
         numbers, found = np.concatenate(best + [np.zeros(0, np.int64)]), np.concatenate(scores + [np.zeros(0)])
         order = np.lexsort((numbers, -found))[:k]
         return numbers[order], found[order]
 
-    def _segment_scores(self, s: int, rows: np.ndarray, asked: np.ndarray, scaled: bool = False) -> np.ndarray:
+    def _segment_scores(self, s: int, rows: np.ndarray, asked: np.ndarray, scaled: bool = False,
+                        norm: np.ndarray | None = None, barred: np.ndarray | None = None) -> np.ndarray:
         """Every passage of segment s's score: these terms' weights added up, each times the weight it is asked with
-        (times k1 + 1 already when scaled)."""
+        (times k1 + 1 already when scaled); -1 for a passage deleted or barred."""
         # One bincount over the lists put together: faster than a call per list.
         segment = self.segments[s]
         lo, hi = segment.indptr[rows], segment.indptr[rows + 1]
@@ -310,9 +319,11 @@ class Postings:
         passages = np.concatenate([segment.passage[a:b] for a, b in spans] + [np.zeros(0, np.int32)])
         tf = np.concatenate([segment.tf[a:b] for a, b in spans] + [np.zeros(0, np.float32)]).astype(np.float64)
         factor = np.repeat(asked if scaled else asked * (self.k1 + 1), hi - lo)
-        scores = np.bincount(passages, factor * tf / (tf + self.norms[s][passages]), minlength=segment.n_passages)
-        if self.deleted[s] is not None:
-            scores[self.deleted[s]] = -1.0  # after every live passage, even those that score 0
+        norm = self.norms[s] if norm is None else norm
+        scores = np.bincount(passages, factor * tf / (tf + norm[passages]), minlength=segment.n_passages)
+        barred = self.deleted[s] if barred is None else barred
+        if barred is not None:
+            scores[barred] = -1.0  # after every live passage, even those that score 0
         return scores
 
 

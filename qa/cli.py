@@ -14,6 +14,7 @@ import numpy as np
 
 from . import collection, corpus, index, store
 from .evaluate import VARIANTS
+from .filters import Filters
 from .search import Engine, QuestionError, Result
 from .settings import DEFAULT_TOP_K, MAX_TOP_K
 
@@ -95,22 +96,41 @@ def main() -> None:
     """
 
 
+def filter_options(command):
+    """--since, --until and --doc: which documents may answer."""
+    for option in reversed([
+            click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated this day or later."),
+            click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated this day or earlier."),
+            click.option("--doc", "doc_id", metavar="ID", help="Only this document (qa index list shows the ids).")]):
+        command = option(command)
+    return command
+
+
 @main.command()
 @verbose_option
 @click.argument("question")
 @top_k_option
 @index_option
+@filter_options
 @json_option
-def ask(question: str, top_k: int, index_dir: Path | None, as_json: bool) -> None:
+def ask(question: str, top_k: int, index_dir: Path | None, since: str | None, until: str | None,
+        doc_id: str | None, as_json: bool) -> None:
     """Answer QUESTION. Exit code 0 when found, 1 when not found, 2 on bad usage."""
-    result = answer(load_engine(index_dir), question, top_k)
+    result = answer(load_engine(index_dir), question, top_k, parsed_filters(since, until, doc_id))
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result))
     sys.exit(EXIT_FOUND if result.found else EXIT_NOT_FOUND)
 
 
-def answer(engine: Engine, question: str, top_k: int) -> Result:
+def parsed_filters(since: str | None, until: str | None, doc_id: str | None) -> Filters:
     try:
-        return engine.ask(question, top_k)
+        return Filters.parse(since, until, doc_id)
+    except QuestionError as error:
+        fail(str(error))
+
+
+def answer(engine: Engine, question: str, top_k: int, filters: Filters | None = None) -> Result:
+    try:
+        return engine.ask(question, top_k, filters)
     except QuestionError as error:
         fail(str(error))
 
@@ -125,7 +145,10 @@ def render(result: Result, color: bool | None = None) -> str:
         offset = a.text.find(a.sentence)
         inside = [(s - offset, e - offset) for s, e in a.highlights if s >= offset and e <= offset + len(a.sentence)]
         lines.append(f"{a.rank}. {mark(a.sentence, inside, color)}")
-        lines.append(f"   Nguồn: {a.title} ({a.passage_id}) · điểm {a.score:.2f}")
+        dated = f" · {a.date.replace('T', ' ')}" if a.date else ""
+        lines.append(f"   Nguồn: {a.title} ({a.passage_id}){dated} · điểm {a.score:.2f}")
+        if a.url:
+            lines.append(f"   {a.url}")
         if a.sentence != a.text:
             lines.append(f"   Đoạn: {mark(a.text, a.highlights, color)}")
         lines.append("")

@@ -93,6 +93,8 @@ class Passage:
     text: str
     start: int  # offsets into the document's text
     end: int
+    url: str | None = None  # the document's
+    date: str | None = None  # the document's, ISO 8601 when the reader could tell
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,7 @@ def passages(document: Document) -> list[Passage]:
             text = document.text[start:end]
             if len(list(islice(SYLLABLE.finditer(text), MIN_PASSAGE_SYLLABLES))) == MIN_PASSAGE_SYLLABLES:
                 found.append(Passage(passage_id(document.id, len(found)), document.id, document.title, text, start,
-                                     end))
+                                     end, document.url, document.date))
     return found
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from .answers import Answer, make_answer
-from .found import QuestionContent, is_found, names_in_document, order_by_names, question_names
-from .index import Index
+from .found import (
+    QuestionContent,
+    is_found,
+    names_in_document,
+    order_by_names,
+    question_names,
+)
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .short_answer import short_answer
+from .store import Index
 from .text import analyse_question
+
+if TYPE_CHECKING:
+    from .filters import Filters
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -58,15 +68,17 @@ class Engine:
         self.index.postings.use_compiled()
         self.ask("khởi động")
 
-    def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Result:
-        """The top_k passages that answer the question, best first, and whether the corpus credibly answers it."""
+    def ask(self, question: str, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None) -> Result:
+        """The top_k passages that answer the question, best first, and whether the corpus credibly answers it; with
+        filters, only from the documents they allow."""
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         analysed = analyse_question(question)
         postings = self.index.postings
         question_terms = [t for t, _ in analysed.terms]
         doc_freq, asked_idf, numbers, scores = postings.ranked(question_terms, [count for _, count in analysed.terms],
-                                                           max(top_k, NAMED_DEPTH), analysed.compounds)
+                                                               max(top_k, NAMED_DEPTH), analysed.compounds,
+                                                               filters.passages(self.index) if filters else None)
         seen = {t for t, held in zip(question_terms, doc_freq.tolist()) if held}  # the terms the corpus has
         content = QuestionContent.of(analysed.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
                                      postings.unseen_idf, analysed.marked)

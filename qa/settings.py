@@ -34,6 +34,7 @@ _BM25 = "docs/quality.md § Weights and BM25 parameters"
 _FOUND = "docs/quality.md § Where the found settings came from"
 _SPEED = "docs/speed.md § Where the speed settings came from"
 _API = "README.md § Web: chat page and JSON API"
+_SERVING = "README.md § A living collection"
 
 # Passages (corpus)
 MAX_PASSAGE_CHARS = _setting("MAX_PASSAGE_CHARS", 1500, "longest passage in characters: a longer paragraph is cut "
@@ -80,6 +81,10 @@ COMMON_NAME = _setting("COMMON_NAME", 0.2, "a lone capitalised syllable in this 
                        "common word, no name", _FOUND)
 FUZZY_NAME_FROM = _setting("FUZZY_NAME_FROM", 5, "letters from which a name syllable no passage has may be one "
                            "letter off", _FOUND)
+
+# Serving (live)
+CHECK_SECONDS = _setting("CHECK_SECONDS", 1.0, "how often, at most, a server worker looks for a changed collection "
+                         "between requests", _SERVING)
 
 # Limits of a question (search, server, cli)
 MAX_QUESTION_CHARS = _setting("MAX_QUESTION_CHARS", 1000, "longest question in characters", _API)

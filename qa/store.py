@@ -13,6 +13,7 @@ import uuid
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
@@ -133,6 +134,11 @@ class Index:
         """Which state of the collection this is: it changes with every write."""
         return str(self.manifest.get("changed_at", self.manifest.get("built_at", "")))
 
+    @cached_property
+    def document_numbers(self) -> dict[str, int]:
+        """The number of each document not deleted, by id."""
+        return {d["id"]: number for number, d in self.live_documents()}
+
     def live_documents(self) -> list[tuple[int, dict]]:
         """The number and record of each document not deleted, in collection order."""
         return [(number, d) for number, d in enumerate(self.documents) if not self.deleted[number]]
@@ -144,7 +150,7 @@ class Index:
         text = self._decoded(_blob_item(segment.texts, segment.text_offsets, local), segment, "texts.bin")
         start, end = segment.spans[local].tolist()
         return Passage(passage_id(document["id"], number - self.first_passage.item(self.passage_doc.item(number))),
-                       document["id"], document["title"], text, start, end)
+                       document["id"], document["title"], text, start, end, document.get("url"), document.get("date"))
 
     def folded_text(self, number: int) -> str:
         """A passage's text lowercased and folded, spaces between its syllables and newlines between its sentences:
@@ -171,7 +177,7 @@ class Index:
         segment, local = self._segment_of(first)
         texts = _blob_slices(segment.texts, segment.text_offsets, local, local + last - first)
         return [Passage(passage_id(document["id"], i), document["id"], document["title"],
-                        self._decoded(text, segment, "texts.bin"), start, end)
+                        self._decoded(text, segment, "texts.bin"), start, end, document.get("url"), document.get("date"))
                 for i, (text, (start, end)) in enumerate(zip(texts, segment.spans[local:local + last - first].tolist()))]
 
     def document_folded(self, doc_number: int) -> list[bytes]:

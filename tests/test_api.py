@@ -14,7 +14,8 @@ from qa.search import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.server import EXAMPLES, MAX_BODY_BYTES, create_app
 
 RESULT_KEYS = {"question", "found", "answers", "took_ms"}
-ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights", "short_answer"}
+ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights", "short_answer",
+               "url", "date"}
 INCOME = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
 
 

@@ -238,3 +238,19 @@ def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
     best, scores = postings.top({"a": 1.0, "b": 1.0}, 5)
     every = postings.scores({"a": 1.0, "b": 1.0})
     assert np.allclose(scores, np.sort(every)[::-1][:5], rtol=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(big_corpora, weighted_queries, st.integers(1, 12), st.lists(st.integers(0, 300), max_size=3), st.data())
+def test_a_filter_keeps_the_collections_statistics_and_ranks_only_the_passages_it_allows(passages, query, k, cuts,
+                                                                                      data):
+    postings = _segments_of(passages, cuts)
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(passages), max_size=len(passages))))
+    every = postings.scores(query)
+    kept = np.flatnonzero(allowed)
+    expected = every[kept][np.lexsort((kept, -every[kept]))][:k]
+    for compiled in (False, True):
+        postings.compiled = compiled
+        best, scores = postings.top(query, k, allowed)
+        assert allowed[best].all() and np.allclose(every[best], scores, rtol=1e-9, atol=1e-12)
+        assert np.allclose(scores[scores > 0], expected[:len(scores)][scores > 0], rtol=1e-9, atol=1e-12)

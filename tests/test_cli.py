@@ -190,3 +190,17 @@ def test_verbose_logs_on_every_command(tmp_path, where):
     assert result.returncode == 0 and "INFO qa.index: analysing" in result.stderr
     quiet = subprocess.run([sys.executable, "-m", "qa", *command], capture_output=True, text=True)
     assert quiet.returncode == 0 and "INFO" not in quiet.stderr
+
+
+def test_ask_shows_the_source_date_and_can_be_limited_to_a_period_or_a_document(qa):
+    result = qa("ask", "ty le ho ngheo", "--top-k", "1")
+    assert "2023-05-16 19:36" in result.output
+    assert qa("ask", "ty le ho ngheo", "--since", "2023-05-16", "--until", "2023-05-16").exit_code == 0
+    later = qa("ask", "ty le ho ngheo", "--since", "2023-05-17", "--json")
+    assert later.exit_code == 1 and json.loads(later.output)["answers"] == []
+    other = qa("ask", "ty le ho ngheo", "--doc", "another-document", "--json")
+    assert other.exit_code == 1 and json.loads(other.output)["answers"] == []
+    assert qa("ask", "ty le ho ngheo", "--doc", "chi-linh-so-ket-giua-nhiem-ky-2023-05-16").exit_code == 0
+    for bad in (["--since", "16/05/2023"], ["--until", "2023-02-30"], ["--since", "2024-01-01", "--until", "2023-01-01"]):
+        refused = qa("ask", "ty le ho ngheo", *bad)
+        assert refused.exit_code == 2 and "qa:" in refused.output

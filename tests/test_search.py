@@ -40,8 +40,9 @@ def test_answer_fields(engine):
     first, second = result.answers
     assert (first.rank, second.rank) == (1, 2) and first.score >= second.score
     assert set(result.to_dict()["answers"][0]) == {"rank", "passage_id", "doc_id", "title", "text", "score",
-                                                   "sentence", "highlights", "short_answer"}
+                                                   "sentence", "highlights", "short_answer", "url", "date"}
     assert first.doc_id == "chi-linh-so-ket-giua-nhiem-ky-2023-05-16"
+    assert first.date == "2023-05-16T19:36" and first.url is None  # the article's date line; it names no url
     assert first.passage_id.startswith(first.doc_id + "#")
     assert first.sentence == "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng/người/năm."
     assert first.sentence in first.text
