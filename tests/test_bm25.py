@@ -4,6 +4,7 @@ from collections import Counter
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
@@ -73,6 +74,7 @@ big_corpora = st.lists(st.lists(zipf_vocabulary, min_size=1, max_size=40), min_s
 weighted_queries = st.dictionaries(zipf_vocabulary, st.floats(0.01, 20), min_size=1, max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(big_corpora, weighted_queries, st.integers(1, 12))
 def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(passages, query, k):
@@ -91,6 +93,7 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
         assert len(set(best.tolist())) == len(best)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(big_corpora, st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz", "yyy"])), min_size=1, max_size=12,
                              unique=True), st.integers(1, 12), st.data())
@@ -201,6 +204,7 @@ def _with_deleted(postings: Postings, passages: list[list[str]], deleted: set[in
     return Postings(postings.segments, masks, counts)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(big_corpora, weighted_queries, st.integers(1, 12), st.lists(st.integers(0, 300), max_size=4), st.data())
 def test_segments_with_deletions_rank_exactly_like_one_index_of_the_live_passages(passages, query, k, cuts, data):
@@ -240,6 +244,7 @@ def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
     assert np.allclose(scores, np.sort(every)[::-1][:5], rtol=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(big_corpora, weighted_queries, st.integers(1, 12), st.lists(st.integers(0, 300), max_size=3), st.data())
 def test_a_filter_keeps_the_collections_statistics_and_ranks_only_the_passages_it_allows(passages, query, k, cuts,

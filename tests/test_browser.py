@@ -9,6 +9,8 @@ import pytest
 
 from test_server_http import Server
 
+pytestmark = pytest.mark.slow  # a real server or browser per test
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -128,6 +128,7 @@ def test_help_is_complete(command):
     assert "--help" in result.output
 
 
+@pytest.mark.slow
 def test_installed_qa_command_answers_from_another_directory(tmp_path, default_index_dir):
     qa = Path(sys.executable).with_name("qa")
     assert qa.exists(), "the qa console script is installed beside python"
@@ -181,6 +182,7 @@ def test_python_dash_m_qa_is_the_qa_command(default_index_dir):
     assert result.returncode == 0 and json.loads(result.stdout)["found"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_verbose_logs_on_every_command(tmp_path, where):
     (tmp_path / "tin.txt").write_text("Thời tiết\n\nHà Nội hôm nay trời nắng.\n", encoding="utf-8")

@@ -57,6 +57,7 @@ steps = st.lists(st.one_of(
     max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps, st.integers(2, 4))
 def test_any_sequence_of_adds_and_removes_ranks_exactly_like_a_fresh_build(tmp_path_factory, monkeypatch, steps,
