@@ -4,7 +4,7 @@ gunicorn's threaded worker hands a connection to a thread as soon as its first b
 then waits for the rest: a client sending one byte a second holds it, and with it every request queued
 behind it. This worker reads what has arrived in its event loop, without a thread, and hands the request
 over once its head and body are whole; one that is not whole within REQUEST_TIMEOUT seconds gets a 408
-and is closed. Requests gunicorn cannot parse (a request line or headers too long, a malformed head) are
+and is closed. A connection that ends waits for the client to close its side in the event loop too. Requests gunicorn cannot parse (a request line or headers too long, a malformed head) are
 refused with the API's JSON errors instead of gunicorn's HTML pages.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
 REQUEST_TIMEOUT = 5.0  # seconds a request may take to arrive whole (a few hundred bytes, on any network)
+CLOSE_TIMEOUT = 2.0  # seconds a closed connection waits for the client to close its side (gunicorn's)
 MAX_REQUEST_LINE = 32 * 1024  # room for the API's 16 KiB query strings, which it refuses itself, as JSON
 MAX_WAITING_BYTES = 128 * 1024  # a request bigger than this is handed over unfinished: the parser refuses it
 _RECEIVE_BYTES = 64 * 1024
@@ -49,6 +50,7 @@ class Worker(ThreadWorker):
 
     def init_process(self) -> None:
         self.arriving: dict = {}  # connection -> when it must have arrived whole, oldest first
+        self.closing: dict = {}  # socket -> when to stop waiting for the client to close its side
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
@@ -89,8 +91,40 @@ class Worker(ThreadWorker):
         super().enqueue_req(conn)
         return True
 
+    def finish_request(self, conn, fs) -> None:
+        """gunicorn's, except that a connection that ends is closed from the event loop, never waited on."""
+        if not fs.cancelled() and fs.exception() is None and fs.result():
+            super().finish_request(conn, fs)  # kept alive
+        else:
+            self.nr_conns -= 1
+            self._close(conn.sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        """Close gracefully (RFC 9112 section 9.6): say we are done, then read until the client is too."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            return
+        self.closing[sock] = time.monotonic() + CLOSE_TIMEOUT
+        self.poller.register(sock, selectors.EVENT_READ, self._drain)
+
+    def _drain(self, sock: socket.socket) -> None:
+        try:
+            while sock.recv(_RECEIVE_BYTES):
+                pass
+        except (BlockingIOError, InterruptedError):
+            return  # the client has not closed yet
+        except OSError:
+            pass
+        self.poller.unregister(sock)
+        del self.closing[sock]
+        sock.close()
+
     def murder_pending(self) -> None:
-        """gunicorn's expiry of idle connections, and ours: 408 to a request not whole in time."""
+        """gunicorn's expiry of idle connections, and ours: 408 to a request not whole in time, and the end
+        of the wait for a client to close."""
         super().murder_pending()
         now = time.monotonic()
         for conn, deadline in list(self.arriving.items()):
@@ -103,7 +137,13 @@ class Worker(ThreadWorker):
                 self.log.info("closed a connection whose request was not whole after %s s", REQUEST_TIMEOUT)
                 _send_error(conn.sock, "408 Request Timeout", "request_timeout",
                             f"the request did not arrive whole within {REQUEST_TIMEOUT:g} seconds")
-            conn.close()
+            self._close(conn.sock)
+        for sock, deadline in list(self.closing.items()):
+            if deadline > now:
+                break
+            del self.closing[sock]
+            self.poller.unregister(sock)
+            sock.close()
 
     def handle_error(self, req, client, addr, exc) -> None:
         """A request gunicorn's parser refused (or an error of its own), answered as the API answers: JSON."""

@@ -141,6 +141,22 @@ def test_slow_clients_do_not_hold_up_the_others(server):
             thread.join(timeout=REQUEST_TIMEOUT + 5)
 
 
+def test_clients_that_never_close_do_not_hold_up_the_others(server):
+    """Ten clients ask for the connection to be closed, then never close their side: the server waits for
+    them (to close gracefully) without stopping to answer the others."""
+    held = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(10)]
+    try:
+        for connection in held:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        request = post_head(len(QUESTION)) + QUESTION
+        for _ in range(20):
+            assert exchange(server, request, timeout=REQUEST_TIMEOUT / 2).startswith(b"HTTP/1.1 200")
+        assert all(connection.recv(200).startswith(b"HTTP/1.1 200") for connection in held)
+    finally:
+        for connection in held:
+            connection.close()
+
+
 def test_nothing_above_reached_the_error_log(server):
     assert exchange(server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 200")
     log = server.stderr.read_text()
