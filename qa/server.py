@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
 DEFAULT_TOP_K = 3
-# Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
-# (processes do) and only lengthened the tail under load: one, with 2 x cores + 1 worker processes.
-THREADS = 1
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
     "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
@@ -192,7 +189,7 @@ class _Gunicorn(BaseApplication):
 
 def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
         on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
-        threads: int = THREADS, access_log: str | None = None) -> None:
+        access_log: str | None = None) -> None:
     """Serve with gunicorn worker processes until Ctrl-C or SIGTERM; OSError when it cannot listen.
 
     Asking holds the GIL, so one process answers with one core at most: the workers are forked after
@@ -204,7 +201,7 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
     engine.warm_up()  # not on a visitor
     options = {
         "bind": _bind(host, port), "workers": workers or default_workers(),
-        "worker_class": Worker, "threads": threads, "loglevel": "warning", "accesslog": access_log,
+        "worker_class": Worker, "loglevel": "warning", "accesslog": access_log,
         "limit_request_line": 0,  # gunicorn's own limit stops at 8 KiB; the worker's MAX_REQUEST_LINE applies
         "graceful_timeout": 5, "timeout": 60,
         "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),

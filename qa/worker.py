@@ -1,11 +1,14 @@
-"""The gunicorn worker `qa serve` runs: a thread only for a request that has arrived whole, refusals as JSON.
+"""The gunicorn worker `qa serve` runs: an event loop that answers a request only once it has arrived whole.
 
 gunicorn's threaded worker hands a connection to a thread as soon as its first bytes arrive, and the thread
 then waits for the rest: a client sending one byte a second holds it, and with it every request queued
-behind it. This worker reads what has arrived in its event loop, without a thread, and hands the request
-over once its head and body are whole; one that is not whole within REQUEST_TIMEOUT seconds gets a 408
-and is closed. A connection that ends waits for the client to close its side in the event loop too. Requests gunicorn cannot parse (a request line or headers too long, a malformed head) are
-refused with the API's JSON errors instead of gunicorn's HTML pages.
+behind it. This worker reads what has arrived in its event loop and answers once the request's head and
+body are whole, in the loop itself: asking is CPU-bound and holds the GIL, so threads would only share one
+core, and answering a whole request never waits for the client (processes give the parallelism). A request
+not whole within REQUEST_TIMEOUT seconds gets a 408 and is closed; an answer the client does not read
+within WRITE_TIMEOUT ends the connection; a connection that ends waits for the client to close its side in
+the event loop too. Requests gunicorn cannot parse (a request line or headers too long, a malformed head)
+are refused with the API's JSON errors instead of gunicorn's HTML pages.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import re
 import selectors
 import socket
 import time
+from concurrent.futures import Future
 from functools import partial
 
 from gunicorn.http.errors import (InvalidResponseHeader, InvalidResponseHeaderName, LimitRequestHeaders,
@@ -25,6 +29,7 @@ from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
 REQUEST_TIMEOUT = 5.0  # seconds a request may take to arrive whole (a few hundred bytes, on any network)
+WRITE_TIMEOUT = 5.0  # seconds an answer may wait for a client to read it (only answers over ~100 KiB ever wait)
 CLOSE_TIMEOUT = 2.0  # seconds a closed connection waits for the client to close its side (gunicorn's)
 MAX_REQUEST_LINE = 32 * 1024  # room for the API's 16 KiB query strings, which it refuses itself, as JSON
 MAX_WAITING_BYTES = 128 * 1024  # a request bigger than this is handed over unfinished: the parser refuses it
@@ -46,7 +51,7 @@ _REFUSALS = (
 
 
 class Worker(ThreadWorker):
-    """gunicorn's threaded worker that waits for a whole request in its event loop, not in a thread."""
+    """gunicorn's threaded worker's event loop (keep-alive, time-outs, graceful stop), answering in the loop."""
 
     def init_process(self) -> None:
         self.arriving: dict = {}  # connection -> when it must have arrived whole, oldest first
@@ -54,12 +59,14 @@ class Worker(ThreadWorker):
         super().init_process()
 
     def enqueue_req(self, conn) -> None:
-        """Start waiting for the connection's next request (gunicorn calls this when one may be coming)."""
+        """Answer the connection's next request once it has arrived (gunicorn calls this when one may be coming)."""
         if conn.parser is None:
             conn.parser = _Parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.deadline = time.monotonic() + REQUEST_TIMEOUT
         conn.sock.setblocking(False)
-        if not self._receive(conn):
+        if self._receive(conn):
+            self._answer(conn)
+        else:
             self.arriving[conn] = conn.parser.unreader.deadline
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
@@ -67,9 +74,25 @@ class Worker(ThreadWorker):
         if self._receive(conn):
             self.poller.unregister(conn.sock)
             del self.arriving[conn]
+            self._answer(conn)
+
+    def _answer(self, conn) -> None:
+        """Answer the request here in the event loop; gunicorn's keep-alive or close follows from the loop."""
+        answered: Future = Future()
+        answered.set_result(self.handle(conn))
+        self.method_queue.defer(self.finish_request, conn, answered)  # deferred: pipelined requests queue up
+
+    def handle_request(self, req, conn) -> bool:
+        """gunicorn's, with WRITE_TIMEOUT for a client that does not read its answer (then the connection ends)."""
+        conn.sock.settimeout(WRITE_TIMEOUT)
+        try:
+            return super().handle_request(req, conn)
+        except TimeoutError:
+            self.log.info("closed a connection whose client did not read its answer within %s s", WRITE_TIMEOUT)
+            return False
 
     def _receive(self, conn) -> bool:
-        """Read what has arrived; True when the request went to a thread (whole, too big, or the client gone)."""
+        """Read what has arrived; True when the request can be answered (whole, too big, or the client gone)."""
         unreader = conn.parser.unreader
         received = unreader.take_buffered()  # what a previous request left: a pipelined next one
         gone = False
@@ -85,11 +108,8 @@ class Worker(ThreadWorker):
                 break
             received += data
         unreader.unread(received)
-        if not (gone or len(received) > MAX_WAITING_BYTES or _has_arrived(received)):
-            return False
         conn.data_ready = True  # gunicorn's own wait for the first byte is not needed
-        super().enqueue_req(conn)
-        return True
+        return gone or len(received) > MAX_WAITING_BYTES or _has_arrived(received)
 
     def finish_request(self, conn, fs) -> None:
         """gunicorn's, except that a connection that ends is closed from the event loop, never waited on."""
@@ -173,11 +193,14 @@ class _DeadlineReader(SocketUnreader):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return b""
+        timeout = self.sock.gettimeout()
         self.sock.settimeout(remaining)
         try:
             return super().chunk(size_hint)
         except TimeoutError:
             return b""
+        finally:
+            self.sock.settimeout(timeout)
 
 
 class _Parser(RequestParser):

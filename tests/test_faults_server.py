@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from qa.worker import REQUEST_TIMEOUT
+from qa.worker import REQUEST_TIMEOUT, WRITE_TIMEOUT
 from test_server_http import Server
 
 QUESTION = json.dumps({"question": "ty le ho ngheo", "top_k": 1}).encode()
@@ -155,6 +155,23 @@ def test_clients_that_never_close_do_not_hold_up_the_others(server):
     finally:
         for connection in held:
             connection.close()
+
+
+def test_a_client_that_does_not_read_its_answers_holds_a_worker_for_a_while_only(default_index_dir, tmp_path):
+    """One worker; a client asks for a hundred long answers at once and reads none: once the socket buffers
+    are full, the worker gives up on it after WRITE_TIMEOUT and answers the next client."""
+    running = Server(default_index_dir, tmp_path, "--workers", "1")
+    try:
+        body = json.dumps({"question": "Chí Linh", "top_k": 20}).encode()
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # small, and never grown by the kernel
+            reader.connect(("127.0.0.1", running.port))
+            reader.sendall((post_head(len(body)) + body) * 100)
+            time.sleep(0.5)  # the worker is writing to it by now
+            healthz = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            assert exchange(running, healthz, timeout=WRITE_TIMEOUT + 5).startswith(b"HTTP/1.1 200")
+    finally:
+        assert running.stop() == 0
 
 
 def test_nothing_above_reached_the_error_log(server):
