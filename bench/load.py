@@ -1,7 +1,7 @@
 """Load check of the real server on loopback: N client threads asking for D seconds, then latency figures.
 
-Starts `qa serve` (gunicorn, 2 x cores + 1 workers) on a free loopback port over the built-in article (or --index
-DIR), runs --clients threads for --duration seconds (each on its own keep-alive connection, POSTing varied
+Starts `qa serve` (its default workers, or --workers) on a free loopback port over the built-in article (or
+--index DIR), runs --clients threads for --duration seconds (each on its own keep-alive connection, POSTing varied
 Vietnamese questions like the chat page does, or those of --questions), prints requests/s, p50/p99 latency and
 errors, stops the server with Ctrl-C (SIGINT) and exits 1 if there were errors or p99 is over --p99-bar-ms.
 With --slow N, N more connections meanwhile send their requests one byte a second (half the head, half the

@@ -215,8 +215,12 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
 
 
 def default_workers() -> int:
-    """How many worker processes serve by default: 2 x cores + 1, gunicorn's usual advice."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """How many worker processes serve by default: one per core, and at least two.
+
+    The workers never wait for a client (qa/worker.py), so more processes than cores would only take
+    turns on them, and spread the kept-alive connections less evenly (bench/load.py measured both).
+    """
+    return max(2, os.cpu_count() or 1)
 
 
 def _bind(host: str, port: int) -> str:

@@ -104,7 +104,7 @@ class Worker(ThreadWorker):
             except OSError:
                 data = b""
             if not data:
-                gone = True  # the thread reads the end too: a client that only stopped sending gets its answer
+                gone = True  # the parser reads the end too: a client that only stopped sending gets its answer
                 break
             received += data
         unreader.unread(received)
@@ -113,7 +113,7 @@ class Worker(ThreadWorker):
 
     def finish_request(self, conn, fs) -> None:
         """gunicorn's, except that a connection that ends is closed from the event loop, never waited on."""
-        if not fs.cancelled() and fs.exception() is None and fs.result():
+        if fs.result():
             super().finish_request(conn, fs)  # kept alive
         else:
             self.nr_conns -= 1
@@ -132,10 +132,10 @@ class Worker(ThreadWorker):
 
     def _drain(self, sock: socket.socket) -> None:
         try:
-            while sock.recv(_RECEIVE_BYTES):
-                pass
+            if sock.recv(_RECEIVE_BYTES):
+                return  # the client has not closed yet: the loop calls again while it sends
         except (BlockingIOError, InterruptedError):
-            return  # the client has not closed yet
+            return
         except OSError:
             pass
         self.poller.unregister(sock)
