@@ -31,6 +31,9 @@ from gunicorn.workers.gthread import ThreadWorker
 REQUEST_TIMEOUT = 5.0  # seconds a request may take to arrive whole (a few hundred bytes, on any network)
 WRITE_TIMEOUT = 5.0  # seconds an answer may wait for a client to read it (only answers over ~100 KiB ever wait)
 CLOSE_TIMEOUT = 2.0  # seconds a closed connection waits for the client to close its side (gunicorn's)
+# Connections accepted per turn of the loop. One (gunicorn's) left the last of 64 clients connecting at once
+# waiting up to a second for their first answer; every waiting one unbalanced the workers (bench/load.py).
+ACCEPT_AT_ONCE = 4
 MAX_REQUEST_LINE = 32 * 1024  # room for the API's 16 KiB query strings, which it refuses itself, as JSON
 MAX_WAITING_BYTES = 128 * 1024  # a request bigger than this is handed over unfinished: the parser refuses it
 _RECEIVE_BYTES = 64 * 1024
@@ -57,6 +60,15 @@ class Worker(ThreadWorker):
         self.arriving: dict = {}  # connection -> when it must have arrived whole, oldest first
         self.closing: dict = {}  # socket -> when to stop waiting for the client to close its side
         super().init_process()
+
+    def accept(self, listener) -> None:
+        """gunicorn's accept, a few connections at a time: answering in the loop comes back to it less often,
+        and taking every waiting connection would leave the other workers none."""
+        for _ in range(ACCEPT_AT_ONCE):
+            accepted = self.nr_conns
+            super().accept(listener)
+            if self.nr_conns == accepted or self.nr_conns >= self.worker_connections:
+                break
 
     def enqueue_req(self, conn) -> None:
         """Answer the connection's next request once it has arrived (gunicorn calls this when one may be coming)."""
