@@ -189,7 +189,7 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None) -> N
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes (default: one per core, at least two).")
+              help="Worker processes (default: 2 x cores + 1).")
 @click.option("--access-log", type=click.Path(dir_okay=False, allow_dash=True),
               help="Log every request to this file ('-': standard output).")
 @index_option
