@@ -1,14 +1,17 @@
 """Load check of the real server on loopback: N client threads asking for D seconds, then latency figures.
 
-Starts `qa serve` (gunicorn, 2 x cores + 1 workers) on a free loopback port over the built-in article (or --index
-DIR), runs --clients threads for --duration seconds (each on its own keep-alive connection, POSTing varied
+Starts `qa serve` (its default workers, or --workers) on a free loopback port over the built-in article (or
+--index DIR), runs --clients threads for --duration seconds (each on its own keep-alive connection, POSTing varied
 Vietnamese questions like the chat page does, or those of --questions), prints requests/s, p50/p99 latency and
 errors, stops the server with Ctrl-C (SIGINT) and exits 1 if there were errors or p99 is over --p99-bar-ms.
+With --slow N, N more connections meanwhile send their requests one byte a second (half the head, half the
+body after a whole head), each starting again when the server drops it, as a slow or hostile client would.
 With --baseline, the same load then goes to bench/baseline.py (plain rank-bm25 on the same index, terms and
 server) and the two are compared. Standard library only: http.client and threads.
 
     python bench/load.py                     # 16 clients, 10 s
     python bench/load.py --clients 4 --duration 5
+    python bench/load.py --slow 10           # the same, while 10 connections trickle a byte a second
     python bench/load.py --index bench/data/10k/index --questions bench/data/10k/queries.json --baseline
 """
 from __future__ import annotations
@@ -18,7 +21,9 @@ import http.client
 import json
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,10 +69,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def serve_command(index_dir: Path | None, baseline: bool = False) -> list[str]:
+def serve_command(index_dir: Path | None, baseline: bool = False, workers: int | None = None) -> list[str]:
     """`qa serve`, or the plain rank-bm25 server, on a free loopback port (port 0: read back from its output)."""
     command = [sys.executable, str(Path(__file__).with_name("baseline.py"))] if baseline else \
-        [sys.executable, "-m", "qa.cli", "serve"]
+        [sys.executable, "-m", "qa.cli", "serve"] + (["--workers", str(workers)] if workers else [])
     command += ["--host", "127.0.0.1", "--port", "0"]
     if index_dir is not None or baseline:
         from qa.index import default_index_dir
@@ -131,6 +136,45 @@ def client(port: int, number: int, until: float, tally: Tally, questions: Sequen
     connection.close()
 
 
+@dataclass
+class Trickle:
+    """What the slow connections saw: how often the server dropped them, after how long, and what it said."""
+
+    dropped_after: list[float] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+
+
+def slow_client(port: int, number: int, until: float, trickle: Trickle) -> None:
+    """Send a request one byte a second (the head, or the body after a whole head) until the deadline.
+
+    Starts again on a new connection whenever the server drops this one; what it answered, if anything,
+    goes into trickle.replies (its status line).
+    """
+    body = json.dumps({"question": QUESTIONS[0]}).encode()
+    head = (f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    at_once, slowly = (b"", head + body) if number % 2 == 0 else (head, body)
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=max(0.1, until - started)) as sock:
+                sock.sendall(at_once)
+                for byte in slowly:
+                    sock.sendall(bytes([byte]))
+                    if time.monotonic() + 1 > until:
+                        return
+                    readable, _, _ = select.select([sock], [], [], 1.0)
+                    if readable:  # the server answered or closed before the request was whole
+                        reply = sock.recv(200)
+                        trickle.replies.append(reply.split(b"\r\n", 1)[0].decode("latin-1") or "closed")
+                        trickle.dropped_after.append(time.monotonic() - started)
+                        break
+        except OSError as error:
+            trickle.replies.append(f"{type(error).__name__}")
+            trickle.dropped_after.append(time.monotonic() - started)
+            time.sleep(0.1)
+
+
 def cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) a process and its worker processes have used so far, from /proc."""
     total, found = 0, False
@@ -145,9 +189,16 @@ def cpu_seconds(pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
-def load(port: int, clients: int, duration: float, questions: Sequence[str]) -> tuple[list[Tally], float]:
-    """Run the client threads; returns what each saw and the wall time it took."""
+def load(port: int, clients: int, duration: float, questions: Sequence[str], slow: int,
+         trickle: Trickle) -> tuple[list[Tally], float]:
+    """Run the client threads (and the slow ones); returns what each client saw and the wall time it took."""
     tallies = [Tally() for _ in range(clients)]
+    trickling = [threading.Thread(target=slow_client, args=(port, n, time.monotonic() + duration + 1, trickle),
+                                  daemon=True) for n in range(slow)]
+    for thread in trickling:
+        thread.start()
+    if slow:
+        time.sleep(1)  # every slow connection has begun before the clients start
     until = time.monotonic() + duration
     threads = [threading.Thread(target=client, args=(port, n, until, tallies[n], questions), daemon=True)
                for n in range(clients)]
@@ -156,7 +207,10 @@ def load(port: int, clients: int, duration: float, questions: Sequence[str]) -> 
         thread.start()
     for thread in threads:
         thread.join(timeout=duration + 30)  # bounded even if the server hangs: 10 s socket timeout
-    return tallies, time.perf_counter() - started
+    wall = time.perf_counter() - started
+    for thread in trickling:
+        thread.join(timeout=5)
+    return tallies, wall
 
 
 @dataclass
@@ -173,27 +227,30 @@ class Run:
     client_cpu: float
     exit_code: int
     server_log: str
+    trickle: Trickle
 
     @property
     def failed(self) -> bool:
         return bool(self.errors) or not self.latencies or self.exit_code != 0 or "Traceback" in self.server_log
 
 
-def measure(name: str, command: list[str], clients: int, duration: float, questions: Sequence[str]) -> Run:
-    """Start the server, load it, stop it with Ctrl-C."""
+def measure(name: str, command: list[str], clients: int, duration: float, questions: Sequence[str],
+            slow: int = 0) -> Run:
+    """Start the server, load it (with `slow` trickling connections beside), stop it with Ctrl-C."""
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
         log = Path(scratch) / "server.log"
         server, port = start_server(command, log)
         try:
             server_cpu, client_cpu = cpu_seconds(server.pid), sum(os.times()[:2])
-            tallies, wall = load(port, clients, duration, questions)
+            trickle = Trickle()
+            tallies, wall = load(port, clients, duration, questions, slow, trickle)
             server_cpu = (cpu_seconds(server.pid) or 0) - server_cpu if server_cpu is not None else None
             client_cpu = sum(os.times()[:2]) - client_cpu
         finally:
             exit_code = stop_server(server)
         return Run(name, [v for t in tallies for v in t.latencies], [v for t in tallies for v in t.engine_ms],
                    [e for t in tallies for e in t.errors], wall, port, server_cpu, client_cpu, exit_code,
-                   log.read_text())
+                   log.read_text(), trickle)
 
 
 def report(run: Run) -> None:
@@ -207,7 +264,12 @@ def report(run: Run) -> None:
     if run.server_cpu is not None:  # each worker process can use one core at most (the GIL)
         print(f"CPU        server {run.server_cpu / wall:.0%} of a core (all workers), "
               f"load clients {run.client_cpu / wall:.0%} of a core")
-    print(f"errors     {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
+    print(f"errors     {len(errors)}" + (f"  first: {errors[0]}" if errors else "") +
+          f"   answers that took over 1 s: {sum(v > 1000 for v in latencies)}")
+    if run.trickle.dropped_after or run.trickle.replies:
+        replies = sorted(set(run.trickle.replies))
+        print(f"slow       dropped {len(run.trickle.dropped_after)} times, after "
+              f"{percentile(run.trickle.dropped_after, 0.5):.1f} s (median); replies: {', '.join(replies)}")
     print(f"server     exit code {run.exit_code}" + ("  TRACEBACK in its log" if "Traceback" in run.server_log else ""))
     warnings = [line for line in run.server_log.splitlines() if line.strip()]
     if warnings:
@@ -227,24 +289,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load (default 10)")
     parser.add_argument("--index", type=Path, help="index folder (default: the built-in article)")
     parser.add_argument("--questions", type=Path, help="a queries.json of bench/data (default: the article's)")
+    parser.add_argument("--workers", type=int, help="qa serve's worker processes (default: its own)")
+    parser.add_argument("--slow", type=int, default=0, help="connections sending a byte a second meanwhile")
     parser.add_argument("--baseline", action="store_true", help="then load plain rank-bm25 the same way")
     parser.add_argument("--p99-bar-ms", type=float, default=100.0, help="fail above this p99 (default 100)")
     args = parser.parse_args(argv)
-    if not 1 <= args.clients <= 256 or not 0 < args.duration <= 600:
-        parser.error("--clients must be 1..256 and --duration 0..600 seconds")
+    if not 1 <= args.clients <= 256 or not 0 <= args.slow <= 256 or not 0 < args.duration <= 600:
+        parser.error("--clients and --slow must be 1..256 (--slow may be 0) and --duration 0..600 seconds")
     questions = read_questions(args.questions)
 
     busy_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"clients {args.clients}, {os.cpu_count()} CPUs, {len(questions)} questions, load average before "
-          f"{busy_before:.2f} (other work on the machine skews the figures)")
-    ours = measure("qa serve", serve_command(args.index), args.clients, args.duration, questions)
+    print(f"clients {args.clients}, slow {args.slow}, {os.cpu_count()} CPUs, {len(questions)} questions, "
+          f"load average before {busy_before:.2f} (other work on the machine skews the figures)")
+    ours = measure("qa serve", serve_command(args.index, workers=args.workers), args.clients, args.duration,
+                   questions, args.slow)
     report(ours)
     over = percentile(ours.latencies, 0.99) > args.p99_bar_ms
     if over:
         print(f"p99 is over the {args.p99_bar_ms:.0f} ms bar")
     if args.baseline:
         plain = measure("plain rank-bm25 (bench/baseline.py)", serve_command(args.index, baseline=True),
-                        args.clients, args.duration, questions)
+                        args.clients, args.duration, questions, args.slow)
         report(plain)
         rates = [len(run.latencies) / run.wall for run in (ours, plain)]  # the walls differ: the last answers wait
         print(f"== ours vs plain rank-bm25, same run: {rates[0] / max(rates[1], 1e-9):.1f}x the "

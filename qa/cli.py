@@ -415,16 +415,25 @@ def collection_facts(loaded: store.Index) -> dict:
 @verbose_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes (default: 2 x cores + 1).")
+@click.option("--access-log", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Log every request to this file ('-': standard output).")
 @index_option
-def serve(host: str, port: int, index_dir: Path | None) -> None:
+def serve(host: str, port: int, workers: int | None, access_log: str | None, index_dir: Path | None) -> None:
     """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
     from .server import EXAMPLES, run
 
+    if access_log not in (None, "-"):
+        try:
+            Path(access_log).open("a").close()
+        except OSError as error:
+            fail(f"cannot write the access log {access_log}: {error.strerror or error}")
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
     built_in = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
     examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
     try:
-        run(engine, host, port, examples,
+        run(engine, host, port, examples, workers=workers, access_log=access_log,
             on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")

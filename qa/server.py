@@ -10,19 +10,18 @@ from typing import Callable, Sequence
 
 from flask import Flask, Response, jsonify, render_template, request
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 from . import shipped
 from .search import Engine, QuestionError, QuestionTooLong, check_top_k
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
-# Threads per worker process. Asking is CPU-bound and holds the GIL, so threads add no throughput
-# (processes do) and only lengthened the tail under load: one, with 2 x cores + 1 worker processes.
-THREADS = 1
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
     "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
@@ -101,7 +100,7 @@ def _json_object() -> dict:
     # Checked here rather than with Flask's MAX_CONTENT_LENGTH, whose stream silently stops at the
     # limit for a chunked body (no declared length): reading one byte more tells the two apart.
     too_long = (request.content_length or 0) > MAX_BODY_BYTES
-    data = b"" if too_long else request.stream.read(MAX_BODY_BYTES + 1)
+    data = b"" if too_long else _read_body(MAX_BODY_BYTES + 1)
     if too_long or len(data) > MAX_BODY_BYTES:
         raise ApiError(413, "request_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
     if not request.is_json:
@@ -113,6 +112,14 @@ def _json_object() -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", 'the body must be a JSON object: {"question": "..."}')
     return body
+
+
+def _read_body(limit: int) -> bytes:
+    """Up to `limit` bytes of the request body, or the 400 that says it could not be read."""
+    try:
+        return request.stream.read(limit)
+    except (ParseException, OSError) as error:  # gunicorn's: a malformed chunked body, or one cut short
+        raise ApiError(400, "bad_request", f"the request body could not be read: {error}") from None
 
 
 def _bad_top_k() -> ApiError:
@@ -176,18 +183,20 @@ class _Gunicorn(BaseApplication):
 
 def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
         on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
-        threads: int = THREADS) -> None:
+        access_log: str | None = None) -> None:
     """Serve with gunicorn worker processes until Ctrl-C or SIGTERM; OSError when it cannot listen.
 
     Asking holds the GIL, so one process answers with one core at most: the workers are forked after
-    the engine is loaded and warmed up, and share its memory-mapped index.
+    the engine is loaded and warmed up, and share its memory-mapped index. `access_log` is a file to log
+    every request to ("-": standard output), none by default.
     """
     with socket.create_server((host, port)):  # fail here, with the OS's reason, rather than after retries
         pass
     engine.warm_up()  # not on a visitor
     options = {
-        "bind": _bind(host, port), "workers": workers or 2 * (os.cpu_count() or 1) + 1,
-        "worker_class": "gthread", "threads": threads, "loglevel": "warning", "accesslog": None,
+        "bind": _bind(host, port), "workers": workers or default_workers(),
+        "worker_class": Worker, "loglevel": "warning", "accesslog": access_log,
+        "limit_request_line": 0,  # gunicorn's own limit stops at 8 KiB; the worker's MAX_REQUEST_LINE applies
         "graceful_timeout": 5, "timeout": 60,
         "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),
     }
@@ -197,6 +206,15 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
     except SystemExit as stop:  # the master exits after Ctrl-C or SIGTERM: 0 is a clean stop, so return
         if stop.code not in (0, None) or os.getpid() != master:  # a forked worker leaves through here too
             raise
+
+
+def default_workers() -> int:
+    """How many worker processes serve by default: 2 x cores + 1, gunicorn's usual advice.
+
+    The workers never wait for a client (qa/worker.py), yet on a busy machine more processes than
+    cores still answered 64 clients with a shorter tail than one per core (bench/load.py, README).
+    """
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def _bind(host: str, port: int) -> str:

@@ -1,11 +1,13 @@
 """The web layer through Flask's test client: /api/ask, its errors, /healthz, headers, the page at /."""
 from __future__ import annotations
 
+import io
 import json
 import logging
 from html.parser import HTMLParser
 
 import pytest
+from gunicorn.http.errors import InvalidChunkSize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,6 +163,18 @@ def test_post_that_is_not_json_is_415(client, content_type):
 ])
 def test_malformed_json_or_not_an_object_is_400(client, data):
     assert error_of(client.post("/api/ask", data=data, content_type="application/json")) == (400, "bad_json")
+
+
+@pytest.mark.parametrize("failure", [OSError("the client went away"), InvalidChunkSize(b"zz")])
+def test_a_body_that_cannot_be_read_is_400(client, failure):
+    """The server's reader fails on a malformed chunked body or a client gone mid-body: a 400, not a 500."""
+    class Failing(io.BytesIO):
+        def readinto(self, buffer):  # how werkzeug reads the body
+            raise failure
+
+    response = client.post("/api/ask", input_stream=Failing(b'{"question": "Chi Linh"}'),
+                           content_type="application/json")
+    assert error_of(response) == (400, "bad_request")
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])

@@ -36,12 +36,12 @@ def free_port() -> int:
 class Server:
     """`python -m qa.cli serve` on a free loopback port, output kept in files (a full pipe would block it)."""
 
-    def __init__(self, index_dir: Path, logs: Path):
+    def __init__(self, index_dir: Path, logs: Path, *options: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stdout, self.stderr = logs / "stdout.txt", logs / "stderr.txt"
         command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--index", str(index_dir)]
+                   "--index", str(index_dir), *options]
         with open(self.stdout, "w") as out, open(self.stderr, "w") as err:
             # Ctrl-C back to its default: a runner started in the background may have it ignored.
             self.process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
@@ -222,3 +222,34 @@ def test_ctrl_c_and_sigterm_stop_cleanly(default_index_dir, tmp_path, how):
     assert running.stdout.read_text().count("Stopped.") == 1  # said by the master, not by every worker
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", running.port), timeout=2).close()
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is pid, from /proc (Linux)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+        except OSError:  # it ended meanwhile
+            continue
+        if parent == str(pid):
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_workers_and_access_log_options(default_index_dir, tmp_path):
+    access_log = tmp_path / "access.log"
+    running = Server(default_index_dir, tmp_path, "--workers", "1", "--access-log", str(access_log))
+    try:
+        assert request(running, "GET", "/healthz")[0] == 200
+        assert [line for line in access_log.read_text().splitlines() if '"GET /healthz HTTP/1.1" 200' in line]
+        assert len(children_of(running.process.pid)) == 1  # the one worker process gunicorn's master forked
+    finally:
+        assert running.stop() == 0
+
+
+def test_an_access_log_that_cannot_be_written_exits_2(default_index_dir, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "qa.cli", "serve", "--port", "0", "--index", str(default_index_dir),
+                             "--access-log", str(tmp_path / "missing" / "access.log")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("qa: cannot write the access log"), result.stderr
