@@ -31,7 +31,9 @@ class PlainEngine(Engine):
         """underthesea's model loaded; rank-bm25 has no compiled ranking to load (numba would only cost memory)."""
         self.ask("khởi động")
 
-    def ask(self, question: str, top_k: int = 3) -> Result:
+    def ask(self, question: str, top_k: int = 3, filters=None) -> Result:
+        if filters:
+            raise NotImplementedError("the baseline ranks every passage; it takes no filters")
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         terms = analyse_question(question).terms

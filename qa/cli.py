@@ -371,18 +371,12 @@ def optimize(index_dir: Path | None) -> None:
 @json_option
 def list_documents(index_dir: Path | None, as_json: bool) -> None:
     """List a collection's documents: id, title, date, url and passages."""
-    listed = catalogue(load_engine(index_dir).index)
+    listed = load_engine(index_dir).index.catalogue()
     if as_json:
         click.echo(json.dumps(listed, ensure_ascii=False))
         return
     for d in listed:
         click.echo(f"{d['id']}\t{d['title']}\t{d['date'] or '-'}\t{d['url'] or '-'}\t{d['passages']} đoạn")
-
-
-def catalogue(loaded: store.Index) -> list[dict]:
-    """Each live document of a collection as {"id", "title", "date", "url", "passages"}."""
-    return [{"id": d["id"], "title": d["title"], "date": d.get("date"), "url": d.get("url"),
-             "passages": loaded.passage_count(number)} for number, d in loaded.live_documents()]
 
 
 @index_group.command()
@@ -419,25 +413,47 @@ def collection_facts(loaded: store.Index) -> dict:
               help="Worker processes (default: 2 x cores + 1).")
 @click.option("--access-log", type=click.Path(dir_okay=False, allow_dash=True),
               help="Log every request to this file ('-': standard output).")
+@click.option("--admin-token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File holding the token that /api/documents writes need (default: $QA_ADMIN_TOKEN; none: "
+                   "writes are off).")
 @index_option
-def serve(host: str, port: int, workers: int | None, access_log: str | None, index_dir: Path | None) -> None:
-    """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
+def serve(host: str, port: int, workers: int | None, access_log: str | None, admin_token_file: Path | None,
+          index_dir: Path | None) -> None:
+    """Serve the chat page at / and the JSON API (/api/ask, /api/documents) with a production WSGI server.
+
+    The server follows its collection: a change made with qa index add or remove (or through the
+    API) is answered from within seconds, without a restart; SIGHUP makes every worker look at once.
+    """
     from .server import EXAMPLES, run
 
+    token = admin_token(admin_token_file)
     if access_log not in (None, "-"):
         try:
             Path(access_log).open("a").close()
         except OSError as error:
             fail(f"cannot write the access log {access_log}: {error.strerror or error}")
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
-    built_in = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    built_in = index.chosen_dir(index_dir) is None
     examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
     try:
-        run(engine, host, port, examples, workers=workers, access_log=access_log,
-            on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
+        run(engine, host, port, examples, workers=workers, access_log=access_log, admin_token=token,
+            writable=not built_in, on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     click.echo("Stopped.")
+
+
+def admin_token(path: Path | None) -> str | None:
+    """The admin token: the file's content, else $QA_ADMIN_TOKEN, else None (writes off)."""
+    try:
+        token = path.read_text(encoding="utf-8").strip() if path else os.environ.get("QA_ADMIN_TOKEN", "").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the admin token from {path}: {getattr(error, 'strerror', None) or error}")
+    if path and not token:
+        fail(f"{path} holds no admin token")
+    if token and len(token) < 16:
+        fail("the admin token must be 16 characters or more")
+    return token or None
 
 
 @main.command(name="eval")

@@ -22,6 +22,11 @@ from .store import ANALYSIS, DRAFTS, Index, IndexFileError
 log = logging.getLogger(__name__)
 
 
+class NotAdded(ValueError):
+    """Documents not added because some of what was sent could not be read (an all-or-nothing add): the message
+    names each problem."""
+
+
 class NoSuchDocument(KeyError):
     """A document id the collection does not hold: the message names it."""
 
@@ -48,12 +53,14 @@ class ChangeReport:
 
 
 def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE,
-        waiting: store.Waiting | None = None) -> ChangeReport:
+        waiting: store.Waiting | None = None, all_or_nothing: bool = False,
+        wait_seconds: float = store.WAIT_SECONDS) -> ChangeReport:
     """Add the documents of the sources to the collection in out (made when there is none), in a new segment; a
-    document whose id the collection holds replaces it, unless it reads exactly as before."""
+    document whose id the collection holds replaces it, unless it reads exactly as before. With all_or_nothing,
+    NotAdded (changing nothing) when a file, line or document is skipped."""
     started = time.perf_counter()
     report = ChangeReport()
-    with store.writing(out, waiting):
+    with store.writing(out, waiting, wait_seconds):
         previous = _open(out)
         live = _live_ids(previous)
         drafts = _live_drafts(previous)
@@ -73,6 +80,9 @@ def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE
                 continue
             documents.append(chunk(document, key))
             (report.added if number is None else report.replaced).append(item.id)
+        if all_or_nothing and (report.skipped or not (documents or report.unchanged)):
+            problems = [f"{s.source}: {s.reason}" for s in report.skipped] or ["no document in what was sent"]
+            raise NotAdded("nothing was added: " + "; ".join(problems))
         if not documents:
             return report
         with store.change(out) as change:
@@ -85,10 +95,11 @@ def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE
     return report
 
 
-def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None) -> ChangeReport:
+def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None,
+           wait_seconds: float = store.WAIT_SECONDS) -> ChangeReport:
     """Remove documents from the collection in out by id; NoSuchDocument (changing nothing) when one is not there."""
     started = time.perf_counter()
-    with store.writing(out, waiting):
+    with store.writing(out, waiting, wait_seconds):
         previous = store.load(out)
         live = _live_ids(previous)
         unknown = [i for i in dict.fromkeys(doc_ids) if i not in live]

@@ -1,7 +1,7 @@
-"""The web face: the chat page at /, the JSON endpoint /api/ask and /healthz, all over one Engine."""
+"""The web face: the chat page at /, the JSON endpoints /api/ask, /api/documents and /healthz, all over one engine
+that follows its collection as it changes (qa.live)."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -10,10 +10,13 @@ from typing import Callable, Sequence
 
 from flask import Flask, Response, jsonify, render_template, request
 from gunicorn.app.base import BaseApplication
-from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import HTTPException
 
 from . import shipped
+from .admin import register_documents
+from .api import ApiError, json_object
+from .filters import Filters
+from .live import IndexUnavailable, LiveEngine
 from .search import Engine, QuestionError, QuestionTooLong, check_top_k
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 from .worker import Worker
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a document sent to POST /api/documents (qa serve --max-upload)
 EXAMPLES = (
     "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
     "Đảng bộ thành phố đã kết nạp bao nhiêu đảng viên mới?",
@@ -39,44 +43,48 @@ SECURITY_HEADERS = {
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take " 3", "+3" and "٣"
 
 
-class ApiError(Exception):
-    """A request the API refuses: status, a stable code for programs and a message for people."""
+def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: str | None = None,
+               max_upload: int = MAX_UPLOAD_BYTES, writable: bool = True) -> Flask:
+    """Application factory: everything the app needs comes in as arguments, so tests build their own.
 
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES) -> Flask:
-    """Application factory: everything the app needs comes in as arguments, so tests build their own."""
+    The app answers from the engine's collection as it changes (qa.live); admin_token turns on the writes of
+    /api/documents (writable: False for the built-in article, which is not changed this way).
+    """
     web = shipped("web", "web")
     app = Flask(__name__, template_folder=str(web / "templates"), static_folder=str(web / "static"))
+    app.json.ensure_ascii = False  # Vietnamese as it is, not \u escapes
+    live = LiveEngine(engine)
 
     @app.get("/")
     def page() -> str:
-        return render_template("index.html", examples=examples, stats=engine.stats,
-                               max_chars=MAX_QUESTION_CHARS)
+        return render_template("index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS,
+                               admin=admin_token is not None and writable)
 
     @app.route("/api/ask", methods=["GET", "POST"])
     def ask() -> Response:
-        question, top_k = _post_arguments() if request.method == "POST" else _get_arguments()
-        return jsonify(engine.ask(question, top_k=top_k).to_dict())
+        question, top_k, filters = _post_arguments() if request.method == "POST" else _get_arguments()
+        return jsonify(live.engine().ask(question, top_k, filters).to_dict())
 
     @app.get("/healthz")
-    def healthz() -> Response:
-        return jsonify({"status": "ok", **engine.stats})
+    def healthz() -> tuple[Response, int]:
+        try:
+            live.engine()
+        except IndexUnavailable as error:
+            return jsonify({"status": "index_unavailable", "message": str(error), **live.stats}), 503
+        return jsonify({"status": "ok", **live.stats}), 200
 
     @app.after_request
     def secure(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    register_documents(app, live, admin_token, max_upload, writable)
     _register_error_handlers(app)
     return app
 
 
-def _get_arguments() -> tuple[object, int]:
-    """question and top_k from the query string (?q=...&top_k=3)."""
+def _get_arguments() -> tuple[object, int, Filters]:
+    """question, top_k and filters from the query string (?q=...&top_k=3&since=...&until=...&doc_id=...)."""
     if len(request.query_string) > MAX_QUERY_STRING_BYTES:
         raise ApiError(413, "request_too_large", f"the query string is over {MAX_QUERY_STRING_BYTES} bytes")
     if "q" not in request.args:
@@ -84,42 +92,20 @@ def _get_arguments() -> tuple[object, int]:
     top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
     if not _WHOLE_NUMBER.fullmatch(top_k):
         raise _bad_top_k()
-    return request.args["q"], check_top_k(int(top_k))
+    return request.args["q"], check_top_k(int(top_k)), Filters.parse(*map(request.args.get,
+                                                                        ("since", "until", "doc_id")))
 
 
-def _post_arguments() -> tuple[object, int]:
-    """question and top_k from a JSON object body: {"question": "...", "top_k": 3}."""
-    body = _json_object()
+def _post_arguments() -> tuple[object, int, Filters]:
+    """question, top_k and filters from a JSON object body: {"question": "...", "top_k": 3, "filters": {"since",
+    "until", "doc_id"}}."""
+    body = json_object(MAX_BODY_BYTES)
     if "question" not in body:
         raise ApiError(400, "bad_question", 'send the question in the "question" field')
-    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K))
-
-
-def _json_object() -> dict:
-    """The request body as a JSON object, or the error that says why it is not one."""
-    # Checked here rather than with Flask's MAX_CONTENT_LENGTH, whose stream silently stops at the
-    # limit for a chunked body (no declared length): reading one byte more tells the two apart.
-    too_long = (request.content_length or 0) > MAX_BODY_BYTES
-    data = b"" if too_long else _read_body(MAX_BODY_BYTES + 1)
-    if too_long or len(data) > MAX_BODY_BYTES:
-        raise ApiError(413, "request_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    try:
-        body = json.loads(data)
-    except (ValueError, RecursionError) as error:  # bad UTF-8, bad JSON, huge ints, absurd nesting
-        raise ApiError(400, "bad_json", f"the body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_json", 'the body must be a JSON object: {"question": "..."}')
-    return body
-
-
-def _read_body(limit: int) -> bytes:
-    """Up to `limit` bytes of the request body, or the 400 that says it could not be read."""
-    try:
-        return request.stream.read(limit)
-    except (ParseException, OSError) as error:  # gunicorn's: a malformed chunked body, or one cut short
-        raise ApiError(400, "bad_request", f"the request body could not be read: {error}") from None
+    filters = body.get("filters") or {}
+    if not isinstance(filters, dict) or set(filters) - {"since", "until", "doc_id"}:
+        raise ApiError(400, "bad_filter", '"filters" must be an object of "since", "until" and "doc_id"')
+    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K)), Filters.parse(**filters)
 
 
 def _bad_top_k() -> ApiError:
@@ -140,12 +126,17 @@ def _register_error_handlers(app: Flask) -> None:
     def question_error(e: QuestionError):
         return error(413 if isinstance(e, QuestionTooLong) else 400, e.code, str(e))
 
+    @app.errorhandler(IndexUnavailable)
+    def index_unavailable(e: IndexUnavailable):
+        return error(503, "index_unavailable", str(e))
+
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         if not _is_api(request.path):
             return e  # the page and static files keep werkzeug's plain HTML error pages
         code = {413: "request_too_large"}.get(e.code or 0) or _snake(e.name)
-        message = f"the request body is over {MAX_BODY_BYTES} bytes" if e.code == 413 else (e.description or e.name)
+        limit = request.max_content_length or MAX_BODY_BYTES
+        message = f"the request body is over {limit} bytes" if e.code == 413 else (e.description or e.name)
         response, status = error(e.code or 500, code, message)
         if "Allow" in (headers := dict(e.get_headers())):  # a 405 says which methods would do
             response.headers["Allow"] = headers["Allow"]
@@ -183,7 +174,8 @@ class _Gunicorn(BaseApplication):
 
 def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
         on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
-        access_log: str | None = None) -> None:
+        access_log: str | None = None, admin_token: str | None = None, max_upload: int = MAX_UPLOAD_BYTES,
+        writable: bool = True) -> None:
     """Serve with gunicorn worker processes until Ctrl-C or SIGTERM; OSError when it cannot listen.
 
     Asking holds the GIL, so one process answers with one core at most: the workers are forked after
@@ -202,7 +194,7 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
     }
     master = os.getpid()
     try:
-        _Gunicorn(create_app(engine, examples), options).run()
+        _Gunicorn(create_app(engine, examples, admin_token, max_upload, writable), options).run()
     except SystemExit as stop:  # the master exits after Ctrl-C or SIGTERM: 0 is a clean stop, so return
         if stop.code not in (0, None) or os.getpid() != master:  # a forked worker leaves through here too
             raise

@@ -48,6 +48,7 @@ DELETIONS = ("deleted_documents", "deleted_df")
 # Loading checks every file's checksum up to this many bytes of files (xxh3 reads about 15 GiB/s from memory, so a
 # 100k-passage index of 300 MiB takes 20 ms); `qa serve` and `qa index verify` check them whatever the size.
 VERIFY_ON_LOAD_UP_TO = 1 << 30
+WAIT_SECONDS = 600.0  # how long a writer waits for another to finish before giving up
 # Free space a write leaves on the disk beyond its files: the rest of the system needs some too.
 SPARE_BYTES = 1 << 20
 
@@ -163,6 +164,16 @@ class Index:
         last = int(self.first_passage[doc_number + 1]) if doc_number + 1 < len(self.documents) else self.n_passages
         return int(self.first_passage[doc_number]), last
 
+    def catalogue(self) -> list[dict]:
+        """Each document not deleted as {"id", "title", "date", "url", "passages"}, in collection order."""
+        return [self.catalogue_entry(number) for number, _ in self.live_documents()]
+
+    def catalogue_entry(self, doc_number: int) -> dict:
+        """A document as {"id", "title", "date", "url", "passages"} (passages: how many)."""
+        d = self.documents[doc_number]
+        return {"id": d["id"], "title": d["title"], "date": d.get("date"), "url": d.get("url"),
+                "passages": self.passage_count(doc_number)}
+
     def passage_count(self, doc_number: int) -> int:
         """How many passages a document has."""
         first, last = self.document_range(doc_number)
@@ -246,7 +257,7 @@ def blob_offsets(items: list[bytes]) -> np.ndarray:
 
 
 @contextmanager
-def writing(directory: Path, waiting: Waiting | None = None, wait_seconds: float = 600.0) -> Iterator[None]:
+def writing(directory: Path, waiting: Waiting | None = None, wait_seconds: float = WAIT_SECONDS) -> Iterator[None]:
     """Hold the folder's write lock (one writer at a time, across processes) while the block runs, after removing
     what a killed writer left behind. A second writer waits, saying so, and fails after wait_seconds.
     """

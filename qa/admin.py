@@ -1,0 +1,152 @@
+"""The documents API: list and read the collection's documents; with the admin token, add one (JSON or an uploaded
+file) and remove one. Writes go through qa.collection (the collection's lock serialises them across workers and
+processes), and the worker that wrote moves to the new version before it answers."""
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, request
+
+from . import collection, store
+from .api import ApiError, json_object
+from .live import LiveEngine
+from .text import fold
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+MAX_LIST = 500  # documents one page of the list may hold
+MAX_TITLE_CHARS = 1000
+WRITE_WAIT_SECONDS = 30.0  # how long a write waits for another writer before answering 503
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int,
+                       writable: bool = True) -> None:
+    """Add /api/documents to the app: reads for everyone, writes with `Authorization: Bearer <token>` (none when
+    token is None, or when the collection is not writable: the built-in article)."""
+
+    @app.get("/api/documents")
+    def documents() -> Response:
+        offset, limit = _number("offset", 0, 10**9), _number("limit", 50, MAX_LIST)
+        listed = live.engine().index.catalogue()
+        return jsonify({"documents": listed[offset:offset + limit], "total": len(listed), "offset": offset,
+                        "limit": limit, "admin": token is not None and writable})
+
+    @app.get("/api/documents/<path:doc_id>")
+    def document(doc_id: str) -> Response:
+        index = live.engine().index
+        number = index.document_numbers.get(doc_id)
+        if number is None:
+            raise _no_such_document(doc_id)
+        record = index.catalogue_entry(number)
+        return jsonify({**record, "passages": [{"id": p.id, "text": p.text} for p in index.document_passages(number)]})
+
+    @app.post("/api/documents")
+    def add() -> tuple[Response, int]:
+        _authorised(token, writable)
+        request.max_content_length = max_upload
+        with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
+            source = _uploaded(Path(folder), max_upload)
+            report = _written(lambda: collection.add([source], live.directory, all_or_nothing=True,
+                                                     wait_seconds=WRITE_WAIT_SECONDS))
+        live.refresh()
+        index = live.engine().index
+        stored = [{"id": i, "passages": index.passage_count(index.document_numbers[i])}
+                  for i in report.added + report.replaced + report.unchanged]
+        return jsonify({"documents": stored, "added": report.added, "replaced": report.replaced,
+                        "unchanged": report.unchanged, "version": index.version}), 201
+
+    @app.delete("/api/documents/<path:doc_id>")
+    def remove(doc_id: str) -> tuple[str, int]:
+        _authorised(token, writable)
+        _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+        live.refresh()
+        return "", 204
+
+
+def _number(name: str, default: int, most: int) -> int:
+    value = request.args.get(name, str(default))
+    if not _WHOLE_NUMBER.fullmatch(value) or int(value) > most:
+        raise ApiError(400, "bad_request", f"{name} must be a whole number from 0 to {most}")
+    return int(value)
+
+
+def _authorised(token: str | None, writable: bool) -> None:
+    """Nothing when the request carries the admin token, else the refusal: 403 when writes are off, 401 when the
+    token is missing or wrong (the same answer for both, compared in constant time)."""
+    if token is None or not writable:
+        why = "no admin token is configured (QA_ADMIN_TOKEN or qa serve --admin-token-file)" if writable else \
+            "the built-in article is not changed this way: serve a collection of yours with --index"
+        raise ApiError(403, "admin_disabled", f"writes are off: {why}")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode()):
+        raise ApiError(401, "unauthorized", "send the admin token as Authorization: Bearer <token>")
+
+
+def _uploaded(folder: Path, max_upload: int) -> Path:
+    """The document a write request sends, as a file in folder: an uploaded file (multipart, field "file") or a
+    JSON document {"id"?, "title", "text", "url"?, "date"?} written as one JSON line."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise ApiError(400, "bad_document", 'send the file in the multipart field "file"')
+        name = Path(upload.filename.replace("\\", "/")).name
+        if not name or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+            raise ApiError(415, "unsupported_media_type", f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
+        path = folder / name
+        upload.save(path)
+        return path
+    body = json_object(max_upload, '{"title": "...", "text": "..."}')
+    record = _document_record(body)
+    path = folder / "document.jsonl"
+    path.write_text(_json_line(record), encoding="utf-8")
+    return path
+
+
+def _document_record(body: dict) -> dict:
+    """A JSON document checked field by field, its id made from its title when it has none."""
+    for field in ("title", "text"):
+        if not isinstance(body.get(field), str) or not body[field].strip():
+            raise ApiError(400, "bad_document", f'"{field}" must be a string that is not empty')
+    for field in ("id", "url", "date"):
+        if body.get(field) is not None and (not isinstance(body[field], str) or not body[field].strip()):
+            raise ApiError(400, "bad_document", f'"{field}", when given, must be a string that is not empty')
+    if len(body["title"]) > MAX_TITLE_CHARS:
+        raise ApiError(400, "bad_document", f"the title is over {MAX_TITLE_CHARS} characters")
+    if body.get("date") is not None and not _DATE.fullmatch(body["date"].strip()):
+        raise ApiError(400, "bad_document", '"date" must be written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
+    doc_id = (body.get("id") or _slug(body["title"])).strip()
+    return {"id": doc_id, "title": body["title"].strip(), "text": body["text"], "url": body.get("url"),
+            "date": body.get("date")}
+
+
+def _slug(title: str) -> str:
+    """An id made of a title: "Giá xăng tăng" gives "gia-xang-tang"."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(title.lower())).strip("-")[:80] or "document"
+
+
+def _json_line(record: dict) -> str:
+    return json.dumps({k: v for k, v in record.items() if v is not None}, ensure_ascii=False) + "\n"
+
+
+def _written(write):
+    """What a collection write returns, its refusals as the API's: a document that cannot be read is 400, an
+    unknown id 404, a full disk 507, another writer holding on 503."""
+    try:
+        return write()
+    except collection.NotAdded as error:
+        raise ApiError(400, "bad_document", str(error)) from None
+    except collection.NoSuchDocument as error:
+        raise ApiError(404, "no_such_document", str(error)) from None
+    except store.IndexWriteError as error:
+        status, code = (507, "insufficient_storage") if "not enough space" in str(error) else (503, "busy")
+        raise ApiError(status, code, str(error)) from None
+
+
+def _no_such_document(doc_id: str) -> ApiError:
+    return ApiError(404, "no_such_document", f"no document {doc_id!r} in this collection")
+

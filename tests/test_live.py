@@ -1,0 +1,160 @@
+"""A served collection that changes: the documents API, the switch to a new version, filters, damage under it."""
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from qa import collection, store
+from qa.live import LiveEngine
+from qa.search import Engine
+from qa.server import create_app
+
+TOKEN = "s3cret-token-for-the-tests"
+WEATHER = {"id": "thoi-tiet", "title": "Thời tiết Hà Nội", "text": "Hà Nội hôm nay trời nắng, nhiệt độ cao nhất 35 độ C.",
+           "date": "2023-06-01", "url": "https://example.vn/thoi-tiet"}
+
+
+@pytest.fixture
+def living(tmp_path) -> Path:
+    out = tmp_path / "idx"
+    source = tmp_path / "first.jsonl"
+    source.write_text(json.dumps({"id": "dang-vien", "title": "Đảng bộ", "date": "2023-05-16",
+                                  "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm."}, ensure_ascii=False)
+                      + "\n", encoding="utf-8")
+    collection.add([source], out)
+    return out
+
+
+@pytest.fixture
+def client(living):
+    return create_app(Engine(store.load(living)), (), admin_token=TOKEN).test_client()
+
+
+def auth(token: str = TOKEN) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_document_posted_is_answered_at_once_with_its_url_and_date(client):
+    before = client.get("/api/ask", query_string={"q": "nhiệt độ Hà Nội hôm nay"}).get_json()
+    assert not before["found"]
+    added = client.post("/api/documents", json=WEATHER, headers=auth())
+    assert added.status_code == 201, added.get_json()
+    assert added.get_json()["documents"] == [{"id": "thoi-tiet", "passages": 1}]
+    answer = client.get("/api/ask", query_string={"q": "nhiệt độ Hà Nội hôm nay"}).get_json()
+    assert answer["found"] and answer["answers"][0]["doc_id"] == "thoi-tiet"
+    assert answer["answers"][0]["url"] == WEATHER["url"] and answer["answers"][0]["date"] == "2023-06-01"
+    health = client.get("/healthz").get_json()
+    assert health["documents"] == 2 and health["version"] == added.get_json()["version"]
+
+
+def test_the_json_api_writes_vietnamese_as_it_is(client):
+    body = client.get("/api/ask", query_string={"q": "đảng viên mới"}).get_data()
+    assert "Đảng bộ".encode() in body and b"\\u" not in body
+
+
+def test_documents_are_listed_read_and_removed(client):
+    client.post("/api/documents", json=WEATHER, headers=auth())
+    listed = client.get("/api/documents", query_string={"limit": 1, "offset": 1}).get_json()
+    assert listed["total"] == 2 and [d["id"] for d in listed["documents"]] == ["thoi-tiet"]
+    assert set(listed["documents"][0]) == {"id", "title", "date", "url", "passages"}
+    one = client.get("/api/documents/thoi-tiet").get_json()
+    assert one["title"] == WEATHER["title"] and one["passages"][0]["text"].startswith("Hà Nội hôm nay")
+    assert client.delete("/api/documents/thoi-tiet", headers=auth()).status_code == 204
+    assert client.get("/api/documents/thoi-tiet").status_code == 404
+    assert not client.get("/api/ask", query_string={"q": "nhiệt độ Hà Nội hôm nay"}).get_json()["found"]
+    gone = client.delete("/api/documents/thoi-tiet", headers=auth())
+    assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "no_such_document"
+
+
+def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
+    page = "<html><head><title>Giá xăng</title></head><body><article><p>Giá xăng RON 95 tăng thêm 500 đồng mỗi " \
+           "lít từ chiều nay, theo liên Bộ Công Thương và Tài chính.</p></article></body></html>"
+    sent = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(page.encode()), "../../gia-xang.html")})
+    assert sent.status_code == 201 and sent.get_json()["added"] == ["gia-xang"]
+    odd = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(b"MZ\x00\x01"), "virus.exe")})
+    assert odd.status_code == 415
+    big = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(b"a " * (3 << 20)), "big.txt")})
+    assert big.status_code == 413 and big.get_json()["error"]["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"title": "", "text": "Một bài."}, "title"), ({"title": "Bài", "text": 5}, "text"),
+    ({"title": "Bài", "text": "Một bài có nội dung.", "date": "16/05/2023"}, "date"),
+    ({"title": "Bài", "text": "Một bài có nội dung.", "url": ["x"]}, "url"),
+])
+def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
+    manifest = (living / store.MANIFEST).read_bytes()
+    refused = client.post("/api/documents", json=body, headers=auth())
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_document"
+    assert problem in refused.get_json()["error"]["message"]
+    assert (living / store.MANIFEST).read_bytes() == manifest
+
+
+def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living):
+    manifest = (living / store.MANIFEST).read_bytes()
+    lines = [json.dumps({"id": "a", "text": "Hà Nội hôm nay trời nắng."}), json.dumps({"id": "a", "text": "Mưa."})]
+    refused = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
+                          data={"file": (io.BytesIO("\n".join(lines).encode()), "two.jsonl")})
+    assert refused.status_code == 400 and "duplicate id 'a'" in refused.get_json()["error"]["message"]
+    latin = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(bytes(range(0, 32)) * 10), "binary.txt")})
+    assert latin.status_code == 400
+    assert (living / store.MANIFEST).read_bytes() == manifest
+
+
+def test_writes_need_the_token_and_are_off_without_one(living):
+    on = create_app(Engine(store.load(living)), (), admin_token=TOKEN).test_client()
+    for headers in ({}, auth("wrong-token-of-the-same-size!"), {"Authorization": "Basic abc"}):
+        refused = on.post("/api/documents", json=WEATHER, headers=headers)
+        assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized"
+    assert on.delete("/api/documents/dang-vien").status_code == 401
+    off = create_app(Engine(store.load(living)), ()).test_client()
+    refused = off.post("/api/documents", json=WEATHER, headers=auth())
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "admin_disabled"
+    assert off.get("/api/documents").get_json()["admin"] is False
+    built_in = create_app(Engine(store.load(living)), (), admin_token=TOKEN, writable=False).test_client()
+    assert built_in.delete("/api/documents/dang-vien", headers=auth()).status_code == 403
+
+
+def test_filters_in_a_get_and_a_post(client):
+    client.post("/api/documents", json=WEATHER, headers=auth())
+    asked = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "2023-06-01"}).get_json()
+    assert {a["doc_id"] for a in asked["answers"]} == {"thoi-tiet"}
+    none = client.post("/api/ask", json={"question": "Hà Nội", "filters": {"until": "2023-05-31"}}).get_json()
+    assert "thoi-tiet" not in {a["doc_id"] for a in none["answers"]}
+    only = client.post("/api/ask", json={"question": "đảng viên", "filters": {"doc_id": "thoi-tiet"}}).get_json()
+    assert {a["doc_id"] for a in only["answers"]} <= {"thoi-tiet"}
+    for bad in ({"since": "yesterday"}, {"until": "2023-02-30"}, {"other": 1}, "2023"):
+        refused = client.post("/api/ask", json={"question": "Hà Nội", "filters": bad})
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+    refused = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "01-06-2023"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+
+
+def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_path):
+    now = [0.0]
+    live = LiveEngine(Engine(store.load(living)), check_seconds=1.0, clock=lambda: now[0])
+    first = live.engine().index.version
+    source = tmp_path / "w.jsonl"
+    source.write_text(json.dumps(WEATHER, ensure_ascii=False) + "\n", encoding="utf-8")
+    collection.add([source], living)
+    now[0] = 0.5
+    assert live.engine().index.version == first  # not looked at yet
+    now[0] = 1.1
+    assert live.engine().index.version != first and live.stats["documents"] == 2
+
+
+def test_a_file_damaged_under_the_server_is_a_503_and_said_by_healthz(client, living):
+    manifest = json.loads((living / store.MANIFEST).read_text())
+    path = living / manifest["segments"][0]["files"]["texts.bin"]["file"]
+    with open(path, "r+b") as handle:
+        handle.truncate(3)
+    refused = client.get("/api/ask", query_string={"q": "đảng viên"})
+    assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "index_unavailable"
+    assert "texts.bin" in refused.get_json()["error"]["message"]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["status"] == "index_unavailable"
