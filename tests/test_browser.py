@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from test_server_http import Server
 
 pytestmark = pytest.mark.slow  # a real server or browser per test
 
@@ -34,8 +33,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def server(default_index_dir, tmp_path_factory):
-    running = Server(default_index_dir, tmp_path_factory.mktemp("serve-browser"))
+def server(default_index_dir, tmp_path_factory, start_server):
+    running = start_server(default_index_dir, tmp_path_factory.mktemp("serve-browser"))
     yield running
     running.stop()
 

@@ -14,7 +14,6 @@ from urllib.parse import quote
 import pytest
 
 from qa.worker import REQUEST_TIMEOUT, WRITE_TIMEOUT
-from test_server_http import Server
 
 QUESTION = json.dumps({"question": "ty le ho ngheo", "top_k": 1}).encode()
 CHUNKED_HEAD = (b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -27,14 +26,14 @@ def post_head(length: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def server(default_index_dir, tmp_path_factory):
+def server(default_index_dir, tmp_path_factory, start_server):
     """Two single-threaded workers: two clients that held a thread each would stall every other client."""
-    running = Server(default_index_dir, tmp_path_factory.mktemp("serve-faults"), "--workers", "2")
+    running = start_server(default_index_dir, tmp_path_factory.mktemp("serve-faults"), "--workers", "2")
     yield running
     running.stop()
 
 
-def exchange(server: Server, data: bytes, done_sending: bool = True, timeout: float = 10) -> bytes:
+def exchange(server, data: bytes, done_sending: bool = True, timeout: float = 10) -> bytes:
     """Send raw bytes (then say so with a half close, unless told not to); returns all the server answers."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as connection:
         connection.sendall(data)
@@ -105,7 +104,7 @@ def test_a_request_that_never_arrives_whole_gets_a_408_and_is_closed(server):
     assert time.monotonic() - started >= REQUEST_TIMEOUT - 0.5  # it had its time first
 
 
-def trickle(server: Server, at_once: bytes, slowly: bytes, stop: threading.Event, replies: list[bytes]) -> None:
+def trickle(server, at_once: bytes, slowly: bytes, stop: threading.Event, replies: list[bytes]) -> None:
     """Send `at_once`, then `slowly` a byte every 0.2 s, until told to stop or the server answers."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=REQUEST_TIMEOUT + 5) as connection:
         connection.sendall(at_once)
@@ -160,10 +159,11 @@ def test_clients_that_never_close_do_not_hold_up_the_others(server):
             connection.close()
 
 
-def test_a_client_that_does_not_read_its_answers_holds_a_worker_for_a_while_only(default_index_dir, tmp_path):
+def test_a_client_that_does_not_read_its_answers_holds_a_worker_for_a_while_only(default_index_dir, tmp_path,
+                                                                               start_server):
     """One worker; a client asks for a hundred long answers at once and reads none: once the socket buffers
     are full, the worker gives up on it after WRITE_TIMEOUT and answers the next client."""
-    running = Server(default_index_dir, tmp_path, "--workers", "1")
+    running = start_server(default_index_dir, tmp_path, "--workers", "1")
     try:
         body = json.dumps({"question": "Chí Linh", "top_k": 20}).encode()
         with socket.socket() as reader:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,61 +28,14 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`python -m qa.cli serve` on a free loopback port, output kept in files (a full pipe would block it)."""
-
-    def __init__(self, index_dir: Path, logs: Path, *options: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.stdout, self.stderr = logs / "stdout.txt", logs / "stderr.txt"
-        command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--index", str(index_dir), *options]
-        with open(self.stdout, "w") as out, open(self.stderr, "w") as err:
-            # Ctrl-C back to its default: a runner started in the background may have it ignored.
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"qa serve exited with {self.process.returncode}: {self.stderr.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.process.kill()
-        pytest.fail(f"qa serve did not answer /healthz within {timeout} s: {self.stderr.read_text()}")
-
-    def stop(self, how: int = signal.SIGINT, timeout: float = 15) -> int:
-        """Stop it as a person (Ctrl-C) or a supervisor (SIGTERM) would; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(how)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"qa serve did not stop within {timeout} s of signal {how}")
-
-
 @pytest.fixture(scope="module")
-def server(default_index_dir, tmp_path_factory):
-    running = Server(default_index_dir, tmp_path_factory.mktemp("serve"))
+def server(default_index_dir, tmp_path_factory, start_server):
+    running = start_server(default_index_dir, tmp_path_factory.mktemp("serve"))
     yield running
     running.stop()
 
 
-def request(server: Server, method: str, path: str, body: bytes | None = None,
+def request(server, method: str, path: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """One request on its own connection: (status, headers, body)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -93,7 +47,7 @@ def request(server: Server, method: str, path: str, body: bytes | None = None,
         connection.close()
 
 
-def post_json(server: Server, payload: object) -> tuple[int, dict[str, str], bytes]:
+def post_json(server, payload: object) -> tuple[int, dict[str, str], bytes]:
     return request(server, "POST", "/api/ask", json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
 
@@ -132,7 +86,9 @@ def test_the_page_and_its_files_are_served(server):
 
 def test_healthz(server):
     status, _, body = request(server, "GET", "/healthz")
-    assert status == 200 and json.loads(body) == {"status": "ok", "documents": 1, "passages": json.loads(body)["passages"]}
+    health = json.loads(body)
+    assert status == 200 and health == {"status": "ok", "documents": 1, "passages": health["passages"],
+                                        "version": health["version"]} and health["passages"] > 20
 
 
 def test_refusals_over_http(server):
@@ -213,8 +169,8 @@ def test_nothing_above_reached_the_error_log(server):
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_and_sigterm_stop_cleanly(default_index_dir, tmp_path, how):
-    running = Server(default_index_dir, tmp_path)
+def test_ctrl_c_and_sigterm_stop_cleanly(default_index_dir, tmp_path, how, start_server):
+    running = start_server(default_index_dir, tmp_path)
     assert request(running, "GET", "/healthz")[0] == 200
     assert running.stop(how) == 0
     assert "Traceback" not in running.stderr.read_text() and "Traceback" not in running.stdout.read_text()
@@ -237,9 +193,9 @@ def children_of(pid: int) -> list[int]:
     return children
 
 
-def test_workers_and_access_log_options(default_index_dir, tmp_path):
+def test_workers_and_access_log_options(default_index_dir, tmp_path, start_server):
     access_log = tmp_path / "access.log"
-    running = Server(default_index_dir, tmp_path, "--workers", "1", "--access-log", str(access_log))
+    running = start_server(default_index_dir, tmp_path, "--workers", "1", "--access-log", str(access_log))
     try:
         assert request(running, "GET", "/healthz")[0] == 200
         assert [line for line in access_log.read_text().splitlines() if '"GET /healthz HTTP/1.1" 200' in line]
@@ -253,3 +209,50 @@ def test_an_access_log_that_cannot_be_written_exits_2(default_index_dir, tmp_pat
                              "--access-log", str(tmp_path / "missing" / "access.log")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("qa: cannot write the access log"), result.stderr
+
+
+TOKEN = "token-for-the-http-test-0123456789"
+
+
+def asked_everywhere(server, question: str, doc_id: str, within: float = 2.0) -> float:
+    """Seconds until every one of 10 answers in a row (spread over the workers) comes from doc_id."""
+    started = time.monotonic()
+    while time.monotonic() - started < within + 5:
+        answers = [json.loads(request(server, "GET", "/api/ask?" + urllib.parse.urlencode({"q": question}))[2])
+                   for _ in range(10)]
+        if all(a["answers"] and a["answers"][0]["doc_id"] == doc_id for a in answers):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    pytest.fail(f"{doc_id} was not answered by every worker within {within + 5} s")
+
+
+def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_path, start_server):
+    from qa import collection
+
+    out = tmp_path / "idx"
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps({"id": "dang", "title": "Đảng bộ", "text": "Đảng bộ thành phố kết nạp 640 đảng "
+                                 "viên mới."}, ensure_ascii=False) + "\n", encoding="utf-8")
+    collection.add([first], out)
+    server = start_server(out, tmp_path, "--workers", "3", env={"QA_ADMIN_TOKEN": TOKEN})
+    document = {"id": "xang", "title": "Giá xăng", "text": "Giá xăng RON 95 tăng thêm 500 đồng mỗi lít.",
+                "url": "https://example.vn/xang", "date": "2023-07-01"}
+    refused = request(server, "POST", "/api/documents", json.dumps(document).encode(),
+                      {"Content-Type": "application/json"})
+    assert refused[0] == 401
+    status, _, body = request(server, "POST", "/api/documents", json.dumps(document).encode(),
+                              {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    assert status == 201, body
+    assert asked_everywhere(server, "giá xăng RON 95", "xang") <= 2.0
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({"id": "mua", "title": "Thời tiết", "text": "Hà Nội mưa to, nhiệt độ 25 độ."},
+                                ensure_ascii=False) + "\n", encoding="utf-8")
+    assert subprocess.run([sys.executable, "-m", "qa.cli", "index", "add", str(later), "--index", str(out)],
+                          capture_output=True).returncode == 0
+    assert asked_everywhere(server, "Hà Nội mưa nhiệt độ", "mua") <= 2.0
+    server.process.send_signal(signal.SIGHUP)  # gunicorn starts new workers: they answer from the newest version
+    assert asked_everywhere(server, "Hà Nội mưa nhiệt độ", "mua") <= 2.0
+    status, _, body = request(server, "DELETE", "/api/documents/xang", None, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 204
+    health = json.loads(request(server, "GET", "/healthz")[2])
+    assert health["status"] == "ok" and health["documents"] in (2, 3)
