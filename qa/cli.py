@@ -433,11 +433,12 @@ def serve(host: str, port: int, workers: int | None, access_log: str | None, adm
         except OSError as error:
             fail(f"cannot write the access log {access_log}: {error.strerror or error}")
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
-    built_in = index.chosen_dir(index_dir) is None
-    examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
+    article = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    examples = EXAMPLES if article else ()  # the examples ask about the built-in article
     try:
         run(engine, host, port, examples, workers=workers, access_log=access_log, admin_token=token,
-            writable=not built_in, on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
+            writable=index.chosen_dir(index_dir) is not None,  # the built-in article's own folder is not changed
+            on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     click.echo("Stopped.")
