@@ -60,6 +60,10 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
         return render_template("index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS,
                                admin=admin_token is not None and writable)
 
+    @app.get("/documents")
+    def documents_page() -> str:
+        return render_template("documents.html", admin=admin_token is not None and writable)
+
     @app.route("/api/ask", methods=["GET", "POST"])
     def ask() -> Response:
         question, top_k, filters = _post_arguments() if request.method == "POST" else _get_arguments()

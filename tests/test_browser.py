@@ -233,3 +233,69 @@ def test_an_answer_without_a_short_answer_opens_with_its_sentence(open_page):
     card = last_answer(page).locator(".answer").first
     assert card.locator(".short-answer").count() == 0
     assert card.evaluate("card => card.firstElementChild.className") == "sentence"
+
+
+ADMIN_TOKEN = "browser-test-admin-token-0123"
+
+
+@pytest.fixture(scope="module")
+def managed(tmp_path_factory, start_server):
+    """A server of a collection of one document, with an admin token."""
+    from qa import collection
+
+    folder = tmp_path_factory.mktemp("managed")
+    source = folder / "first.jsonl"
+    source.write_text(json.dumps({"id": "dang-vien", "title": "Đảng bộ kết nạp đảng viên", "date": "2023-05-16",
+                                  "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm."},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    collection.add([source], folder / "idx")
+    running = start_server(folder / "idx", folder, env={"QA_ADMIN_TOKEN": ADMIN_TOKEN})
+    yield running
+    running.stop()
+
+
+def test_the_documents_page_lists_adds_and_removes_and_the_chat_answers_the_added_one(browser, managed):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(managed.url + "/documents")
+    rows = page.locator("#documents tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 1 and "Đảng bộ kết nạp đảng viên" in rows.first.inner_text()
+    assert "2023-05-16" in rows.first.inner_text()
+    page.fill("#token", ADMIN_TOKEN)
+    page.fill("#doc-title", "Giá xăng tăng")
+    page.fill("#doc-date", "2023-07-01")
+    page.fill("#doc-url", "https://example.vn/gia-xang")
+    page.fill("#doc-text", "Giá xăng RON 95 tăng thêm 500 đồng mỗi lít từ chiều nay.")
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#documents tbody tr[data-id='gia-xang-tang']", timeout=10_000)  # the list, reloaded
+    assert rows.count() == 2
+    assert "Đã thêm: gia-xang-tang" in page.inner_text("#admin-status")
+    assert page.evaluate("sessionStorage.getItem('qa-admin-token')") == ADMIN_TOKEN
+    assert page.get_attribute("#documents tbody tr[data-id='gia-xang-tang'] a", "href") == "https://example.vn/gia-xang"
+
+    chat = context.new_page()
+    chat.on("pageerror", lambda e: errors.append(str(e)))
+    chat.goto(managed.url + "/")
+    chat.fill("#question", "Giá xăng RON 95 tăng bao nhiêu?")
+    chat.keyboard.press("Enter")
+    answer = last_answer(chat)
+    assert "500 đồng" in answer.inner_text() and "2023-07-01" in answer.inner_text()
+    assert answer.locator(".source a").get_attribute("href") == "https://example.vn/gia-xang"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#documents tbody tr[data-id='gia-xang-tang'] button.remove")
+    page.wait_for_selector("#documents tbody tr[data-id='gia-xang-tang']", state="detached", timeout=10_000)
+    assert rows.count() == 1
+    assert "Đã xóa: gia-xang-tang" in page.inner_text("#admin-status")
+    context.close()
+    assert not errors, errors
+
+
+def test_without_a_token_configured_no_admin_control_is_shown(open_page, server):
+    page = open_page()
+    page.goto(server.url + "/documents")
+    page.locator("#documents tbody tr").first.wait_for()
+    assert page.locator("#admin").count() == 0 and page.locator("button.remove").count() == 0

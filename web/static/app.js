@@ -23,6 +23,16 @@
     internal_error: "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
   };
 
+  /** The url when it is a web address (http or https), else null: a document's url never runs script. */
+  function safeUrl(url) {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
   /** Make an element with a class and (optional) text, never parsing HTML. */
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -78,8 +88,19 @@
     card.append(sentenceNode(answer));
 
     const source = el("p", "source");
-    source.append("Nguồn: ", el("cite", "", answer.title || answer.doc_id), " · ",
-      el("span", "score", "điểm " + scoreFormat.format(answer.score)));
+    const cite = el("cite", "", answer.title || answer.doc_id);
+    const href = typeof answer.url === "string" && safeUrl(answer.url);
+    if (href) {
+      const link = el("a");
+      link.href = href;
+      link.rel = "noopener noreferrer";
+      link.append(cite);
+      source.append("Nguồn: ", link);
+    } else {
+      source.append("Nguồn: ", cite);
+    }
+    if (typeof answer.date === "string" && answer.date) source.append(" · ", el("time", "date", answer.date.replace("T", " ")));
+    source.append(" · ", el("span", "score", "điểm " + scoreFormat.format(answer.score)));
     card.append(source);
 
     const more = el("details", "passage");
