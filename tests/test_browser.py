@@ -288,6 +288,7 @@ def test_the_documents_page_lists_adds_and_removes_and_the_chat_answers_the_adde
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#documents tbody tr[data-id='gia-xang-tang'] button.remove")
     page.wait_for_selector("#documents tbody tr[data-id='gia-xang-tang']", state="detached", timeout=10_000)
+    page.wait_for_selector("#documents tbody tr[data-id='dang-vien']")  # the list, reloaded
     assert rows.count() == 1
     assert "Đã xóa: gia-xang-tang" in page.inner_text("#admin-status")
     context.close()
