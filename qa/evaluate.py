@@ -160,15 +160,50 @@ def _negatives(engine: Engine, path: Path, split: str) -> dict:
     return {"negatives": len(rows), "negatives_not_found": refused / len(rows)}
 
 
+def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[dict]) -> dict:
+    """Short queries ({"question", "answer" or "topic", "corpus"?}): the share of those with an answer found with a
+    passage holding it first, and of those without marked not found.
+
+    Each is asked of the collection its "corpus" names: "squad", the SQuAD-format dataset's paragraphs, or "article",
+    the --index collection (the built-in article by default). One without an answer and without a corpus is asked of
+    every collection and must be not found in each. Rows of a corpus this run has no collection for are left out.
+    """
+    rows = [r for r in load_questions(path, split) if r.get("corpus", "any") in (*engines, "any")]
+    answered = [r for r in rows if r.get("answer")]
+    if not answered or len(answered) == len(rows):
+        raise DatasetError(f"{path}: a keyword set needs rows with an answer and rows without, in {sorted(engines)}")
+    first = 0
+    for row in answered:
+        result = engines[row["corpus"]].ask(row["question"], DEFAULT_TOP_K)
+        if result.found and normalise(row["answer"]) in result.answers[0].text:
+            first += 1
+        else:
+            misses.append(_miss("keywords", Question(row["question"], (row["answer"],)), row["question"], result, None))
+    unanswered = [r for r in rows if not r.get("answer")]
+    refused = 0
+    for row in unanswered:
+        found = [engines[c].ask(row["question"], DEFAULT_TOP_K) for c in ([row["corpus"]] if "corpus" in row else engines)]
+        refused += not any(r.found for r in found)
+        misses += [_miss("keywords-out", Question(row["question"], ()), row["question"], r, None) for r in found if r.found]
+    return {"keywords": len(answered), "keywords_found_first": first / len(answered),
+            "keyword_negatives": len(unanswered), "keyword_negatives_not_found": refused / len(unanswered)}
+
+
 def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
-             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None) -> dict:
-    """The first variant's figures at the top level, every variant's under "variants", negatives if given."""
+             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None,
+             keywords: Path | None = None) -> dict:
+    """The first variant's figures at the top level, every variant's under "variants", negatives and keywords if
+    given."""
     variants = variants or list(VARIANTS)
     misses = [] if misses is None else misses
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as build_dir:
         engine, questions = _engine_for(dataset, index_dir, split, Path(build_dir))
         rows = [_score(engine, questions, variant, top_k, misses) for variant in variants]
         extra = _negatives(engine, negatives, split) if negatives else {}
+        if keywords:
+            engines = {"article": engine} if dataset.suffix == ".jsonl" else \
+                {"squad": engine, "article": Engine(index.collection(index_dir))}
+            extra |= _keywords(engines, keywords, split, misses)
     first = {k: v for k, v in rows[0].items() if k != "variant"}
     return {**first, **extra, "variants": rows}
 
@@ -183,3 +218,8 @@ def rows_as_table(report: dict) -> Iterator[str]:
     if "negatives" in report:
         yield f"{report['negatives']} out-of-corpus questions, share marked not found: " \
               f"{report['negatives_not_found']:.4f}"
+    if "keywords" in report:
+        yield f"{report['keywords']} keyword queries in the corpus, share found with a passage holding the answer " \
+              f"first: {report['keywords_found_first']:.4f}"
+        yield f"{report['keyword_negatives']} keyword queries out of it, share marked not found: " \
+              f"{report['keyword_negatives_not_found']:.4f}"
