@@ -6,10 +6,12 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .answers import Answer, make_answer
-from .found import QuestionContent, is_found, names_in_document, order_by_names, question_names
+from .found import (QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
+                    names_written_in,
+                    order_by_names, order_by_query, query_links, question_names)
 from .index import Index
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
-from .text import analyse_question
+from .text import analyse_question, fold
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -68,10 +70,19 @@ class Engine:
                                                            max(top_k, NAMED_DEPTH), analysed.compounds)
         seen = {t for t, row in zip(question_terms, rows.tolist()) if row >= 0}  # the terms the corpus has
         content = QuestionContent.of(analysed.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
-                                     postings.unseen_idf, analysed.marked)
+                                     postings.unseen_idf, analysed.marked,
+                                     {fold(syllable) for name in analysed.names for syllable in name})
         names = question_names(analysed.names, analysed.opening, postings)
+        if analysed.query:
+            names = names_apart(names, seen)
         hits, judged = order_by_names([(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0],
-                                      lambda number: names_in_document(self.index, names, number))
+                                      lambda number, in_passage: names_in(self.index, names, number, in_passage))
+        if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
+            links = query_links(analysed.query, content, seen, analysed.names)
+            hits, judged = order_by_query(hits, lambda number: names_in(self.index, names, number) and holds_query(
+                links, matches_with_title(content, self.index.passage(number), self.index.folded_text(number),
+                                           content.matches(self.index.folded_text(number))),
+                names_written_in(self.index, analysed.names, number)))
         read = hits[:max(top_k, (judged or 0) + 1)]  # the answers, and the judged passage even when one is asked for
         passages = [self.index.passage(n) for n, _ in read]
         folded = [self.index.folded_text(n) for n, _ in read]

@@ -79,6 +79,12 @@ COMMON_NAME = _setting("COMMON_NAME", 0.2, "a lone capitalised syllable in this 
 FUZZY_NAME_FROM = _setting("FUZZY_NAME_FROM", 5, "letters from which a name syllable no passage has may be one "
                            "letter off", _FOUND)
 
+# Keyword queries (text, found): short queries typed as keywords, not as questions
+_KEYWORDS = "docs/quality.md § Keyword queries and names in questions"
+KEYWORD_SYLLABLES = _setting("KEYWORD_SYLLABLES", 8, "a text of at most this many syllables with no question phrase "
+                             "and no question mark is a keyword query: found only in a passage that holds all of it",
+                             _KEYWORDS)
+
 # Limits of a question (search, server, cli)
 MAX_QUESTION_CHARS = _setting("MAX_QUESTION_CHARS", 1000, "longest question in characters", _API)
 MAX_TOP_K = _setting("MAX_TOP_K", 20, "most answers a question may ask for", _API)
