@@ -320,12 +320,13 @@ def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
 
 
 def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_passage: bool = False) -> bool:
-    """Whether every name the question gives is in passage number with its title (in_passage) or in its document,
-    or one letter off in the passage or its title."""
+    """Whether every name the question gives is in passage number with its title (in_passage: as it is spelt) or in
+    its document (or one letter off in the passage or its title)."""
     # "Đà Nẵng" is not answered about Chí Linh. A name of one syllable must be in it; of more, one pair of its
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
-    # answering passage or its title will do. A lone syllable that is a common word of the corpus is no name to
-    # check, nor are short forms ("UBND TP").
+    # answering passage or its title will do (the document's check only: the passage's asks which of the passages
+    # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
+    # short forms ("UBND TP").
     if not names:
         return True
     first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
@@ -335,13 +336,13 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
         if index.postings.any_within(name_terms, first, last):
             continue
-        if not nearby:
-            passage = index.passage(number)
-            nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
-        rows = index.postings.lookup([terms.folded(k) for k in keys]).tolist()
-        unknown = [k for k, row in zip(keys, rows) if row < 0]
-        if name_nearly_in(keys, nearby, unknown):
-            continue
+        if not in_passage:
+            if not nearby:
+                passage = index.passage(number)
+                nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
+            rows = index.postings.lookup([terms.folded(k) for k in keys]).tolist()
+            if name_nearly_in(keys, nearby, [k for k, row in zip(keys, rows) if row < 0]):
+                continue
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True

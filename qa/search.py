@@ -6,9 +6,10 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .answers import Answer, make_answer
-from .found import (QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
+from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
                     names_written_in,
                     order_by_names, order_by_query, query_links, question_names)
+from .corpus import Passage
 from .index import Index
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .text import analyse_question, fold
@@ -77,21 +78,27 @@ class Engine:
             names = names_apart(names, seen)
         hits, judged = order_by_names([(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0],
                                       lambda number, in_passage: names_in(self.index, names, number, in_passage))
+        read: dict[int, tuple[Passage, str, list[Match]]] = {}
+
+        def reading(number: int) -> tuple[Passage, str, list[Match]]:
+            """A passage, its folded text and the question's matches in it, read once per question."""
+            if number not in read:
+                folded = self.index.folded_text(number)
+                read[number] = (self.index.passage(number), folded, content.matches(folded))
+            return read[number]
+
         if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
             links = query_links(analysed.query, content, seen, analysed.names)
-            hits, judged = order_by_query(hits, lambda number: names_in(self.index, names, number) and holds_query(
-                links, matches_with_title(content, self.index.passage(number), self.index.folded_text(number),
-                                           content.matches(self.index.folded_text(number))),
-                names_written_in(self.index, analysed.names, number)))
-        read = hits[:max(top_k, (judged or 0) + 1)]  # the answers, and the judged passage even when one is asked for
-        passages = [self.index.passage(n) for n, _ in read]
-        folded = [self.index.folded_text(n) for n, _ in read]
-        matches = [content.matches(f) for f in folded]
+            hits, judged = order_by_query(hits, lambda number: holds_query(
+                links, matches_with_title(content, *reading(number)), names_written_in(self.index, analysed.names,
+                                                                                        number))
+                and names_in(self.index, names, number))
+        # The answers, and the judged passage even when one is asked for.
+        passages = [reading(n) for n, _ in hits[:max(top_k, (judged or 0) + 1)]]
         answers = [make_answer(rank, p, f, m, score, content)
-                   for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits[:top_k]), start=1)]
+                   for rank, ((p, f, m), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)]
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
-        found = bool(answers) and judged is not None and \
-            is_found(content, seen, passages[judged], folded[judged], matches[judged])
+        found = bool(answers) and judged is not None and is_found(content, seen, *passages[judged])
         took = (time.perf_counter() - started) * 1000
         return Result(question, found, answers, round(took, 3))
 
