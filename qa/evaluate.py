@@ -168,7 +168,10 @@ def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[d
     the --index collection (the built-in article by default). One without an answer and without a corpus is asked of
     every collection and must be not found in each. Rows of a corpus this run has no collection for are left out.
     """
-    rows = [r for r in load_questions(path, split) if r.get("corpus", "any") in (*engines, "any")]
+    rows = load_questions(path, split)
+    if not all(isinstance(r.get("answer", ""), str) and isinstance(r.get("corpus", ""), str) for r in rows):
+        raise DatasetError(f'{path}: "answer" and "corpus" must be strings')
+    rows = [r for r in rows if r.get("corpus", "any") in (*engines, "any")]
     answered = [r for r in rows if r.get("answer")]
     if not answered or len(answered) == len(rows):
         raise DatasetError(f"{path}: a keyword set needs rows with an answer and rows without, in {sorted(engines)}")
@@ -182,9 +185,11 @@ def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[d
     unanswered = [r for r in rows if not r.get("answer")]
     refused = 0
     for row in unanswered:
-        found = [engines[c].ask(row["question"], DEFAULT_TOP_K) for c in ([row["corpus"]] if "corpus" in row else engines)]
-        refused += not any(r.found for r in found)
-        misses += [_miss("keywords-out", Question(row["question"], ()), row["question"], r, None) for r in found if r.found]
+        corpora = [row["corpus"]] if "corpus" in row else list(engines)
+        asked = [engines[corpus].ask(row["question"], DEFAULT_TOP_K) for corpus in corpora]
+        refused += not any(result.found for result in asked)
+        misses += [_miss("keywords-out", Question(row["question"], ()), row["question"], result, None)
+                   for result in asked if result.found]
     return {"keywords": len(answered), "keywords_found_first": first / len(answered),
             "keyword_negatives": len(unanswered), "keyword_negatives_not_found": refused / len(unanswered)}
 

@@ -6,10 +6,9 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .answers import Answer, make_answer
-from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
-                    names_written_in,
-                    order_by_names, order_by_query, query_links, question_names)
 from .corpus import Passage
+from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
+                    names_written_in, order_by_names, order_by_query, query_links, question_names)
 from .index import Index
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .text import analyse_question, fold
@@ -90,9 +89,8 @@ class Engine:
         if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
             links = query_links(analysed.query, content, seen, analysed.names)
             hits, judged = order_by_query(hits, lambda number: holds_query(
-                links, matches_with_title(content, *reading(number)), names_written_in(self.index, analysed.names,
-                                                                                        number))
-                and names_in(self.index, names, number))
+                links, matches_with_title(content, *reading(number)),
+                names_written_in(self.index, analysed.names, number)) and names_in(self.index, names, number))
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[:max(top_k, (judged or 0) + 1)]]
         answers = [make_answer(rank, p, f, m, score, content)

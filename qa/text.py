@@ -116,6 +116,7 @@ def fold(text: str) -> str:
 # A question typed without marks gives "hdnd", "dbqh": the same short forms, folded.
 _QUESTION_SHORT_FORMS = {fold(short): full for short, full in ABBREVIATIONS.items()} | ABBREVIATIONS
 
+
 def has_marks(text: str) -> bool:
     """Whether the text carries Vietnamese diacritics (the writer typed them)."""
     return fold(text) != text
@@ -311,7 +312,7 @@ class QuestionTerms:
     compounds: tuple[tuple[int, ...], tuple[int, ...]]
     # A keyword query ("giá vàng", "cải cách hành chính"), not a question: the folded syllables of each of its clauses.
     # Empty for a question (a question phrase, a question mark, or more than KEYWORD_SYLLABLES syllables).
-    query: tuple[tuple[str, ...], ...] = ()
+    query: tuple[tuple[str, ...], ...]
 
 
 @lru_cache(maxsize=4096)

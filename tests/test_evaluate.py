@@ -146,3 +146,12 @@ def test_shipped_keyword_set_holds_together(engine):
     for kind in (inside, outside):
         held = sum(r["split"] == "heldout" for r in kind) / len(kind)
         assert 0.25 <= held <= 0.45 and {r["split"] for r in kind} == {"tune", "heldout"}
+
+
+def test_a_keyword_row_with_an_answer_that_is_not_text_exits_2(tmp_path, default_index_dir):
+    keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thu ngân sách", "answer": 3200, "corpus": "article"},
+                                                   {"question": "thời tiết", "topic": "thời tiết"}])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                       "original", "--keywords", str(keywords)])
+    assert result.exit_code == 2 and "must be strings" in result.output
