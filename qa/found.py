@@ -3,7 +3,10 @@
 Three checks, each chosen on XQuAD-vi and the tune splits of tests/data (docs/quality.md § Found / not found):
 the document of the passage judged holds every name the question gives; the passage (with its document's title)
 holds enough of the question's content, weighed by idf (QuestionContent.share, at least credible()'s threshold);
-and no number the question gives is missing from every passage.
+and no number the question gives is missing from every passage. A keyword query ("giá vàng", "cải cách hành
+chính") is judged on the first of the best passages that holds all of it (holds_query; docs/quality.md § Keyword
+queries and names in questions), and a passage that names what the question names comes before one whose document
+does elsewhere.
 """
 from __future__ import annotations
 
@@ -124,7 +127,7 @@ def is_found(content: QuestionContent, seen: set[str], passage: Passage, folded:
 
 
 def matches_with_title(content: QuestionContent, passage: Passage, folded: str,
-                        matches: list[Match]) -> list[Match]:
+                       matches: list[Match]) -> list[Match]:
     """The matches of a passage (given folded and its matches) and of its title, as written."""
     title = folded_text(passage.title)
     return content.as_written(matches, passage.text, folded) + \
@@ -203,6 +206,7 @@ def holds_query(links: list[Link], matches: list[Match], names_in_document: bool
     adjacent = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
 
     def held(syllable: str, pairs: tuple[tuple[str, str], ...], seen_pairs: tuple[bool, ...]) -> bool:
+        """Whether the passage holds the syllable, next to a neighbour when it must be."""
         if syllable not in present:
             return False
         if any(seen_pairs):
