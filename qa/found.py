@@ -71,6 +71,10 @@ class QuestionContent:
         keys = set(syllables).union(*pairs)
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)
 
+    def written(self, key: str) -> str:
+        """A folded syllable of the question as it writes it, lowercased (folded when it gives it without marks)."""
+        return min(self.marked[key]).lower() if key in self.marked else key
+
     def matches(self, folded: str) -> list[Match]:
         """The syllables of a text given folded (corpus.folded_sentences) that the question asks about, short forms
         as the syllables they stand for."""
@@ -163,45 +167,51 @@ def unknown_number(syllables: Iterable[str], seen: Collection[str]) -> bool:
 # Keyword queries: the first of the best passages that holds the whole query is given first, and judged.
 
 # A content syllable of a keyword query: its folded form, the pairs it makes with its neighbours in the query, whether
-# some passage has each of those side by side, and whether it is a syllable of a name (judged in the document).
-Link = tuple[str, tuple[tuple[str, str], ...], tuple[bool, ...], bool]
+# some passage has each of those side by side, and the piece of the query it belongs to (its run of syllables that
+# some passage has side by side).
+Link = tuple[str, tuple[tuple[str, str], ...], tuple[bool, ...], int]
 
 
-def query_links(query: tuple[tuple[str, ...], ...], content: QuestionContent, seen: Collection[str],
-                names: tuple[tuple[str, ...], ...] = ()) -> list[Link]:
+def query_links(query: tuple[tuple[str, ...], ...], content: QuestionContent, seen: Collection[str]) -> list[Link]:
     """Each content syllable of a keyword query (text.QuestionTerms.query), with the pairs it makes with its
     neighbours in the query, whether some passage has each side by side (seen: the question's terms the corpus has),
-    and whether it belongs to a name while the query holds more than names."""
+    and the number of its piece."""
     # A function word in a pair the corpus has is part of the phrase ("Le Van Hieu": folded, "van" is "vẫn"); others
     # stand between their neighbours.
-    named = {fold(syllable) for name in names for syllable in name}
-    kept = [[s if s in content.matchable else None for s in clause] for clause in query]
-    if all(s in named for clause in kept for s in clause if s in content.syllables):
-        named = set()
     links: list[Link] = []
-    for clause in kept:
-        for i, syllable in enumerate(clause):
+    for clause in query:
+        kept = [s if s in content.matchable else None for s in clause]
+        for i, syllable in enumerate(kept):
             if syllable is None:
                 continue
-            pairs = tuple(pair for pair in ((clause[i - 1], syllable) if i else None,
-                                            (syllable, clause[i + 1]) if i + 1 < len(clause) else None)
+            pairs = tuple(pair for pair in ((kept[i - 1], syllable) if i else None,
+                                            (syllable, kept[i + 1]) if i + 1 < len(kept) else None)
                           if pair and None not in pair)
-            links.append((syllable, pairs, tuple(terms.pair(*pair) in seen for pair in pairs), syllable in named))
+            seen_pairs = tuple(terms.pair(*pair) in seen for pair in pairs)
+            joined = bool(pairs) and pairs[0][1] == syllable and seen_pairs[0]
+            links.append((syllable, pairs, seen_pairs, links[-1][3] + (not joined) if links else 0))
     return links
 
 
-def holds_query(links: list[Link], matches: list[Match], names_in_document: bool) -> bool:
-    """Whether the matches of a passage (with its title, as written) hold every syllable of a keyword query
-    (query_links) they must (its names too, unless names_in_document), each next to a neighbour of the query when
-    the corpus has them side by side or when it is a Vietnamese syllable of a longer query."""
+def query_pieces(links: list[Link]) -> list[tuple[str, ...]]:
+    """The pieces of a keyword query (query_links), in order: its runs of syllables that some passage has side by
+    side."""
+    pieces: dict[int, list[str]] = {}
+    for syllable, _, _, piece in links:
+        pieces.setdefault(piece, []).append(syllable)
+    return [tuple(pieces[number]) for number in sorted(pieces)]
+
+
+def holds_query(links: list[Link], matches: list[Match], in_document: Callable[[tuple[str, ...]], bool],
+                named: Collection[str] = ()) -> bool:
+    """Whether the matches of a passage (with its title, as written) hold a keyword query (query_links): every
+    syllable, each next to a neighbour of the query when the corpus has them side by side or when it is a Vietnamese
+    syllable of a longer query; or all but pieces that say what the document is about (names, named: their folded
+    syllables, and words of more than one syllable) and that its document holds (in_document)."""
     # "trưởng ban dân vận tỉnh ủy Hải Dương": each syllable next to one of its neighbours, not the whole query in one
-    # run; "Chí Linh thu ngân sách" of an article on Chí Linh: "thu ngân sách" in the passage. One Vietnamese
-    # syllable of a longer query next to unrelated words is no evidence of an answer: "thời tiết" asked of "tiết mục
-    # văn nghệ", "giá nhà" of "giá trị sản xuất ... nhà nước", "thẻ tín dụng" of "Thẻ Tiền mặt" and "tín dụng thuế".
-    # A name or a borrowed word ("Huguenot Virginia") or a number ("Apollo 11") may stand alone.
-    required = [link for link in links if not (link[3] and names_in_document)]
-    if not required:
-        return False
+    # run. One Vietnamese syllable of a longer query next to unrelated words is no evidence of an answer: "thời tiết"
+    # asked of "tiết mục văn nghệ", "giá nhà" of "giá trị sản xuất ... nhà nước", "thẻ tín dụng" of "Thẻ Tiền mặt"
+    # and "tín dụng thuế". A name or a borrowed word ("Huguenot Virginia") or a number ("Apollo 11") may stand alone.
     present = {key for _, _, key, _ in matches}
     adjacent = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
 
@@ -211,19 +221,31 @@ def holds_query(links: list[Link], matches: list[Match], names_in_document: bool
             return False
         if any(seen_pairs):
             return not adjacent.isdisjoint(compress(pairs, seen_pairs))
-        alone = len(required) == 1 or not may_be_vietnamese(syllable) or syllable.isdecimal()
+        alone = len(links) == 1 or not may_be_vietnamese(syllable) or syllable.isdecimal()
         return alone or not adjacent.isdisjoint(pairs)
 
-    return all(held(syllable, pairs, seen_pairs) for syllable, pairs, seen_pairs, _ in required)
+    def topic(piece: tuple[str, ...]) -> bool:
+        """Whether a piece can say what a text is about: a word of more syllables, a name, a borrowed word."""
+        return len(piece) > 1 or all(s in named for s in piece) or not (may_be_vietnamese(piece[0]) or piece[0].isdecimal())
+
+    missing = {piece for syllable, pairs, seen_pairs, piece in links if not held(syllable, pairs, seen_pairs)}
+    if not missing:
+        return bool(links)
+    # "Chí Linh thu ngân sách" of the article: "Chí Linh" in the article, "thu ngân sách" in the passage. What the
+    # passage holds must say something by itself: not "Lê Văn Hiệu chức vụ" of a passage on "công vụ, công chức",
+    # nor "bão số 3" of a passage with "3".
+    pieces = query_pieces(links)
+    return any(topic(piece) for number, piece in enumerate(pieces) if number not in missing) and \
+        all(topic(pieces[number]) and in_document(pieces[number]) for number in missing)
 
 
-def names_written_in(index: Index, names: tuple[tuple[str, ...], ...], number: int) -> bool:
-    """Whether every syllable of the names is in the document of passage number, with the marks the question gives
-    it (a syllable given without marks: with any)."""
+def written_in_document(index: Index, syllables: Sequence[str], number: int) -> bool:
+    """Whether every syllable (lowercased, as the question writes it) is in the document of passage number, with the
+    marks the question gives it (none given: with any)."""
     # "Chí Linh" of an article on Chí Linh, not "Đà Nẵng" of a paragraph that has "đa năng".
     first, last = index.document_range(int(index.passage_doc[number]))
     return all(index.postings.any_within([terms.syllable(s) if fold(s) != s else terms.folded(s)], first, last)
-               for name in names for s in name)
+               for s in syllables)
 
 
 def names_apart(names: tuple[tuple[str, ...], ...], seen: Collection[str]) -> tuple[tuple[str, ...], ...]:

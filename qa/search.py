@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from .answers import Answer, make_answer
 from .corpus import Passage
 from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
-                    names_written_in, order_by_names, order_by_query, query_links, question_names)
+                    order_by_names, order_by_query, query_links, question_names, written_in_document)
 from .index import Index
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .text import analyse_question, fold
@@ -87,10 +87,12 @@ class Engine:
             return read[number]
 
         if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
-            links = query_links(analysed.query, content, seen, analysed.names)
+            links = query_links(analysed.query, content, seen)
+            named = {fold(syllable) for name in analysed.names for syllable in name}
             hits, judged = order_by_query(hits, lambda number: holds_query(
                 links, matches_with_title(content, *reading(number)),
-                names_written_in(self.index, analysed.names, number)) and names_in(self.index, names, number))
+                lambda piece: written_in_document(self.index, [content.written(k) for k in piece], number), named)
+                and names_in(self.index, names, number))
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[:max(top_k, (judged or 0) + 1)]]
         answers = [make_answer(rank, p, f, m, score, content)

@@ -7,7 +7,7 @@ from qa import index, store, terms
 from qa.corpus import make_document
 from qa.found import (QuestionContent, _keys, common_word, credible, drop_opening_word, first_with_names,
                       holds_query, name_nearly_in, named_place, names_apart, near, order_by_names, order_by_query,
-                      query_links, unknown_number, unseen_pair_share, without_short_forms)
+                      query_links, query_pieces, unknown_number, unseen_pair_share, without_short_forms)
 from qa.search import Engine
 from qa.settings import MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE
 from qa.text import analyse_question, folded_text
@@ -256,18 +256,23 @@ def _matches(*runs: str) -> list:
     return [(0, 0, syllable, i > 0) for run in runs for i, syllable in enumerate(run.split())]
 
 
+def _nowhere(piece: tuple[str, ...]) -> bool:
+    """A document that holds no piece of the query."""
+    return False
+
+
 def test_one_syllable_of_a_two_syllable_query_next_to_other_words_is_no_evidence():
     links = query_links((("thoi", "tiet"),), _content("thoi", "tiet"), seen=set())  # no passage has "thời tiết"
-    assert not holds_query(links, _matches("tiet muc van nghe"), False)
-    assert not holds_query(links, _matches("thoi gian", "tiet muc"), False)  # both, apart
-    assert holds_query(links, _matches("thoi tiet"), False)
+    assert not holds_query(links, _matches("tiet muc van nghe"), _nowhere)
+    assert not holds_query(links, _matches("thoi gian", "tiet muc"), _nowhere)  # both, apart
+    assert holds_query(links, _matches("thoi tiet"), _nowhere)
 
 
 def test_a_pair_the_corpus_has_must_stand_side_by_side_in_the_passage():
     seen = {terms.pair("cai", "cach"), terms.pair("cach", "hanh"), terms.pair("hanh", "chinh")}
     links = query_links((("cai", "cach", "hanh", "chinh"),), _content("cai", "cach", "hanh", "chinh"), seen)
-    assert holds_query(links, _matches("cai cach hanh chinh"), False)
-    assert not holds_query(links, _matches("cai cach", "hanh", "chinh"), False)
+    assert holds_query(links, _matches("cai cach hanh chinh"), _nowhere)
+    assert not holds_query(links, _matches("cai cach", "hanh", "chinh"), _nowhere)
 
 
 def test_each_syllable_needs_only_one_of_its_neighbours():
@@ -275,27 +280,42 @@ def test_each_syllable_needs_only_one_of_its_neighbours():
     query = ("truong", "ban", "dan", "van", "tinh", "uy", "hai", "duong")
     seen = {terms.pair(a, b) for a, b in zip(query, query[1:])}
     links = query_links((query,), _content(*query), seen)
-    assert holds_query(links, _matches("truong ban dan van tinh uy", "hai duong"), False)
+    assert holds_query(links, _matches("truong ban dan van tinh uy", "hai duong"), _nowhere)
 
 
 def test_names_and_numbers_may_stand_alone_but_vietnamese_syllables_may_not():
     assert holds_query(query_links((("galor", "zeira"),), _content("galor", "zeira"), set()),
-                       _matches("galor", "zeira"), False)
+                       _matches("galor", "zeira"), _nowhere)
     assert holds_query(query_links((("apollo", "11"),), _content("apollo", "11"), set()), _matches("apollo", "11"),
-                       False)
+                       _nowhere)
     assert not holds_query(query_links((("bao", "so", "3"),), _content("bao", "so", "3"), set()),
-                           _matches("bao", "so", "3"), False)
+                           _matches("bao", "so", "3"), _nowhere)
 
 
-def test_a_name_may_be_in_the_document_when_the_query_asks_more():
+def test_a_topic_of_the_document_may_be_missing_from_the_passage_when_the_rest_is_there():
     seen = {terms.pair("thu", "ngan"), terms.pair("ngan", "sach"), terms.pair("chi", "linh")}
     query = (("chi", "linh", "thu", "ngan", "sach"),)
-    links = query_links(query, _content("chi", "linh", "thu", "ngan", "sach"), seen, (("chí", "linh"),))
-    assert holds_query(links, _matches("thu ngan sach"), names_in_document=True)
-    assert not holds_query(links, _matches("thu ngan sach"), names_in_document=False)
-    # A query of names alone is looked for in the passage.
-    only = query_links((("chi", "linh"),), _content("chi", "linh"), seen, (("chí", "linh"),))
-    assert not holds_query(only, _matches("thu ngan sach"), names_in_document=True)
+    links = query_links(query, _content("chi", "linh", "thu", "ngan", "sach"), seen)
+    assert query_pieces(links) == [("chi", "linh"), ("thu", "ngan", "sach")]
+    article = {("chi", "linh")}.__contains__
+    assert holds_query(links, _matches("thu ngan sach"), article)
+    assert not holds_query(links, _matches("thu ngan sach"), _nowhere)
+    # A query of the topic alone is looked for in the passage.
+    only = query_links((("chi", "linh"),), _content("chi", "linh"), seen)
+    assert not holds_query(only, _matches("thu ngan sach"), article)
+
+
+def test_what_the_passage_holds_must_say_something_by_itself():
+    # "Lê Văn Hiệu chức vụ": the name in the document, "chức" and "vụ" apart in the passage: not held.
+    seen = {terms.pair("le", "van"), terms.pair("van", "hieu")}
+    query = (("le", "van", "hieu", "chuc", "vu"),)
+    links = query_links(query, _content("le", "van", "hieu", "chuc", "vu"), seen)
+    assert not holds_query(links, _matches("chuc", "vu"), {("le", "van", "hieu")}.__contains__)
+    # A lone Vietnamese syllable is no topic, but a name is ("Kiên" of "Kiên chủ tịch").
+    seen = {terms.pair("chu", "tich")}
+    links = query_links((("kien", "chu", "tich"),), _content("kien", "chu", "tich"), seen)
+    assert not holds_query(links, _matches("chu tich"), {("kien",)}.__contains__)
+    assert holds_query(links, _matches("chu tich"), {("kien",)}.__contains__, named={"kien"})
 
 
 def test_a_function_word_in_a_pair_the_corpus_has_is_part_of_the_query():
@@ -303,12 +323,12 @@ def test_a_function_word_in_a_pair_the_corpus_has_is_part_of_the_query():
     content = QuestionContent({"le": 1.0, "hieu": 1.0}, {}, frozenset({"le", "van", "hieu"}), {})
     seen = {terms.pair("le", "van"), terms.pair("van", "hieu")}
     links = query_links((("le", "van", "hieu"),), content, seen)
-    assert holds_query(links, _matches("le van hieu"), False)
-    assert not holds_query(links, _matches("le", "hieu qua"), False)
+    assert holds_query(links, _matches("le van hieu"), _nowhere)
+    assert not holds_query(links, _matches("le", "hieu qua"), _nowhere)
 
 
 def test_a_query_with_nothing_to_hold_is_held_nowhere():
-    assert not holds_query([], _matches("cai cach"), False)
+    assert not holds_query([], _matches("cai cach"), _nowhere)
 
 
 def test_run_together_names_are_cut_where_no_passage_has_them_side_by_side():
