@@ -465,6 +465,9 @@ def admin_token(path: Path | None) -> str | None:
               help="Way of asking to measure (repeatable; default: all).")
 @click.option("--negatives", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON-lines questions the corpus cannot answer: report the share marked not found.")
+@click.option("--keywords", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON-lines short queries (tests/data/keyword_queries.jsonl): report the share found with the "
+                   "right passage first, and of those out of the corpus the share marked not found.")
 @click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
               help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
                    "half, heldout: the rest).")
@@ -472,8 +475,9 @@ def admin_token(path: Path | None) -> str | None:
               help="Write every question whose top passage is wrong to this JSON-lines file.")
 @index_option
 @json_option
-def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None, split: str,
-                     misses: Path | None, index_dir: Path | None, as_json: bool) -> None:
+def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None,
+                     keywords: Path | None, split: str, misses: Path | None, index_dir: Path | None,
+                     as_json: bool) -> None:
     """Measure retrieval on DATASET, asked in every way people type.
 
     DATASET is SQuAD-format JSON (each paragraph indexed as a document; a hit is a passage of the
@@ -485,7 +489,7 @@ def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negat
 
     missed: list[dict] = []
     try:
-        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed)
+        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords)
     except (DatasetError, store.IndexFileError) as error:
         fail(str(error))
     if misses:

@@ -223,9 +223,45 @@ def _short_answers(engine: Engine, questions: list[Question]) -> dict:
     return {**figures(every), "types": {kind: figures(scored) for kind, scored in sorted(rows.items())}}
 
 
+def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[dict]) -> dict:
+    """Short queries ({"question", "answer" or "topic", "corpus"?}): the share of those with an answer found with a
+    passage holding it first, and of those without marked not found.
+
+    Each is asked of the collection its "corpus" names: "squad", the SQuAD-format dataset's paragraphs, or "article",
+    the --index collection (the built-in article by default). One without an answer and without a corpus is asked of
+    every collection and must be not found in each. Rows of a corpus this run has no collection for are left out.
+    """
+    rows = load_questions(path, split)
+    if not all(isinstance(r.get("answer", ""), str) and isinstance(r.get("corpus", ""), str) for r in rows):
+        raise DatasetError(f'{path}: "answer" and "corpus" must be strings')
+    rows = [r for r in rows if r.get("corpus", "any") in (*engines, "any")]
+    answered = [r for r in rows if r.get("answer")]
+    if not answered or len(answered) == len(rows):
+        raise DatasetError(f"{path}: a keyword set needs rows with an answer and rows without, in {sorted(engines)}")
+    first = 0
+    for row in answered:
+        result = engines[row["corpus"]].ask(row["question"], DEFAULT_TOP_K)
+        if result.found and normalise(row["answer"]) in result.answers[0].text:
+            first += 1
+        else:
+            misses.append(_miss("keywords", Question(row["question"], (row["answer"],)), row["question"], result, None))
+    unanswered = [r for r in rows if not r.get("answer")]
+    refused = 0
+    for row in unanswered:
+        corpora = [row["corpus"]] if "corpus" in row else list(engines)
+        asked = [engines[corpus].ask(row["question"], DEFAULT_TOP_K) for corpus in corpora]
+        refused += not any(result.found for result in asked)
+        misses += [_miss("keywords-out", Question(row["question"], ()), row["question"], result, None)
+                   for result in asked if result.found]
+    return {"keywords": len(answered), "keywords_found_first": first / len(answered),
+            "keyword_negatives": len(unanswered), "keyword_negatives_not_found": refused / len(unanswered)}
+
+
 def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
-             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None) -> dict:
-    """The first variant's figures at the top level, every variant's under "variants", negatives if given."""
+             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None,
+             keywords: Path | None = None) -> dict:
+    """The first variant's figures at the top level, every variant's under "variants", negatives and keywords if
+    given."""
     variants = variants or list(VARIANTS)
     misses = [] if misses is None else misses
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as build_dir:
@@ -233,6 +269,10 @@ def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, 
         rows = [_score(engine, questions, variant, top_k, misses) for variant in variants]
         extra = _negatives(engine, negatives, split) if negatives else {}
         short = _short_answers(engine, questions)
+        if keywords:
+            engines = {"article": engine} if dataset.suffix == ".jsonl" else \
+                {"squad": engine, "article": Engine(index.collection(index_dir))}
+            extra |= _keywords(engines, keywords, split, misses)
     first = {k: v for k, v in rows[0].items() if k != "variant"}
     return {**first, **extra, "variants": rows, "short_answer": short}
 
@@ -253,3 +293,8 @@ def rows_as_table(report: dict) -> Iterator[str]:
     if "negatives" in report:
         yield f"{report['negatives']} out-of-corpus questions, share marked not found: " \
               f"{report['negatives_not_found']:.4f}"
+    if "keywords" in report:
+        yield f"{report['keywords']} keyword queries in the corpus, share found with a passage holding the answer " \
+              f"first: {report['keywords_found_first']:.4f}"
+        yield f"{report['keyword_negatives']} keyword queries out of it, share marked not found: " \
+              f"{report['keyword_negatives_not_found']:.4f}"

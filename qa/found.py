@@ -3,7 +3,10 @@
 Three checks, each chosen on XQuAD-vi and the tune splits of tests/data (docs/quality.md § Found / not found):
 the document of the passage judged holds every name the question gives; the passage (with its document's title)
 holds enough of the question's content, weighed by idf (QuestionContent.share, at least credible()'s threshold);
-and no number the question gives is missing from every passage.
+and no number the question gives is missing from every passage. A keyword query ("giá vàng", "cải cách hành
+chính") is judged on the first of the best passages that holds all of it (holds_query; docs/quality.md § Keyword
+queries and names in questions), and a passage that names what the question names comes before one whose document
+does elsewhere.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from .corpus import Passage
 from .index import Index
 from .settings import (COMMON_NAME, FUZZY_NAME_FROM, MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR,
                        UNSEEN_PAIRS_RAISE, UNSEEN_SYLLABLE)
-from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text
+from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text, may_be_vietnamese
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
@@ -46,16 +49,18 @@ class QuestionContent:
 
     @classmethod
     def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
-           marked: dict[str, frozenset[str]], pair_weight: float = PAIR_WEIGHT,
+           marked: dict[str, frozenset[str]], named: Collection[str] = (), pair_weight: float = PAIR_WEIGHT,
            unseen_syllable: float = UNSEEN_SYLLABLE, unseen_pair: float = UNSEEN_PAIR) -> "QuestionContent":
         """The question's content weighed by the idf the ranking asked each of its terms for (rarity; seen: the
-        terms some passage has)."""
+        terms some passage has; named: the folded syllables of the names it gives, never function words)."""
         # Postings.ranked asks a pair for what it adds to its rarer syllable, as a passage that has "của Tesla" has
         # "Tesla", already counted. A term no passage has counts as a part of the rarest idf (a typo is no evidence).
         def weight(t: str, unseen: float) -> float:
             return rarity[t] if t in seen else unseen * unseen_idf
 
-        syllables = {k: weight(terms.folded(k), unseen_syllable) for k in keywords if k not in _FOLDED_STOPWORDS}
+        # Folded, "văn" is "vẫn": in "Lê Văn Hiệu" it is part of a name.
+        syllables = {k: weight(terms.folded(k), unseen_syllable) for k in keywords
+                     if k not in _FOLDED_STOPWORDS or k in named}
         unknown = [k for k in syllables if terms.folded(k) not in seen]
         # One content syllable no passage has may be a typo or a word a small corpus happens to lack ("thuộc" in one
         # article): its absence counts once, not again in each of its pairs. Two or more: the topic is elsewhere.
@@ -65,6 +70,10 @@ class QuestionContent:
                  if alone.isdisjoint(pair)}
         keys = set(syllables).union(*pairs)
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)
+
+    def written(self, key: str) -> str:
+        """A folded syllable of the question as it writes it, lowercased (folded when it gives it without marks)."""
+        return min(self.marked[key]).lower() if key in self.marked else key
 
     def matches(self, folded: str) -> list[Match]:
         """The syllables of a text given folded (corpus.folded_sentences) that the question asks about, short forms
@@ -117,12 +126,12 @@ def is_found(content: QuestionContent, seen: set[str], passage: Passage, folded:
     # Judged with its title, as BM25 sees a passage (it is also about its document's title; a match in one and one
     # in the other are no pair), its words as written.
     return not unknown_number(content.syllables, seen) and \
-        credible(content.share(_matches_with_title(content, passage, folded, matches)),
+        credible(content.share(matches_with_title(content, passage, folded, matches)),
                  unseen_pair_share(content.pairs, content.syllables, seen))
 
 
-def _matches_with_title(content: QuestionContent, passage: Passage, folded: str,
-                        matches: list[Match]) -> list[Match]:
+def matches_with_title(content: QuestionContent, passage: Passage, folded: str,
+                       matches: list[Match]) -> list[Match]:
     """The matches of a passage (given folded and its matches) and of its title, as written."""
     title = folded_text(passage.title)
     return content.as_written(matches, passage.text, folded) + \
@@ -155,16 +164,133 @@ def unknown_number(syllables: Iterable[str], seen: Collection[str]) -> bool:
     return any(s.isdecimal() and terms.folded(s) not in seen for s in syllables)
 
 
+# Keyword queries: the first of the best passages that holds the whole query is given first, and judged.
+
+# A content syllable of a keyword query: its folded form, the pairs it makes with its neighbours in the query, whether
+# some passage has each of those side by side, and the piece of the query it belongs to (its run of syllables that
+# some passage has side by side).
+Link = tuple[str, tuple[tuple[str, str], ...], tuple[bool, ...], int]
+
+
+def query_links(query: tuple[tuple[str, ...], ...], content: QuestionContent, seen: Collection[str]) -> list[Link]:
+    """Each content syllable of a keyword query (text.QuestionTerms.query), with the pairs it makes with its
+    neighbours in the query, whether some passage has each side by side (seen: the question's terms the corpus has),
+    and the number of its piece."""
+    # A function word in a pair the corpus has is part of the phrase ("Le Van Hieu": folded, "van" is "vẫn"); others
+    # stand between their neighbours.
+    links: list[Link] = []
+    for clause in query:
+        kept = [s if s in content.matchable else None for s in clause]
+        for i, syllable in enumerate(kept):
+            if syllable is None:
+                continue
+            pairs = tuple(pair for pair in ((kept[i - 1], syllable) if i else None,
+                                            (syllable, kept[i + 1]) if i + 1 < len(kept) else None)
+                          if pair and None not in pair)
+            seen_pairs = tuple(terms.pair(*pair) in seen for pair in pairs)
+            joined = bool(pairs) and pairs[0][1] == syllable and seen_pairs[0]
+            links.append((syllable, pairs, seen_pairs, links[-1][3] + (not joined) if links else 0))
+    return links
+
+
+def query_pieces(links: list[Link]) -> list[tuple[str, ...]]:
+    """The pieces of a keyword query (query_links), in order: its runs of syllables that some passage has side by
+    side."""
+    pieces: dict[int, list[str]] = {}
+    for syllable, _, _, piece in links:
+        pieces.setdefault(piece, []).append(syllable)
+    return [tuple(pieces[number]) for number in sorted(pieces)]
+
+
+def holds_query(links: list[Link], matches: list[Match], in_document: Callable[[tuple[str, ...]], bool],
+                named: Collection[str] = ()) -> bool:
+    """Whether the matches of a passage (with its title, as written) hold a keyword query (query_links): every
+    syllable, each next to a neighbour of the query when the corpus has them side by side or when it is a Vietnamese
+    syllable of a longer query; or all but pieces that say what the document is about (names, named: their folded
+    syllables, and words of more than one syllable) and that its document holds (in_document)."""
+    # "trưởng ban dân vận tỉnh ủy Hải Dương": each syllable next to one of its neighbours, not the whole query in one
+    # run. One Vietnamese syllable of a longer query next to unrelated words is no evidence of an answer: "thời tiết"
+    # asked of "tiết mục văn nghệ", "giá nhà" of "giá trị sản xuất ... nhà nước", "thẻ tín dụng" of "Thẻ Tiền mặt"
+    # and "tín dụng thuế". A name or a borrowed word ("Huguenot Virginia") or a number ("Apollo 11") may stand alone.
+    present = {key for _, _, key, _ in matches}
+    adjacent = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
+
+    def held(syllable: str, pairs: tuple[tuple[str, str], ...], seen_pairs: tuple[bool, ...]) -> bool:
+        """Whether the passage holds the syllable, next to a neighbour when it must be."""
+        if syllable not in present:
+            return False
+        if any(seen_pairs):
+            return not adjacent.isdisjoint(compress(pairs, seen_pairs))
+        alone = len(links) == 1 or not may_be_vietnamese(syllable) or syllable.isdecimal()
+        return alone or not adjacent.isdisjoint(pairs)
+
+    def topic(piece: tuple[str, ...]) -> bool:
+        """Whether a piece can say what a text is about: a word of more syllables, a name, a borrowed word."""
+        return len(piece) > 1 or all(s in named for s in piece) or not (may_be_vietnamese(piece[0]) or piece[0].isdecimal())
+
+    missing = {piece for syllable, pairs, seen_pairs, piece in links if not held(syllable, pairs, seen_pairs)}
+    if not missing:
+        return bool(links)
+    # "Chí Linh thu ngân sách" of the article: "Chí Linh" in the article, "thu ngân sách" in the passage. What the
+    # passage holds must say something by itself: not "Lê Văn Hiệu chức vụ" of a passage on "công vụ, công chức",
+    # nor "bão số 3" of a passage with "3".
+    pieces = query_pieces(links)
+    return any(topic(piece) for number, piece in enumerate(pieces) if number not in missing) and \
+        all(topic(pieces[number]) and in_document(pieces[number]) for number in missing)
+
+
+def written_in_document(index: Index, syllables: Sequence[str], number: int) -> bool:
+    """Whether every syllable (lowercased, as the question writes it) is in the document of passage number, with the
+    marks the question gives it (none given: with any)."""
+    # "Chí Linh" of an article on Chí Linh, not "Đà Nẵng" of a paragraph that has "đa năng".
+    first, last = index.document_range(int(index.passage_doc[number]))
+    return all(index.postings.any_within([terms.syllable(s) if fold(s) != s else terms.folded(s)], first, last)
+               for s in syllables)
+
+
+def names_apart(names: tuple[tuple[str, ...], ...], seen: Collection[str]) -> tuple[tuple[str, ...], ...]:
+    """The names of a keyword query, a run of capitals cut where no passage has its two syllables side by side
+    (seen: the question's terms the corpus has)."""
+    # Keywords run names together: "Tesla Edison", "Luther Wittenberg" are two names, not one the corpus lacks.
+    apart: list[tuple[str, ...]] = []
+    for name in names:
+        run = [name[0]]
+        for before, syllable in zip(name, name[1:]):
+            if terms.pair(fold(before), fold(syllable)) not in seen:
+                apart.append(tuple(run))
+                run = []
+            run.append(syllable)
+        apart.append(tuple(run))
+    return tuple(apart)
+
+
+def order_by_query(hits: list[tuple[int, float]], holds: Callable[[int], bool],
+                   depth: int = NAMED_DEPTH) -> tuple[list[tuple[int, float]], int | None]:
+    """The hits (passage number, score; best first) with the first of the best few that holds the keyword query
+    moved first, and 0; or the hits as they are and None when none of them holds it."""
+    # A passage with all of a short query beats a shorter one with part of it ("COVID-19": not the byline's 19:36).
+    first = first_with_names(len(hits), lambda i: holds(hits[i][0]), depth)
+    if first is None:
+        return hits, None
+    return [hits[first]] + hits[:first] + hits[first + 1:], 0
+
+
 # Names: the first of the best passages whose document holds the question's names is given first, and judged.
 
-def order_by_names(hits: list[tuple[int, float]], has_names: Callable[[int], bool], depth: int = NAMED_DEPTH,
+def order_by_names(hits: list[tuple[int, float]], has_names: Callable[[int, bool], bool], depth: int = NAMED_DEPTH,
                    named_score: float = NAMED_SCORE) -> tuple[list[tuple[int, float]], int | None]:
-    """The hits (passage number, score; best first) with the first of the best few whose passage has_names moved up,
-    and where it now is (None: none of them has the names)."""
+    """The hits (passage number, score; best first) with the first of the best few that has_names moved up, and where
+    it now is (None: none of them has the names); has_names(number, in_passage) looks in the passage (with its
+    title) or in its whole document."""
     # A passage without the names cannot be the answer ("Đông Đức" asked, another country's article first). It goes
     # second, after the best, when the best matches the question so much better that a name it lacks was more likely
-    # lost in translation or paraphrase ("Giải thưởng Nobel" asked, "giải thưởng" in the paragraph).
-    named = first_with_names(len(hits), lambda i: has_names(hits[i][0]), depth)
+    # lost in translation or paraphrase ("Giải thưởng Nobel" asked, "giải thưởng" in the paragraph). The passage that
+    # names it comes before one whose document does elsewhere ("Lê Văn Hiệu giữ chức vụ gì?" of an article that names
+    # him in four of its passages: not a passage on "công vụ, công chức, dịch vụ" whose "hiệu quả" holds "Hiệu").
+    # Not one that scores so much lower that it would go second: then the best, its document naming it, stays first.
+    named = first_with_names(len(hits), lambda i: has_names(hits[i][0], True), depth)
+    if named is None or named_place(hits[0][1], hits[named][1], named_score) > 0:
+        named = first_with_names(len(hits), lambda i: has_names(hits[i][0], False), depth)
     if not named:
         return hits, named
     place = named_place(hits[0][1], hits[named][1], named_score)
@@ -219,29 +345,30 @@ def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
     return idf < math.log(1 / common_name)
 
 
-def names_in_document(index: Index, names: tuple[tuple[str, ...], ...], number: int) -> bool:
-    """Whether every name the question gives is in the document of passage number (or one letter off in the
-    passage or its title)."""
+def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_passage: bool = False) -> bool:
+    """Whether every name the question gives is in passage number with its title (in_passage: as it is spelt) or in
+    its document (or one letter off in the passage or its title)."""
     # "Đà Nẵng" is not answered about Chí Linh. A name of one syllable must be in it; of more, one pair of its
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
-    # answering passage or its title will do. A lone syllable that is a common word of the corpus is no name to
-    # check, nor are short forms ("UBND TP").
+    # answering passage or its title will do (the document's check only: the passage's asks which of the passages
+    # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
+    # short forms ("UBND TP").
     if not names:
         return True
-    first, last = index.document_range(int(index.passage_doc[number]))
+    first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
     nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
     for name in names:
         keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
         name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
         if index.postings.any_within(name_terms, first, last):
             continue
-        if not nearby:
-            passage = index.passage(number)
-            nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
-        held = index.postings.doc_freq([terms.folded(k) for k in keys]).tolist()
-        unknown = [k for k, count in zip(keys, held) if not count]
-        if name_nearly_in(keys, nearby, unknown):
-            continue
+        if not in_passage:
+            if not nearby:
+                passage = index.passage(number)
+                nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
+            held = index.postings.doc_freq([terms.folded(k) for k in keys]).tolist()
+            if name_nearly_in(keys, nearby, [k for k, count in zip(keys, held) if not count]):
+                continue
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True

@@ -7,17 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from .answers import Answer, make_answer
-from .found import (
-    QuestionContent,
-    is_found,
-    names_in_document,
-    order_by_names,
-    question_names,
-)
+from .corpus import Passage
+from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
+                    order_by_names, order_by_query, query_links, question_names, written_in_document)
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .short_answer import short_answer
 from .store import Index
-from .text import analyse_question
+from .text import analyse_question, fold
 
 if TYPE_CHECKING:
     from .filters import Filters
@@ -81,19 +77,35 @@ class Engine:
                                                                filters.passages(self.index) if filters else None)
         seen = {t for t, held in zip(question_terms, doc_freq.tolist()) if held}  # the terms the corpus has
         content = QuestionContent.of(analysed.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
-                                     postings.unseen_idf, analysed.marked)
+                                     postings.unseen_idf, analysed.marked,
+                                     {fold(syllable) for name in analysed.names for syllable in name})
         names = question_names(analysed.names, analysed.opening, postings)
+        if analysed.query:
+            names = names_apart(names, seen)
         hits, judged = order_by_names([(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0],
-                                      lambda number: names_in_document(self.index, names, number))
-        read = hits[:max(top_k, (judged or 0) + 1)]  # the answers, and the judged passage even when one is asked for
-        passages = [self.index.passage(n) for n, _ in read]
-        folded = [self.index.folded_text(n) for n, _ in read]
-        matches = [content.matches(f) for f in folded]
+                                      lambda number, in_passage: names_in(self.index, names, number, in_passage))
+        read: dict[int, tuple[Passage, str, list[Match]]] = {}
+
+        def reading(number: int) -> tuple[Passage, str, list[Match]]:
+            """A passage, its folded text and the question's matches in it, read once per question."""
+            if number not in read:
+                folded = self.index.folded_text(number)
+                read[number] = (self.index.passage(number), folded, content.matches(folded))
+            return read[number]
+
+        if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
+            links = query_links(analysed.query, content, seen)
+            named = {fold(syllable) for name in analysed.names for syllable in name}
+            hits, judged = order_by_query(hits, lambda number: holds_query(
+                links, matches_with_title(content, *reading(number)),
+                lambda piece: written_in_document(self.index, [content.written(k) for k in piece], number), named)
+                and names_in(self.index, names, number))
+        # The answers, and the judged passage even when one is asked for.
+        passages = [reading(n) for n, _ in hits[:max(top_k, (judged or 0) + 1)]]
         answers = [make_answer(rank, p, f, m, score, content)
-                   for rank, (p, f, m, (_, score)) in enumerate(zip(passages, folded, matches, hits[:top_k]), start=1)]
+                   for rank, ((p, f, m), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)]
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
-        found = bool(answers) and judged is not None and \
-            is_found(content, seen, passages[judged], folded[judged], matches[judged])
+        found = bool(answers) and judged is not None and is_found(content, seen, *passages[judged])
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
             top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)

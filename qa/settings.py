@@ -86,6 +86,12 @@ FUZZY_NAME_FROM = _setting("FUZZY_NAME_FROM", 5, "letters from which a name syll
 CHECK_SECONDS = _setting("CHECK_SECONDS", 1.0, "how often, at most, a server worker looks for a changed collection "
                          "between requests", _SERVING)
 
+# Keyword queries (text, found): short queries typed as keywords, not as questions
+_KEYWORDS = "docs/quality.md § Keyword queries and names in questions"
+KEYWORD_SYLLABLES = _setting("KEYWORD_SYLLABLES", 8, "a text of at most this many syllables with no question phrase "
+                             "and no question mark is a keyword query: found only in a passage that holds all of it",
+                             _KEYWORDS)
+
 # Limits of a question (search, server, cli)
 MAX_QUESTION_CHARS = _setting("MAX_QUESTION_CHARS", 1000, "longest question in characters", _API)
 MAX_TOP_K = _setting("MAX_TOP_K", 20, "most answers a question may ask for", _API)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from underthesea import word_tokenize
 
 from . import terms
+from .settings import KEYWORD_SYLLABLES
 
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
 ANALYSER_VERSION = "6"
@@ -112,6 +113,10 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped)
 
 
+# A question typed without marks gives "hdnd", "dbqh": the same short forms, folded.
+_QUESTION_SHORT_FORMS = {fold(short): full for short, full in ABBREVIATIONS.items()} | ABBREVIATIONS
+
+
 def has_marks(text: str) -> bool:
     """Whether the text carries Vietnamese diacritics (the writer typed them)."""
     return fold(text) != text
@@ -128,7 +133,7 @@ def proper_names(text: str) -> list[list[str]]:
     """The runs of capitalised syllables of a text, lowercased ("Đà Nẵng", "Nguyễn Văn Kiên"), less a lone first
     word that may be Vietnamese."""
     # A first word is capitalised anyway: alone, it is no name unless it cannot be a Vietnamese word ("Lindisfarne
-    # được phân loại…": not _vietnamese).
+    # được phân loại…": not may_be_vietnamese).
     names: list[list[str]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT: capitals say nothing
         return names
@@ -145,12 +150,12 @@ def proper_names(text: str) -> list[list[str]]:
         last_end = match.end()
     first = SYLLABLE.search(text)
     if names and len(names[0]) == 1 and first and first.group()[0].isupper() and \
-            _vietnamese(names[0][0]):
+            may_be_vietnamese(names[0][0]):
         names = names[1:]
     return names
 
 
-def _vietnamese(word: str) -> bool:
+def may_be_vietnamese(word: str) -> bool:
     """Whether a lowercased word may be Vietnamese: spelt like a Vietnamese syllable, or marked as one."""
     return has_marks(word) or bool(_VIETNAMESE_SYLLABLE.fullmatch(word))
 
@@ -189,8 +194,8 @@ def folded_syllables(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(folded_text(text))]
 
 
-def _clauses(text: str) -> tuple[list[list[str]], list[tuple[str, ...]]]:
-    """The runs of syllables of a text between punctuation, lowercased with abbreviations written out in full, and
+def _clauses(text: str, short_forms: dict[str, str] = ABBREVIATIONS) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+    """The runs of syllables of a text between punctuation, lowercased with the short forms written out in full, and
     its words of more than one syllable."""
     # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
@@ -205,7 +210,7 @@ def _clauses(text: str) -> tuple[list[list[str]], list[tuple[str, ...]]]:
         if len(parts) > 1:
             words.append(tuple(parts))
         for part in parts:
-            clauses[-1].extend(ABBREVIATIONS.get(part, part).split())
+            clauses[-1].extend(short_forms.get(part, part).split())
     return [c for c in clauses if c], words
 
 
@@ -248,20 +253,21 @@ def _phrases(forms: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
 # Matched with marks when the question has them ("đâu" is not "đầu"). Folded, a lone syllable is too
 # ambiguous to drop ("ha" is "hả" and "Hà"), but for these.
 _UNAMBIGUOUS_FOLDED = {"ai", "gì", "nào", "không"}
+_KHONG = {True: ("không",), False: ("khong",)}
 _QUESTION_PHRASES = {
     True: _phrases({tuple(p.split()) for p in QUESTION_PHRASES}),
     False: _phrases({tuple(fold(p).split()) for p in QUESTION_PHRASES if " " in p or p in _UNAMBIGUOUS_FOLDED}),
 }
 
 
-def _drop_question_phrases(clause: list[str], marked: bool) -> list[list[str]]:
-    """The pieces of a clause between its question phrases."""
+def _drop_question_phrases(clause: list[str], marked: bool, inner_khong: bool = True) -> list[list[str]]:
+    """The pieces of a clause between its question phrases (inner_khong: "không" before the clause's end is one)."""
     forms = clause if marked else [fold(s) for s in clause]
     pieces: list[list[str]] = [[]]
     i = 0
     while i < len(clause):
         phrase = next((p for p in _QUESTION_PHRASES[marked] if tuple(forms[i:i + len(p)]) == p), None)
-        if phrase:
+        if phrase and (inner_khong or phrase != _KHONG[marked] or i + 1 == len(clause)):
             pieces.append([])
             i += len(phrase)
         else:
@@ -304,6 +310,9 @@ class QuestionTerms:
     # Which terms are made of which (a pair of its folded syllables, a word of its syllables), as positions in terms:
     # (compounds, components), for Postings.ranked.
     compounds: tuple[tuple[int, ...], tuple[int, ...]]
+    # A keyword query ("giá vàng", "cải cách hành chính"), not a question: the folded syllables of each of its clauses.
+    # Empty for a question (a question phrase, a question mark, or more than KEYWORD_SYLLABLES syllables).
+    query: tuple[tuple[str, ...], ...]
 
 
 @lru_cache(maxsize=4096)
@@ -312,7 +321,7 @@ def analyse_question(question: str) -> QuestionTerms:
     a question."""
     text = normalise(question)
     marked = has_marks(text)
-    clauses, words = _clauses(text)
+    clauses, words = _clauses(text, _QUESTION_SHORT_FORMS)
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if w not in _QUESTION_PHRASES[True]]
     counted = Counter(_index_terms(content, words, marked) + _asked_count_terms(clauses, marked))
@@ -321,7 +330,19 @@ def analyse_question(question: str) -> QuestionTerms:
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
     return QuestionTerms(tuple(counted.items()), tuple(keywords), names, first.group().lower() if first else "",
-                         _marked_forms([s for clause in content for s in clause]), compounds)
+                         _marked_forms([s for clause in content for s in clause]), compounds,
+                         keyword_query(text, clauses, marked))
+
+
+def keyword_query(text: str, clauses: list[list[str]], marked: bool,
+                  most: int = KEYWORD_SYLLABLES) -> tuple[tuple[str, ...], ...]:
+    """The folded syllables of each clause of a text typed as a keyword query, or () when it is a question."""
+    # A question says so (a question phrase, a question mark) or runs longer than keywords do. "không" asks only at
+    # the end ("... được không"); before it, it is a word ("không khí", "không dây").
+    if "?" in text or sum(map(len, clauses)) > most or \
+            any(_drop_question_phrases(clause, marked, inner_khong=False) != [clause] for clause in clauses):
+        return ()
+    return tuple(tuple(fold(s) for s in clause) for clause in clauses)
 
 
 def _compounds(question_terms: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -123,3 +123,77 @@ def test_short_answers_are_scored_per_answer_type_and_split_by_article(tmp_path)
     assert list(tune["short_answer"]["types"]) == ["person"] and list(heldout["short_answer"]["types"]) == ["time"]
     shown = CliRunner().invoke(main, ["eval", str(path), "--variant", "original"])
     assert shown.exit_code == 0 and "short answers: coverage 1.0000" in shown.output and "person" in shown.output
+
+
+def _keyword_set(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return path
+
+
+def test_keyword_queries_report_found_first_and_not_found(tmp_path, default_index_dir):
+    keywords = _keyword_set(tmp_path / "k.jsonl", [
+        {"question": "thu ngân sách", "answer": "3.200 tỷ đồng", "corpus": "article", "split": "tune"},
+        {"question": "tiết mục văn nghệ", "answer": "văn nghệ chào mừng", "corpus": "article", "split": "tune"},
+        {"question": "Tesla", "answer": "Tesla", "corpus": "squad", "split": "tune"},  # no SQuAD file: left out
+        {"question": "thời tiết", "topic": "thời tiết", "split": "tune"},
+        {"question": "giá nhà", "topic": "bất động sản", "corpus": "article", "split": "heldout"},
+    ])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%",
+                                                      "split": "tune"}])
+    misses: list = []
+    report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, keywords)
+    assert report["keywords"] == 2 and report["keywords_found_first"] == 1.0
+    assert report["keyword_negatives"] == 2 and report["keyword_negatives_not_found"] == 1.0 and misses == []
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                       "original", "--keywords", str(keywords), "--split", "tune"])
+    assert result.exit_code == 0, result.output
+    assert "2 keyword queries in the corpus" in result.output and "1 keyword queries out of it" in result.output
+
+
+def test_a_keyword_query_found_elsewhere_is_a_miss(tmp_path, default_index_dir):
+    keywords = _keyword_set(tmp_path / "k.jsonl", [
+        {"question": "thu ngân sách", "answer": "không có ở đâu", "corpus": "article"},
+        {"question": "cải cách hành chính", "topic": "planted: the article has it"},
+    ])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    misses: list = []
+    report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, keywords)
+    assert report["keywords_found_first"] == 0.0 and report["keyword_negatives_not_found"] == 0.0
+    assert [m["variant"] for m in misses] == ["keywords", "keywords-out"]
+
+
+def test_a_keyword_set_needs_both_kinds_of_rows(tmp_path, default_index_dir):
+    keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thời tiết", "topic": "thời tiết"}])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                       "original", "--keywords", str(keywords)])
+    assert result.exit_code == 2 and str(keywords) in result.output
+
+
+def test_shipped_keyword_set_holds_together(engine):
+    from pathlib import Path
+
+    from qa.settings import KEYWORD_SYLLABLES
+    from qa.text import SYLLABLE
+
+    passages = [engine.index.passage(n).text for n in range(engine.index.n_passages)]
+    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "keyword_queries.jsonl").read_text("utf-8")
+            .splitlines()]
+    inside = [r for r in rows if r.get("answer")]
+    outside = [r for r in rows if not r.get("answer")]
+    assert len(inside) >= 150 and len(outside) >= 150 and len({r["question"] for r in rows}) == len(rows)
+    assert {r["corpus"] for r in inside} == {"article", "squad"} and all(r["topic"] for r in outside)
+    assert all(any(normalise(r["answer"]) in p for p in passages) for r in inside if r["corpus"] == "article")
+    assert all(1 <= len(SYLLABLE.findall(r["question"])) <= KEYWORD_SYLLABLES for r in rows)
+    for kind in (inside, outside):
+        held = sum(r["split"] == "heldout" for r in kind) / len(kind)
+        assert 0.25 <= held <= 0.45 and {r["split"] for r in kind} == {"tune", "heldout"}
+
+
+def test_a_keyword_row_with_an_answer_that_is_not_text_exits_2(tmp_path, default_index_dir):
+    keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thu ngân sách", "answer": 3200, "corpus": "article"},
+                                                   {"question": "thời tiết", "topic": "thời tiết"}])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                       "original", "--keywords", str(keywords)])
+    assert result.exit_code == 2 and "must be strings" in result.output

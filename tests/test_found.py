@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from qa import index, store, terms
 from qa.corpus import make_document
 from qa.found import (QuestionContent, _keys, common_word, credible, drop_opening_word, first_with_names,
-                      name_nearly_in, named_place, near, unknown_number, unseen_pair_share, without_short_forms)
+                      holds_query, name_nearly_in, named_place, names_apart, near, order_by_names, order_by_query,
+                      query_links, query_pieces, unknown_number, unseen_pair_share, without_short_forms)
 from qa.search import Engine
 from qa.settings import MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE
 from qa.text import analyse_question, folded_text
@@ -241,3 +242,119 @@ def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
     for run in (lambda matched: matched, lambda matched: [m for m in matched if a <= m[0] < b]):
         assert content.weight(run(matches)) == pytest.approx(content.weight(run(every)))
     assert [m[:3] for m in matches if m[2] in content.syllables] == [m[:3] for m in every if m[2] in content.syllables]
+
+
+# Keyword queries: the whole query, each syllable next to its neighbour.
+
+def _content(*syllables: str) -> QuestionContent:
+    """The content of a question made of these folded syllables, each of weight 1."""
+    return QuestionContent({s: 1.0 for s in syllables}, {}, frozenset(syllables), {})
+
+
+def _matches(*runs: str) -> list:
+    """Matches of folded syllables in a passage: the syllables of a run side by side, the runs apart."""
+    return [(0, 0, syllable, i > 0) for run in runs for i, syllable in enumerate(run.split())]
+
+
+def _nowhere(piece: tuple[str, ...]) -> bool:
+    """A document that holds no piece of the query."""
+    return False
+
+
+def test_one_syllable_of_a_two_syllable_query_next_to_other_words_is_no_evidence():
+    links = query_links((("thoi", "tiet"),), _content("thoi", "tiet"), seen=set())  # no passage has "thời tiết"
+    assert not holds_query(links, _matches("tiet muc van nghe"), _nowhere)
+    assert not holds_query(links, _matches("thoi gian", "tiet muc"), _nowhere)  # both, apart
+    assert holds_query(links, _matches("thoi tiet"), _nowhere)
+
+
+def test_a_pair_the_corpus_has_must_stand_side_by_side_in_the_passage():
+    seen = {terms.pair("cai", "cach"), terms.pair("cach", "hanh"), terms.pair("hanh", "chinh")}
+    links = query_links((("cai", "cach", "hanh", "chinh"),), _content("cai", "cach", "hanh", "chinh"), seen)
+    assert holds_query(links, _matches("cai cach hanh chinh"), _nowhere)
+    assert not holds_query(links, _matches("cai cach", "hanh", "chinh"), _nowhere)
+
+
+def test_each_syllable_needs_only_one_of_its_neighbours():
+    # "trưởng ban dân vận tỉnh ủy | Hải Dương": the query runs on, the passage has its words in two places.
+    query = ("truong", "ban", "dan", "van", "tinh", "uy", "hai", "duong")
+    seen = {terms.pair(a, b) for a, b in zip(query, query[1:])}
+    links = query_links((query,), _content(*query), seen)
+    assert holds_query(links, _matches("truong ban dan van tinh uy", "hai duong"), _nowhere)
+
+
+def test_names_and_numbers_may_stand_alone_but_vietnamese_syllables_may_not():
+    assert holds_query(query_links((("galor", "zeira"),), _content("galor", "zeira"), set()),
+                       _matches("galor", "zeira"), _nowhere)
+    assert holds_query(query_links((("apollo", "11"),), _content("apollo", "11"), set()), _matches("apollo", "11"),
+                       _nowhere)
+    assert not holds_query(query_links((("bao", "so", "3"),), _content("bao", "so", "3"), set()),
+                           _matches("bao", "so", "3"), _nowhere)
+
+
+def test_a_topic_of_the_document_may_be_missing_from_the_passage_when_the_rest_is_there():
+    seen = {terms.pair("thu", "ngan"), terms.pair("ngan", "sach"), terms.pair("chi", "linh")}
+    query = (("chi", "linh", "thu", "ngan", "sach"),)
+    links = query_links(query, _content("chi", "linh", "thu", "ngan", "sach"), seen)
+    assert query_pieces(links) == [("chi", "linh"), ("thu", "ngan", "sach")]
+    article = {("chi", "linh")}.__contains__
+    assert holds_query(links, _matches("thu ngan sach"), article)
+    assert not holds_query(links, _matches("thu ngan sach"), _nowhere)
+    # A query of the topic alone is looked for in the passage.
+    only = query_links((("chi", "linh"),), _content("chi", "linh"), seen)
+    assert not holds_query(only, _matches("thu ngan sach"), article)
+
+
+def test_what_the_passage_holds_must_say_something_by_itself():
+    # "Lê Văn Hiệu chức vụ": the name in the document, "chức" and "vụ" apart in the passage: not held.
+    seen = {terms.pair("le", "van"), terms.pair("van", "hieu")}
+    query = (("le", "van", "hieu", "chuc", "vu"),)
+    links = query_links(query, _content("le", "van", "hieu", "chuc", "vu"), seen)
+    assert not holds_query(links, _matches("chuc", "vu"), {("le", "van", "hieu")}.__contains__)
+    # A lone Vietnamese syllable is no topic, but a name is ("Kiên" of "Kiên chủ tịch").
+    seen = {terms.pair("chu", "tich")}
+    links = query_links((("kien", "chu", "tich"),), _content("kien", "chu", "tich"), seen)
+    assert not holds_query(links, _matches("chu tich"), {("kien",)}.__contains__)
+    assert holds_query(links, _matches("chu tich"), {("kien",)}.__contains__, named={"kien"})
+
+
+def test_a_function_word_in_a_pair_the_corpus_has_is_part_of_the_query():
+    # Folded, "van" of "Le Van Hieu" is "vẫn": weightless, but the passage must have it between "le" and "hieu".
+    content = QuestionContent({"le": 1.0, "hieu": 1.0}, {}, frozenset({"le", "van", "hieu"}), {})
+    seen = {terms.pair("le", "van"), terms.pair("van", "hieu")}
+    links = query_links((("le", "van", "hieu"),), content, seen)
+    assert holds_query(links, _matches("le van hieu"), _nowhere)
+    assert not holds_query(links, _matches("le", "hieu qua"), _nowhere)
+
+
+def test_a_query_with_nothing_to_hold_is_held_nowhere():
+    assert not holds_query([], _matches("cai cach"), _nowhere)
+
+
+def test_run_together_names_are_cut_where_no_passage_has_them_side_by_side():
+    seen = {terms.pair("nikola", "tesla")}
+    assert names_apart((("tesla", "edison"),), seen) == (("tesla",), ("edison",))
+    assert names_apart((("nikola", "tesla"),), seen) == (("nikola", "tesla"),)
+
+
+def test_the_first_passage_holding_the_query_goes_first_and_is_judged():
+    hits = [(7, 9.0), (3, 8.0), (5, 7.0)]
+    assert order_by_query(hits, {3, 5}.__contains__) == ([(3, 8.0), (7, 9.0), (5, 7.0)], 0)
+    assert order_by_query(hits, set().__contains__) == (hits, None)
+
+
+def test_the_passage_that_names_it_comes_before_one_whose_document_does():
+    hits = [(0, 10.0), (1, 9.0), (2, 8.0)]
+    in_passage = {2}
+    ordered, judged = order_by_names(hits, lambda number, passage: number in in_passage or not passage)
+    assert ordered[0] == (2, 8.0) and judged == 0
+    # Not one that scores under NAMED_SCORE of the best: the best, its document naming it, stays first.
+    weak = [(0, 10.0), (1, 9.0), (2, 10.0 * NAMED_SCORE / 2)]
+    assert order_by_names(weak, lambda number, passage: number in in_passage or not passage) == (weak, 0)
+
+
+def test_a_syllable_of_a_name_is_no_function_word():
+    # Folded, "văn" is "vẫn": in "Lê Văn Hiệu" it is part of the name.
+    rarity = {terms.folded(s): 1.0 for s in ("le", "van", "hieu")}
+    assert "van" not in QuestionContent.of(("le", "van", "hieu"), rarity, set(rarity), 4.0, {}).syllables
+    assert "van" in QuestionContent.of(("le", "van", "hieu"), rarity, set(rarity), 4.0, {}, {"le", "van"}).syllables

@@ -145,3 +145,41 @@ def test_the_compiled_ranking_gives_the_same_answers(engine):
         assert postings.compiled and answers() == plain
     finally:
         postings.compiled = False
+
+
+@pytest.mark.parametrize("query", ["gia vang", "thời tiết", "giá xăng", "giá nhà", "chứng khoán", "học phí",
+                                   "cao tốc", "trí tuệ nhân tạo", "THỜI TIẾT", "thoi tiet"])
+def test_a_keyword_query_the_article_does_not_cover_is_not_found(engine, query):
+    # Each syllable is somewhere in the article ("tiết mục", "giá trị sản xuất", "nhà nước"), never as asked.
+    assert not engine.ask(query, 3).found
+
+
+@pytest.mark.parametrize("query,passage_holds", [("COVID-19", "COVID-19"), ("covid", "COVID-19"),
+                                                 ("cải cách hành chính", "Cải cách hành chính"),
+                                                 ("cai cach hanh chinh", "Cải cách hành chính"),
+                                                 ("tiết mục văn nghệ", "tiết mục văn nghệ"),
+                                                 ("Chí Linh thu ngân sách", "Thu ngân sách nhà nước"),
+                                                 ("chi linh thu ngan sach", "Thu ngân sách nhà nước"),
+                                                 ("THU NHẬP BÌNH QUÂN CHÍ LINH 2022", "Thu nhập bình quân")])
+def test_a_keyword_query_the_article_covers_is_found_with_its_passage_first(engine, query, passage_holds):
+    # "COVID-19": the passage with all of it before the byline's "19:36", which scores higher. "Chí Linh" is what the
+    # article is about: the passage need not repeat it.
+    result = engine.ask(query, 3)
+    assert result.found and passage_holds in result.answers[0].text
+
+
+def test_the_passage_that_names_the_person_asked_about_comes_first(engine):
+    # The article names him in four passages; "hiệu quả", "công vụ, công chức" elsewhere match more of the words.
+    result = engine.ask("Lê Văn Hiệu giữ chức vụ gì?", 3)
+    assert result.found and "Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy" in result.answers[0].text
+
+
+@pytest.mark.parametrize("query", ["của và", "và", "%%", "?", "1 2"])
+def test_a_keyword_query_with_nothing_to_look_for_is_not_found(engine, query):
+    assert not engine.ask(query, 3).found
+
+
+@pytest.mark.parametrize("query", ["COVID-19-19", "Đ", "ủy ban", "UBND TP", "x" * 1000])
+def test_odd_keyword_queries_give_at_most_top_k_answers(engine, query):
+    result = engine.ask(query, 2)
+    assert len(result.answers) <= 2 and (result.answers or not result.found)

@@ -2,6 +2,7 @@
 import unicodedata
 
 from qa import terms
+from qa.settings import KEYWORD_SYLLABLES
 from qa.terms import count, folded, pair, syllable, word
 from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_text, has_marks, normalise,
                      proper_names)
@@ -163,3 +164,24 @@ def test_a_question_knows_its_first_syllable_whatever_its_form():
     assert analyse_question("Người Kenya chạy nhanh nhất?").opening == "người"
     assert analyse_question("  «TRƯỚC Manning, ai?").opening == "trước"
     assert analyse_question("??").opening == ""
+
+
+def test_a_short_text_that_asks_nothing_is_a_keyword_query():
+    assert analyse_question("giá vàng").query == (("gia", "vang"),)
+    assert analyse_question("khách sạn, nhà hàng").query == (("khach", "san"), ("nha", "hang"))
+    assert analyse_question("máy lọc không khí").query == (("may", "loc", "khong", "khi"),)  # "không" as a word
+
+
+def test_a_question_is_no_keyword_query():
+    for question in ["Lê Văn Hiệu giữ chức vụ gì?", "Chí Linh thuộc tỉnh nào", "cải cách hành chính?",
+                     "Chí Linh có phát triển không", "chủ tịch ủy ban nhân dân thành phố Chí Linh năm nay"]:
+        assert analyse_question(question).query == (), question
+    words = "một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn vạn triệu tỷ".split()
+    assert sum(map(len, analyse_question(" ".join(words[:KEYWORD_SYLLABLES])).query)) == KEYWORD_SYLLABLES
+    assert analyse_question(" ".join(words[:KEYWORD_SYLLABLES + 1])).query == ()
+
+
+def test_a_question_typed_without_marks_reads_its_short_forms():
+    assert analyse_question("hdnd tinh").keywords == analyse_question("HĐND tỉnh").keywords == \
+        ("hoi", "dong", "nhan", "dan", "tinh")
+    assert terms.folded("hoi") in dict(analyse_question("hdnd tinh").terms)
