@@ -6,12 +6,16 @@ Vietnamese questions like the chat page does, or those of --questions), prints r
 errors, stops the server with Ctrl-C (SIGINT) and exits 1 if there were errors or p99 is over --p99-bar-ms.
 With --slow N, N more connections meanwhile send their requests one byte a second (half the head, half the
 body after a whole head), each starting again when the server drops it, as a slow or hostile client would.
+With --changes N (and --index), the load goes to a copy of the collection while N documents are added and
+removed there one after the other with `qa index add` and `qa index remove`; it reports how long each change
+took to be answered (from the command's end to the first answer from the added document) and the failures.
 With --baseline, the same load then goes to bench/baseline.py (plain rank-bm25 on the same index, terms and
 server) and the two are compared. Standard library only: http.client and threads.
 
     python bench/load.py                     # 16 clients, 10 s
     python bench/load.py --clients 4 --duration 5
     python bench/load.py --slow 10           # the same, while 10 connections trickle a byte a second
+    python bench/load.py --index bench/data/10k/index --changes 20   # 20 adds and removes during the load
     python bench/load.py --index bench/data/10k/index --questions bench/data/10k/queries.json --baseline
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -189,6 +194,42 @@ def cpu_seconds(pid: int) -> float | None:
     return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
+CHANGE_TEXT = "Bản tin số {n}: hợp tác xã Quyết Thắng thu hoạch {n} tấn vải thiều sớm trong mùa."
+CHANGE_QUESTION = "hợp tác xã Quyết Thắng thu hoạch bao nhiêu tấn vải thiều"
+
+
+def change_collection(port: int, collection: Path, count: int, switches: list[float], errors: list[str]) -> None:
+    """Add a document and remove it again, count times in all, one after the other; after each add, the seconds
+    until the server answers from it go to switches."""
+    qa = [sys.executable, "-m", "qa.cli"]
+    for n in range(count):
+        doc_id = f"ban-tin-{n // 2}"
+        if n % 2 == 0:
+            source = collection.parent / f"{doc_id}.jsonl"
+            source.write_text(json.dumps({"id": doc_id, "title": "Bản tin", "text": CHANGE_TEXT.format(n=n)},
+                                         ensure_ascii=False) + "\n", encoding="utf-8")
+            command = qa + ["index", "add", str(source), "--index", str(collection)]
+        else:
+            command = qa + ["index", "remove", doc_id, "--index", str(collection)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            errors.append(f"{' '.join(command[3:5])}: {done.stderr.strip()[:200]}")
+            continue
+        if n % 2 == 0:
+            ended, connection = time.monotonic(), http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            while time.monotonic() - ended < 30:
+                connection.request("POST", "/api/ask", json.dumps({"question": CHANGE_QUESTION, "top_k": 1}),
+                                   {"Content-Type": "application/json"})
+                answers = json.loads(connection.getresponse().read())["answers"]
+                if answers and answers[0]["doc_id"] == doc_id:
+                    switches.append(time.monotonic() - ended)
+                    break
+                time.sleep(0.02)
+            else:
+                errors.append(f"{doc_id} was not answered within 30 s of its add")
+            connection.close()
+
+
 def load(port: int, clients: int, duration: float, questions: Sequence[str], slow: int,
          trickle: Trickle) -> tuple[list[Tally], float]:
     """Run the client threads (and the slow ones); returns what each client saw and the wall time it took."""
@@ -228,6 +269,7 @@ class Run:
     exit_code: int
     server_log: str
     trickle: Trickle
+    switches: list[float] = field(default_factory=list)  # seconds from a change's end to its first answer
 
     @property
     def failed(self) -> bool:
@@ -235,22 +277,31 @@ class Run:
 
 
 def measure(name: str, command: list[str], clients: int, duration: float, questions: Sequence[str],
-            slow: int = 0) -> Run:
-    """Start the server, load it (with `slow` trickling connections beside), stop it with Ctrl-C."""
+            slow: int = 0, changes: tuple[Path, int] | None = None) -> Run:
+    """Start the server, load it (with `slow` trickling connections beside, and changes made to the collection
+    meanwhile), stop it with Ctrl-C."""
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
         log = Path(scratch) / "server.log"
         server, port = start_server(command, log)
+        switches: list[float] = []
+        change_errors: list[str] = []
         try:
             server_cpu, client_cpu = cpu_seconds(server.pid), sum(os.times()[:2])
             trickle = Trickle()
+            changer = threading.Thread(target=change_collection, args=(port, *changes, switches, change_errors),
+                                       daemon=True) if changes else None
+            if changer:
+                changer.start()
             tallies, wall = load(port, clients, duration, questions, slow, trickle)
+            if changer:
+                changer.join(timeout=120)
             server_cpu = (cpu_seconds(server.pid) or 0) - server_cpu if server_cpu is not None else None
             client_cpu = sum(os.times()[:2]) - client_cpu
         finally:
             exit_code = stop_server(server)
         return Run(name, [v for t in tallies for v in t.latencies], [v for t in tallies for v in t.engine_ms],
-                   [e for t in tallies for e in t.errors], wall, port, server_cpu, client_cpu, exit_code,
-                   log.read_text(), trickle)
+                   [e for t in tallies for e in t.errors] + change_errors, wall, port, server_cpu, client_cpu,
+                   exit_code, log.read_text(), trickle, switches)
 
 
 def report(run: Run) -> None:
@@ -270,6 +321,9 @@ def report(run: Run) -> None:
         replies = sorted(set(run.trickle.replies))
         print(f"slow       dropped {len(run.trickle.dropped_after)} times, after "
               f"{percentile(run.trickle.dropped_after, 0.5):.1f} s (median); replies: {', '.join(replies)}")
+    if run.switches:
+        print(f"changes    {len(run.switches)} adds answered after {percentile(run.switches, 0.5) * 1000:.0f} ms "
+              f"(median), {max(run.switches) * 1000:.0f} ms at most, each with a remove after it")
     print(f"server     exit code {run.exit_code}" + ("  TRACEBACK in its log" if "Traceback" in run.server_log else ""))
     warnings = [line for line in run.server_log.splitlines() if line.strip()]
     if warnings:
@@ -293,7 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=int, default=0, help="connections sending a byte a second meanwhile")
     parser.add_argument("--baseline", action="store_true", help="then load plain rank-bm25 the same way")
     parser.add_argument("--p99-bar-ms", type=float, default=100.0, help="fail above this p99 (default 100)")
+    parser.add_argument("--changes", type=int, default=0, help="adds and removes made meanwhile (needs --index)")
     args = parser.parse_args(argv)
+    if args.changes and not args.index:
+        parser.error("--changes needs --index: the built-in article is not changed this way")
     if not 1 <= args.clients <= 256 or not 0 <= args.slow <= 256 or not 0 < args.duration <= 600:
         parser.error("--clients and --slow must be 1..256 (--slow may be 0) and --duration 0..600 seconds")
     questions = read_questions(args.questions)
@@ -301,8 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     busy_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"clients {args.clients}, slow {args.slow}, {os.cpu_count()} CPUs, {len(questions)} questions, "
           f"load average before {busy_before:.2f} (other work on the machine skews the figures)")
-    ours = measure("qa serve", serve_command(args.index, workers=args.workers), args.clients, args.duration,
-                   questions, args.slow)
+    with tempfile.TemporaryDirectory(prefix="qa-changes-") as scratch:
+        served = args.index
+        if args.changes:  # a copy: the collection measured is not changed
+            served = Path(scratch) / "collection"
+            shutil.copytree(args.index, served)
+        ours = measure("qa serve", serve_command(served, workers=args.workers), args.clients, args.duration,
+                       questions, args.slow, (served, args.changes) if args.changes else None)
     report(ours)
     over = percentile(ours.latencies, 0.99) > args.p99_bar_ms
     if over:
