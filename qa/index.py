@@ -91,10 +91,9 @@ def draft_key(draft: corpus.Draft) -> int:
 
 
 def text_key(texts: Sequence[str]) -> np.ndarray:
-    """64-bit key of each text as this analyser reads it: a text analysed once need not be analysed again."""
-    prefix = f"{ANALYSER_VERSION}\x00".encode()
-    digests = b"".join(hashlib.blake2b(prefix + t.encode("utf-8"), digest_size=8).digest() for t in texts)
-    return np.frombuffer(digests, dtype="<u8").copy()
+    """The 64-bit key of each text as this analyser reads it (term_hash of the analyser's version and the text): a
+    text analysed once need not be analysed again."""
+    return term_hash([f"{ANALYSER_VERSION}\x00{t}" for t in texts])
 
 
 @dataclass

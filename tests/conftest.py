@@ -28,6 +28,22 @@ def engine(default_index_dir) -> Engine:
 
 
 @pytest.fixture(scope="session")
+def make_engine(tmp_path_factory):
+    """An engine over small documents made in memory: make_engine(["text", ...]) titles them "Bài 0", "Bài 1"...,
+    make_engine([("title", "text"), ...]) as given; document i's id is "d<i>"."""
+    def make(texts: list) -> Engine:
+        from qa.corpus import make_document
+
+        pairs = [t if isinstance(t, tuple) else (f"Bài {i}", t) for i, t in enumerate(texts)]
+        documents = [make_document(f"d{i}", [text], "test", title=title) for i, (title, text) in enumerate(pairs)]
+        directory = tmp_path_factory.mktemp("small-index")
+        index.build_documents(documents, directory)
+        return Engine(store.load(directory))
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def start_server():
     """Start `qa serve` on a collection: start(index_dir, logs, *options, env=...) gives a running Server; every
     one still running is stopped at the end of the session."""

@@ -3,12 +3,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import index, store, terms
-from qa.corpus import make_document
+from qa import terms
 from qa.found import (QuestionContent, _keys, common_word, credible, drop_opening_word, first_with_names,
                       holds_query, name_nearly_in, named_place, names_apart, near, order_by_names, order_by_query,
                       query_links, query_pieces, unknown_number, unseen_pair_share, without_short_forms)
-from qa.search import Engine
 from qa.settings import MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE
 from qa.text import analyse_question, folded_text
 
@@ -77,7 +75,7 @@ def test_only_a_common_syllable_is_no_name():
 
 
 @pytest.fixture(scope="module")
-def small_engine(tmp_path_factory):
+def small_engine(make_engine):
     """Documents where "đại" is everywhere but in the one that answers, and one that says "thủ tướng cuối cùng" most
     but of no named country."""
     texts = ["Chicago có nhiều cựu sinh viên nổi tiếng như Satya Nadella.",
@@ -87,10 +85,7 @@ def small_engine(tmp_path_factory):
              "cuối cùng được yêu mến.",
              "Lothar de Maizière, luật sư và nhạc sĩ vĩ cầm, là thủ tướng cuối cùng của Đông Đức trước khi nước này "
              "thống nhất với Tây Đức vào tháng 10 năm 1990 sau nhiều tháng đàm phán."]
-    documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
-    directory = tmp_path_factory.mktemp("small-index")
-    index.build_documents(documents, directory)
-    return Engine(store.load(directory))
+    return make_engine(texts)
 
 
 def test_a_common_word_capitalised_alone_is_not_checked_as_a_name(small_engine):
@@ -147,27 +142,28 @@ def test_a_named_passage_goes_second_after_one_that_matches_twice_as_well():
     assert named_place(10.0, 4.0) == 1
 
 
-def test_the_named_passage_is_judged_where_it_goes(tmp_path):
+def test_the_named_passage_is_judged_where_it_goes(make_engine):
     # The paragraph that answers lost the name in translation ("giải thưởng", not "Giải thưởng Nobel"); another
     # names it in passing. The answer stays first; found is judged on the named one, shown second.
     texts = ["Tesla đã nhận được một trong 38 đề nghị cho giải thưởng vào năm 1937, Edison vào năm 1915.",
              "Người đoạt Giải Nobel Kinh tế Milton Friedman dạy ở đây."]
-    documents = [make_document(f"d{i}", [text], "test", title=f"Bài {i}") for i, text in enumerate(texts)]
-    index.build_documents(documents, tmp_path)
-    engine = Engine(store.load(tmp_path))
+    engine = make_engine(texts)
     for top_k in (1, 2):
         result = engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", top_k)
         assert "1937" in result.answers[0].text and len(result.answers) == top_k
+        assert result.found  # the named passage holds "Giải Nobel": judged there even when it is not shown
+    assert [a.doc_id for a in engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", 2).answers] \
+        == ["d0", "d1"]
+    # Without the name, nothing named is looked for: the answer is judged on its own, and holds the question.
+    assert engine.ask("Tesla đã nhận được đề nghị cho giải thưởng vào năm nào?", 1).found
 
 
-def test_a_passage_is_judged_with_its_title(tmp_path):
+def test_a_passage_is_judged_with_its_title(make_engine):
     # The paragraph says "Ông": only the title names Tesla, as BM25 sees it too.
     texts = [("Nikola Tesla", "Ông sinh năm 1856 tại Smiljan, trong một gia đình người Serb."),
              ("Thomas Edison", "Edison sinh năm 1847 ở Ohio và mở phòng thí nghiệm tại Menlo Park."),
              ("Marie Curie", "Bà hai lần đoạt giải Nobel, về vật lý và hóa học.")]
-    documents = [make_document(f"d{i}", [text], "test", title=title) for i, (title, text) in enumerate(texts)]
-    index.build_documents(documents, tmp_path)
-    result = Engine(store.load(tmp_path)).ask("Nikola Tesla sinh năm nào?", 1)
+    result = make_engine(texts).ask("Nikola Tesla sinh năm nào?", 1)
     assert result.found and "1856" in result.answers[0].text
 
 

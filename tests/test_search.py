@@ -97,8 +97,10 @@ def test_bad_top_k(engine, top_k):
 
 
 def test_hostile_text_is_just_text(engine):
-    result = engine.ask("<script>alert(1)</script> \x00 đảng viên \u202e", 3)
-    assert result.question.startswith("<script>")
+    result = engine.ask("<script>alert(1)</script> \x00 kết nạp đảng viên mới \u202e", 3)
+    assert result.question.startswith("<script>")  # given back as typed, for the page to show as text
+    assert result.answers and "kết nạp" in result.answers[0].text and "640" in result.answers[0].text
+    assert not any("<script>" in a.text or "alert" in a.sentence for a in result.answers)
 
 
 def test_a_name_the_document_does_not_have_means_not_found(engine):
