@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import collection, corpus, index, store
+from . import collection, corpus, index, shards, store
 from .evaluate import VARIANTS
 from .search import Engine, QuestionError, Result
 from .settings import DEFAULT_TOP_K, MAX_TOP_K
@@ -37,6 +37,9 @@ def fail(message: str) -> None:
 def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine:
     """The engine on the collection the one rule chooses (index.collection)."""
     try:
+        chosen = index.chosen_dir(index_dir)
+        if chosen is not None and shards.is_sharded(chosen):  # its shards, ranked as one collection in this process
+            return Engine(shards.ShardedIndex(shards.LocalShards(chosen, checksums)))
         return Engine(index.collection(index_dir, waiting=say, checksums=checksums))
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
@@ -219,7 +222,10 @@ def index_group() -> None:
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
 @click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
               show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
-def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int) -> None:
+@click.option("--shards", "shard_count", type=click.IntRange(1, shards.MAX_SHARDS),
+              help="Write a sharded collection of this many shards, each document to one by its id's hash.")
+def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int,
+          shard_count: int | None) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
     Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
@@ -227,7 +233,7 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
     writes a collection at a time: another waits for it. The collection being replaced stays whole and answers
     until the new one is complete.
     """
-    if sources:
+    if sources or shard_count:
         out = index.chosen_dir(out)
         if out is None:
             fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
@@ -244,16 +250,21 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
                                                                       file=sys.stderr)))
                 bars[0].update(done - bars[0].pos)
 
-            report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
-                                 max_file_size=max_mib * 2**20)
+            if shard_count:
+                report = shards.build(sources, out, shard_count, workers=workers, progress=progress, waiting=say,
+                                      max_file_size=max_mib * 2**20)
+            else:
+                report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
+                                     max_file_size=max_mib * 2**20)
     except store.IndexWriteError as error:
         fail(str(error))
     for problem in report.skipped:
         say(f"skipped {problem.source}: {problem.reason}")
     if not report.passages:
         fail(f"no passages found in {', '.join(map(str, sources))}; the index in {out} was not changed")
+    into = f"{shard_count} shards in {out}" if shard_count else str(out)
     click.echo(f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
-               f"into {out}")
+               f"into {into}")
 
 
 @index_group.command()
