@@ -45,6 +45,19 @@ def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine
         fail(str(error))
 
 
+ray_option = click.option("--ray", "ray_address", metavar="auto|ADDRESS",
+                          help="Run on the Ray cluster at ADDRESS (auto: the one started on this machine).")
+
+
+def cluster():
+    """qa.cluster, or a clear message when the [cluster] extra (Ray) is not installed."""
+    try:
+        from . import cluster
+    except ImportError as error:
+        fail(f"--ray needs Ray: pip install 'qa-vi[cluster]' ({error})")
+    return cluster
+
+
 def say(message: str) -> None:
     """A line for the person at the terminal, on stderr so that --json output stays clean."""
     click.echo(f"qa: {message}", err=True)
@@ -224,15 +237,19 @@ def index_group() -> None:
               show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
 @click.option("--shards", "shard_count", type=click.IntRange(1, shards.MAX_SHARDS),
               help="Write a sharded collection of this many shards, each document to one by its id's hash.")
+@ray_option
 def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int,
-          shard_count: int | None) -> None:
+          shard_count: int | None, ray_address: str | None) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
     Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
     cannot be read and documents whose id an earlier one has are named on stderr and skipped. Only one command
     writes a collection at a time: another waits for it. The collection being replaced stays whole and answers
-    until the new one is complete.
+    until the new one is complete. With --ray, each shard is built by a Ray task on a node of the cluster (the
+    [cluster] extra), into a folder every node reaches.
     """
+    if ray_address and not shard_count:
+        fail("--ray builds shards: say how many with --shards N")
     if sources or shard_count:
         out = index.chosen_dir(out)
         if out is None:
@@ -250,7 +267,10 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
                                                                       file=sys.stderr)))
                 bars[0].update(done - bars[0].pos)
 
-            if shard_count:
+            if ray_address:
+                report = cluster().build(sources, out, shard_count, ray_address, progress=progress, waiting=say,
+                                         max_file_size=max_mib * 2**20)
+            elif shard_count:
                 report = shards.build(sources, out, shard_count, workers=workers, progress=progress, waiting=say,
                                       max_file_size=max_mib * 2**20)
             else:
@@ -404,12 +424,21 @@ def collection_facts(loaded: store.Index) -> dict:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @index_option
-def serve(host: str, port: int, index_dir: Path | None) -> None:
-    """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server."""
+@ray_option
+@click.option("--replicas", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="With --ray: replicas of each shard and of the ingress.")
+def serve(host: str, port: int, index_dir: Path | None, ray_address: str | None, replicas: int) -> None:
+    """Serve the chat page at / and the JSON API at /api/ask with a production WSGI server; with --ray, a sharded
+    collection as a Ray Serve application (a deployment per shard, an ingress that merges their answers)."""
     from .server import EXAMPLES, run
 
+    if ray_address:
+        serve_on_ray(index_dir, ray_address, replicas, host, port)
+        return
+
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
-    built_in = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    built_in = isinstance(engine.index, store.Index) and \
+        engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
     examples = EXAMPLES if built_in else ()  # the examples ask about the built-in article
     try:
         run(engine, host, port, examples,
@@ -417,6 +446,27 @@ def serve(host: str, port: int, index_dir: Path | None) -> None:
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     click.echo("Stopped.")
+
+
+def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str, port: int) -> None:
+    """qa serve --ray: deploy the sharded collection, then wait for Ctrl-C or SIGTERM and take it down."""
+    chosen = index.chosen_dir(index_dir)
+    if chosen is None or not shards.is_sharded(chosen):
+        fail(f"--ray serves a sharded collection: build one with qa index build SOURCE... --shards N --out DIR "
+             f"and give it with --index DIR ({chosen or 'the built-in article'} is not sharded)")
+    ray_serving = cluster()
+    try:
+        url = ray_serving.start(chosen, address, replicas, host, port)
+    except store.IndexFileError as error:
+        fail(str(error))
+    except ConnectionError as error:
+        fail(f"cannot reach the Ray cluster at {address}: {error}")
+    click.echo(f"Serving on {url} with Ray (Ctrl-C to stop)")
+    try:
+        signal.pause()
+    finally:
+        ray_serving.stop()
+        click.echo("Stopped.")
 
 
 @main.command(name="eval")

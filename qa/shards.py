@@ -57,18 +57,22 @@ def shard_dirs(directory: Path) -> list[Path]:
     return [directory / name for name in names]
 
 
-def read_sharded(sources: Sequence[Path], count: int,
-                 max_file_size: int = corpus.MAX_FILE_SIZE) -> tuple[list[list[Chunked]], list[Skipped]]:
-    """The documents of the sources, cleaned and cut into passages, grouped by shard; and the files that give none."""
+def read_sharded(sources: Sequence[Path], count: int, max_file_size: int = corpus.MAX_FILE_SIZE,
+                 only: int | None = None) -> tuple[list[list[Chunked]], list[Skipped]]:
+    """The documents of the sources, cleaned and cut into passages, grouped by shard (only: of that shard alone, the
+    others left uncleaned); and the files and documents that give none."""
     groups: list[list[Chunked]] = [[] for _ in range(count)]
     skipped: list[Skipped] = []
     for item in corpus.read_drafts(sources, max_file_size):
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
+        shard = shard_of(item.id, count)
+        if only is not None and shard != only:
+            continue
         document = item.clean()
         if document.text:
-            groups[shard_of(item.id, count)].append(chunk(document, draft_key(item)))
+            groups[shard].append(chunk(document, draft_key(item)))
         else:
             skipped.append(Skipped(item.source, "no article text"))
     return groups, skipped
@@ -83,15 +87,21 @@ def build(sources: Sequence[Path], out: Path, count: int, workers: int | None = 
         groups, skipped = read_sharded(sources, count, max_file_size)
         if not any(groups):
             return BuildReport(0, 0, skipped)
-        info = {"fingerprint": fingerprint(sources), "sources": [str(Path(s).resolve()) for s in sources]}
         reports = []
         for number, documents in enumerate(groups):
             with store.writing(out / shard_name(number), waiting):
-                reports.append(_build(documents, out / shard_name(number), workers,
-                                      progress and _part_of(progress, number, count), info))
+                reports.append(build_shard(documents, out / shard_name(number), sources, workers,
+                                           progress and _part_of(progress, number, count)))
         write_listing(out, count)
     return BuildReport(sum(r.documents for r in reports), sum(r.passages for r in reports), skipped,
                        sum(r.seconds for r in reports))
+
+
+def build_shard(documents: Sequence[Chunked], folder: Path, sources: Sequence[Path], workers: int | None = None,
+                progress: Progress | None = None) -> BuildReport:
+    """Write the documents as the shard in folder, whose write lock the caller holds: a collection of its own."""
+    info = {"fingerprint": fingerprint(sources), "sources": [str(Path(s).resolve()) for s in sources]}
+    return _build(documents, folder, workers, progress, info)
 
 
 def _part_of(progress: Progress, number: int, count: int) -> Progress:

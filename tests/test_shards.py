@@ -1,6 +1,8 @@
 """Sharded collections: documents by id hash, ranked with the whole collection's statistics, answered exactly as
 one collection of the same documents."""
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,7 @@ from qa import index, shards, store
 from qa.bm25 import CollectionStats, Postings
 from qa.cli import main
 from qa.search import Engine
-
-DATA = Path(__file__).parent / "data"
+from sharded_corpus import DATA, questions, same_answers, write_documents
 
 
 @st.composite
@@ -75,14 +76,7 @@ def test_shard_of_is_stable_and_spreads_documents():
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory) -> list[Path]:
-    """The built-in article, the test pages, and each paragraph of the article as a document of its own."""
-    folder = tmp_path_factory.mktemp("documents")
-    article = index.default_corpus().glob("*.txt").__next__().read_text(encoding="utf-8")
-    paragraphs = [p.strip() for p in article.split("\n") if len(p.strip()) > 80]
-    lines = [json.dumps({"id": f"para-{i}", "title": f"Đoạn {i}", "text": p}, ensure_ascii=False)
-             for i, p in enumerate(paragraphs)]
-    (folder / "paragraphs.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [index.default_corpus(), DATA / "pages", folder / "paragraphs.jsonl"]
+    return write_documents(tmp_path_factory.mktemp("documents"))
 
 
 @pytest.fixture(scope="module")
@@ -92,26 +86,6 @@ def built(documents, tmp_path_factory) -> tuple[Path, Path]:
     index.build(documents, single)
     shards.build(documents, sharded, 3)
     return single, sharded
-
-
-def questions(count: int = 200) -> list[str]:
-    """Hand-written questions about the article, then out-of-corpus ones."""
-    lines = (DATA / "chi_linh_questions.jsonl").read_text(encoding="utf-8").splitlines() + \
-        (DATA / "out_of_corpus_questions.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()][:count]
-
-
-def same_answers(one: dict, other: dict) -> None:
-    """Asserts two results of ask give the same answers, scores to 1e-6 (took_ms aside)."""
-    assert one["found"] == other["found"], one["question"]
-    assert len(one["answers"]) == len(other["answers"]), one["question"]
-    for a, b in zip(one["answers"], other["answers"]):
-        assert a["score"] == pytest.approx(b["score"], abs=1e-6), one["question"]
-        if a["passage_id"] != b["passage_id"]:  # only a tie may order two passages differently
-            assert any(c["passage_id"] == a["passage_id"] and c["score"] == pytest.approx(a["score"], abs=1e-6)
-                       for c in other["answers"]), one["question"]
-            continue
-        assert {k: v for k, v in a.items() if k != "score"} == {k: v for k, v in b.items() if k != "score"}
 
 
 def test_shards_split_the_documents_by_id_hash(built):
@@ -158,3 +132,19 @@ def test_an_unreadable_shard_list_is_named(tmp_path):
     result = CliRunner().invoke(main, ["ask", "Chí Linh ở đâu?", "--index", str(tmp_path)])
     assert result.exit_code == 2
     assert shards.SHARDS in result.output
+
+
+def test_the_base_install_never_imports_ray():
+    code = "import sys, qa.cli, qa.server; print('ray' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_ray_options_need_a_sharded_collection(built):
+    single, _ = built
+    runner = CliRunner()
+    result = runner.invoke(main, ["serve", "--ray", "auto", "--index", str(single)])
+    assert result.exit_code == 2
+    assert "not sharded" in result.output
+    result = runner.invoke(main, ["index", "build", str(DATA / "pages"), "--out", str(single / "x"), "--ray", "auto"])
+    assert result.exit_code == 2
+    assert "--shards" in result.output
