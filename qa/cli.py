@@ -331,7 +331,8 @@ def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None
     """
     directory = changed_dir(index_dir)
     try:
-        report = collection.add(list(sources), directory, max_mib * 2**20, waiting=say)
+        changes = shards if shards.is_sharded(directory) else collection  # a sharded one: each to its shard
+        report = changes.add(list(sources), directory, max_mib * 2**20, waiting=say)
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
     for problem in report.skipped:
@@ -353,7 +354,8 @@ def remove(doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
     """
     directory = changed_dir(index_dir)
     try:
-        report = collection.remove(list(doc_ids), directory, waiting=say)
+        changes = shards if shards.is_sharded(directory) else collection
+        report = changes.remove(list(doc_ids), directory, waiting=say)
     except (collection.NoSuchDocument, store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
     click.echo(f"Removed {len(report.removed)} documents in {report.seconds:.2f} s from {directory}")

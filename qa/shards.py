@@ -18,7 +18,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from . import corpus, store
+from . import collection, corpus, store
 from .bm25 import CollectionStats, idf
 from .corpus import Passage, Skipped
 from .index import BuildReport, Chunked, Progress, _build, chunk, draft_key, fingerprint
@@ -102,6 +102,47 @@ def build_shard(documents: Sequence[Chunked], folder: Path, sources: Sequence[Pa
     """Write the documents as the shard in folder, whose write lock the caller holds: a collection of its own."""
     info = {"fingerprint": fingerprint(sources), "sources": [str(Path(s).resolve()) for s in sources]}
     return _build(documents, folder, workers, progress, info)
+
+
+def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE,
+        waiting: store.Waiting | None = None) -> collection.ChangeReport:
+    """Add the documents of the sources to the sharded collection in out, each to the shard its id hashes to (as
+    collection.add does for one collection)."""
+    with store.writing(out, waiting):
+        dirs = shard_dirs(out)
+        reports = [collection.add(sources, folder, max_file_size, waiting,
+                                  only=lambda doc_id, n=number: shard_of(doc_id, len(dirs)) == n)
+                   for number, folder in enumerate(dirs)]
+    report = _summed(reports)
+    report.skipped = list({(s.source, s.reason): s for s in report.skipped}.values())  # every shard read them all
+    return report
+
+
+def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None) -> collection.ChangeReport:
+    """Remove documents from the sharded collection in out by id; NoSuchDocument (changing nothing) when one is
+    not there."""
+    with store.writing(out, waiting):
+        dirs = shard_dirs(out)
+        wanted = list(dict.fromkeys(doc_ids))
+        by_shard = [[i for i in wanted if shard_of(i, len(dirs)) == n] for n in range(len(dirs))]
+        held = {d["id"] for folder, ids in zip(dirs, by_shard) if ids for _, d in store.load(folder).live_documents()}
+        unknown = [i for i in wanted if i not in held]
+        if unknown:
+            raise collection.NoSuchDocument(f"no document {', '.join(map(repr, unknown))} in {out}; nothing was "
+                                            f"removed")
+        return _summed([collection.remove(ids, folder, waiting) for folder, ids in zip(dirs, by_shard) if ids])
+
+
+def _summed(reports: list[collection.ChangeReport]) -> collection.ChangeReport:
+    """What changes of several shards did together."""
+    total = collection.ChangeReport()
+    for report in reports:
+        for name in ("added", "replaced", "removed", "unchanged", "skipped"):
+            getattr(total, name).extend(getattr(report, name))
+        total.passages += report.passages
+        total.merged += report.merged
+        total.seconds += report.seconds
+    return total
 
 
 def _part_of(progress: Progress, number: int, count: int) -> Progress:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import index, shards, store
+from qa import collection, index, shards, store
 from qa.bm25 import CollectionStats, Postings
 from qa.cli import main
 from qa.search import Engine
@@ -148,3 +148,34 @@ def test_ray_options_need_a_sharded_collection(built):
     result = runner.invoke(main, ["index", "build", str(DATA / "pages"), "--out", str(single / "x"), "--ray", "auto"])
     assert result.exit_code == 2
     assert "--shards" in result.output
+
+
+def test_adding_and_removing_documents_keeps_the_shards_answering_as_one_collection(documents, tmp_path):
+    article, pages, paragraphs = documents
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    index.build([article, pages], single)
+    shards.build([article, pages], sharded, 3)
+    runner = CliRunner()
+    added = runner.invoke(main, ["index", "add", str(paragraphs), "--index", str(sharded)])
+    assert added.exit_code == 0, added.output
+    collection.add([paragraphs], single)
+    refused = runner.invoke(main, ["index", "remove", "pho-bo", "no-such-id", "--index", str(sharded)])
+    assert refused.exit_code == 2 and "no-such-id" in refused.output
+    removed = runner.invoke(main, ["index", "remove", "pho-bo", "para-3", "--index", str(sharded)])
+    assert removed.exit_code == 0, removed.output
+    collection.remove(["pho-bo", "para-3"], single)
+    for number, folder in enumerate(shards.shard_dirs(sharded)):
+        assert all(shards.shard_of(d["id"], 3) == number for _, d in store.load(folder).live_documents())
+    one = Engine(store.load(single))
+    many = Engine(shards.ShardedIndex(shards.LocalShards(sharded)))
+    assert many.stats["passages"] == one.stats["passages"]
+    for question in questions(100):
+        same_answers(many.ask(question).to_dict(), one.ask(question).to_dict())
+
+
+def test_shards_may_be_empty(tmp_path):
+    shards.build([index.default_corpus()], tmp_path, 4)  # one document: three shards hold none
+    many = Engine(shards.ShardedIndex(shards.LocalShards(tmp_path)))
+    one = Engine(store.load(index.ensure(tmp_path / "one", [index.default_corpus()]).directory))
+    question = "Ai là Bí thư Thành ủy Chí Linh?"
+    same_answers(many.ask(question).to_dict(), one.ask(question).to_dict())
