@@ -2,6 +2,8 @@
 answers as one machine, no failed request when a shard replica dies under load, a 503 when a shard has none."""
 import http.client
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -105,6 +107,33 @@ def test_distributed_build_equals_a_local_build(built, documents, tmp_path):
         assert remote.documents == here.documents
         for a, b in zip(remote.postings.segments, here.postings.segments):
             assert (a.keys == b.keys).all() and (a.passage == b.passage).all() and (a.tf == b.tf).all()
+
+
+def test_a_build_task_whose_worker_dies_is_retried(ray_cluster, built, documents, tmp_path):
+    out, finished = tmp_path / "rebuilt", {}
+    building = threading.Thread(target=lambda: finished.update(
+        report=cluster.build(documents, out, SHARD_COUNT, ray_cluster.address)))
+    building.start()
+    killed = kill_a_process_titled("ray::_build_shard")
+    building.join(timeout=240)
+    assert killed and finished["report"].passages == store.load(built[0]).postings.n_live
+    for rebuilt, first in zip(shards.shard_dirs(out), shards.shard_dirs(built[1])):
+        assert store.load(rebuilt).documents == store.load(first).documents
+
+
+def kill_a_process_titled(title: str, seconds: float = 60.0) -> bool:
+    """Kill -9 the first process whose command line starts with title (a Ray worker running that task)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if cmdline.read_bytes().startswith(title.encode()):
+                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                    return True
+            except OSError:
+                continue
+        time.sleep(0.01)
+    return False
 
 
 def test_ray_serve_answers_as_one_machine(served, built):
