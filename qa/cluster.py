@@ -147,6 +147,11 @@ def application(directory: Path, replicas: int, examples: Sequence[str] = ()) ->
     return ingress.bind(names, bound, list(examples))
 
 
+def app(args: dict[str, str]) -> serve.Application:
+    """The application for a Serve config file or `serve run qa.cluster:app index=DIR replicas=R`."""
+    return application(Path(args["index"]), int(args.get("replicas", 1)))
+
+
 def start(directory: Path, address: str, replicas: int, host: str = "127.0.0.1", port: int = 8000,
           examples: Sequence[str] = EXAMPLES) -> str:
     """Connect to the Ray cluster at address ("auto": the one started on this machine), deploy the sharded

@@ -136,6 +136,12 @@ def kill_a_process_titled(title: str, seconds: float = 60.0) -> bool:
     return False
 
 
+def test_a_serve_config_builds_the_application_from_its_args(built, tmp_path):
+    assert isinstance(cluster.app({"index": str(built[1]), "replicas": "2"}), serve.Application)
+    with pytest.raises(store.IndexFileError, match="shards.json"):
+        cluster.app({"index": str(tmp_path)})
+
+
 def test_ray_serve_answers_as_one_machine(served, built):
     single = Engine(store.load(built[0]))
     asked = questions()
