@@ -27,6 +27,7 @@ SHARDS = "shards.json"  # in a sharded collection's folder: the shard folders, i
 FORMAT = "qa-shards"
 MAX_SHARDS = 1024
 CACHED_HITS = 4096  # passages the ingress keeps of recent answers, for the engine to read without asking again
+CACHED_TERMS = 200_000  # document frequencies the ingress keeps (about 30 MiB)
 
 
 def shard_of(doc_id: str, count: int) -> int:
@@ -200,9 +201,6 @@ class Shard:
     def stats(self, terms: Sequence[str]) -> CollectionStats:
         return self.index.postings.stats_for(terms)
 
-    def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
-        return self.index.postings.doc_freq(terms)
-
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         return self.index.postings.any_within(terms, first, last)
 
@@ -260,7 +258,7 @@ class ShardedIndex:
         sizes = shards.gather("size")
         self.offsets = np.concatenate([[0], np.cumsum([s["numbered"] for s in sizes])]).astype(np.int64)
         self.documents = sum(s["documents"] for s in sizes)
-        self.postings = ShardedPostings(self, sum(s["passages"] for s in sizes))
+        self.postings = ShardedPostings(self, sum(s["passages"] for s in sizes), sum(s["total_length"] for s in sizes))
         self.passage_doc = _DocumentOf(self)
         self._hits: OrderedDict[int, Hit] = OrderedDict()  # by number in the collection; recent answers' passages
         self._lock = threading.Lock()
@@ -319,11 +317,17 @@ class _DocumentOf:
 
 
 class ShardedPostings:
-    """What the engine asks of postings, asked of every shard and added up: the collection's statistics."""
+    """What the engine asks of postings, asked of every shard and added up: the collection's statistics.
 
-    def __init__(self, index: ShardedIndex, n_live: int):
+    The shards do not change while they are asked (they are loaded once), so each term's document frequency, once
+    summed, is remembered: a question whose terms were all asked before is answered in one round.
+    """
+
+    def __init__(self, index: ShardedIndex, n_live: int, total_length: float):
         self.index = index
-        self.n_live = n_live
+        self.n_live, self.total_length = n_live, total_length
+        self._known: OrderedDict[str, int] = OrderedDict()  # term -> passages of the collection holding it
+        self._lock = threading.Lock()
 
     @property
     def unseen_idf(self) -> float:
@@ -333,7 +337,8 @@ class ShardedPostings:
         self.index.shards.gather("warm_up")
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
-        return np.sum(self.index.shards.gather("doc_freq", list(terms)), axis=0, dtype=np.int64).reshape(len(terms))
+        counts = self._summed(list(terms))
+        return np.array([counts[t] for t in terms], dtype=np.int64)
 
     def term_idf(self, terms: Sequence[str]) -> np.ndarray:
         return self.idf_of(self.doc_freq(terms))
@@ -352,7 +357,7 @@ class ShardedPostings:
         of all of them, merged by score (ties to the lower shard)."""
         terms, counts = list(terms), list(counts)
         compounds = (list(compounds[0]), list(compounds[1]))
-        stats = CollectionStats.summed(self.index.shards.gather("stats", terms))
+        stats = CollectionStats(self.n_live, self.total_length, self._summed(terms))
         rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats)
         merged = [(hit.score, number) for shard, ranking in enumerate(rankings)
                   for number, hit in zip(self.index.keep(shard, ranking.hits), ranking.hits)]
@@ -360,3 +365,17 @@ class ShardedPostings:
         merged = merged[:k]
         return (rankings[0].doc_freq, rankings[0].asked_idf, np.array([n for _, n in merged], dtype=np.int64),
                 np.array([s for s, _ in merged], dtype=np.float64))
+
+    def _summed(self, terms: list[str]) -> dict[str, int]:
+        """How many passages of the collection hold each term: remembered, or asked of every shard and added up."""
+        with self._lock:
+            known = {t: self._known[t] for t in terms if t in self._known}
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
+            counts = CollectionStats.summed(self.index.shards.gather("stats", missing)).doc_freq
+            known.update(counts)
+            with self._lock:
+                self._known.update(counts)
+                while len(self._known) > CACHED_TERMS:
+                    self._known.popitem(last=False)
+        return known
