@@ -32,6 +32,7 @@ APPLICATION = "qa"
 INGRESS = "ingress"
 SHARD_TIMEOUT = 5.0  # seconds a shard may take to answer, its retries included, before the question gets a 503
 RETRY_PAUSE = 0.05  # seconds between two tries of a shard whose replica died: Serve routes the next to another
+QUIET = {"log_level": "WARNING", "enable_access_log": False}  # a log line per call costs as much as the call
 INGRESS_REQUESTS = 64  # questions one ingress replica takes at a time (Serve's default, 5, queues a 16-client load)
 
 
@@ -51,7 +52,9 @@ class ShardReplica:
         self.shard = shards.Shard(Path(directory), checksums=True)  # nothing damaged is ever served
         self.shard.warm_up()
 
-    def ask(self, method: str, *args: Any) -> Any:
+    async def ask(self, method: str, *args: Any) -> Any:
+        # On the replica's event loop, not in a thread: a shard's answer takes milliseconds, and the hop to a
+        # thread cost more than that on a busy machine.
         return getattr(self.shard, method)(*args)
 
 
@@ -158,8 +161,8 @@ def start(directory: Path, address: str, replicas: int, host: str = "127.0.0.1",
     collection in directory and return the URL it answers on."""
     if not ray.is_initialized():
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-    serve.start(proxy_location="HeadOnly", http_options={"host": host, "port": port})
-    serve.run(application(directory, replicas, examples), name=APPLICATION, route_prefix="/")
+    serve.start(proxy_location="HeadOnly", http_options={"host": host, "port": port}, logging_config=QUIET)
+    serve.run(application(directory, replicas, examples), name=APPLICATION, route_prefix="/", logging_config=QUIET)
     return f"http://{host}:{port}"
 
 
