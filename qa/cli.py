@@ -232,7 +232,8 @@ def index_group() -> None:
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Collection folder to write (with SOURCE; default: $QA_INDEX).")
-@click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Processes that analyse text (default: all cores; with --ray: per shard's task, default 1).")
 @click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
               show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
 @click.option("--shards", "shard_count", type=click.IntRange(1, shards.MAX_SHARDS),
@@ -268,8 +269,8 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
                 bars[0].update(done - bars[0].pos)
 
             if ray_address:
-                report = cluster().build(sources, out, shard_count, ray_address, progress=progress, waiting=say,
-                                         max_file_size=max_mib * 2**20)
+                report = cluster().build(sources, out, shard_count, ray_address, workers or 1, progress=progress,
+                                         waiting=say, max_file_size=max_mib * 2**20)
             elif shard_count:
                 report = shards.build(sources, out, shard_count, workers=workers, progress=progress, waiting=say,
                                       max_file_size=max_mib * 2**20)
@@ -466,9 +467,11 @@ def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str,
     click.echo(f"Serving on {url} with Ray (Ctrl-C to stop)")
     try:
         signal.pause()
+    except KeyboardInterrupt:  # Ctrl-C is how a person stops it: a clean stop, as for gunicorn
+        pass
     finally:
         ray_serving.stop()
-        click.echo("Stopped.")
+    click.echo("Stopped.")
 
 
 @main.command(name="eval")

@@ -175,28 +175,30 @@ def stop() -> None:
 # The distributed build: one Ray task per shard, reading the sources and writing its shard on shared storage.
 
 @ray.remote(max_retries=3, retry_exceptions=False)
-def _build_shard(sources: list[str], out: str, number: int, count: int, max_file_size: int) -> BuildReport:
-    """Read the sources and write shard number of count (a worker that dies is retried: the write is atomic)."""
+def _build_shard(sources: list[str], out: str, number: int, count: int, max_file_size: int,
+                 workers: int) -> BuildReport:
+    """Read the sources and write shard number of count, analysing in workers processes (a worker that dies is
+    retried: the write is atomic)."""
     paths = [Path(s) for s in sources]
     groups, skipped = shards.read_sharded(paths, count, max_file_size, only=number)
     folder = Path(out) / shards.shard_name(number)
     with store.writing(folder):
-        report = shards.build_shard(groups[number], folder, paths, workers=1)
+        report = shards.build_shard(groups[number], folder, paths, workers=workers)
     report.skipped = skipped
     return report
 
 
-def build(sources: Sequence[Path], out: Path, count: int, address: str,
+def build(sources: Sequence[Path], out: Path, count: int, address: str, workers: int = 1,
           progress: Callable[[int, int], None] | None = None, waiting: store.Waiting | None = None,
           max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
-    """Index the sources into out as count shards, each built by a Ray task on some node of the cluster at
-    address; progress is told how many shards are done. out must be on storage every node reaches."""
+    """Index the sources into out as count shards, each built by a Ray task of workers CPUs on some node of the
+    cluster at address; progress is told how many shards are done. out must be on storage every node reaches."""
     started = time.perf_counter()
     if not ray.is_initialized():
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     with store.writing(out, waiting):
-        pending = [_build_shard.options(num_cpus=1).remote([str(Path(s).resolve()) for s in sources],
-                                                         str(out.resolve()), n, count, max_file_size)
+        pending = [_build_shard.options(num_cpus=workers).remote([str(Path(s).resolve()) for s in sources],
+                                                               str(out.resolve()), n, count, max_file_size, workers)
                    for n in range(count)]
         reports: list[BuildReport] = []
         while pending:
