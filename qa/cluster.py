@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import ray
+from flask import Flask
 from ray import serve
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.serve.exceptions import DeploymentUnavailableError, ReplicaUnavailableError
-from flask import Flask
 from starlette.requests import Request
 from starlette.responses import Response as StarletteResponse
 from werkzeug.test import EnvironBuilder
