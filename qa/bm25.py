@@ -1,6 +1,7 @@
 """The BM25 model: rank-bm25's Okapi scores with an idf that stays positive, scored through term postings."""
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -41,6 +42,33 @@ class MaxScoreSettings:
     common_share: int = COMMON_SHARE
     first_candidates: int = FIRST_CANDIDATES
     non_essential_share: float = NON_ESSENTIAL_SHARE
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    """The statistics BM25 ranks with: live passages, their total length and, per term asked, how many hold it. One
+    collection's own, or summed over the shards of a larger one, so that each shard ranks as part of the whole."""
+
+    n_live: int
+    total_length: float
+    doc_freq: Mapping[str, int]
+
+    @property
+    def average(self) -> float:
+        return self.total_length / self.n_live if self.n_live else 1.0
+
+    @classmethod
+    def summed(cls, parts: Sequence["CollectionStats"]) -> "CollectionStats":
+        """The statistics of the collection these parts (shards) make up together."""
+        doc_freq: dict[str, int] = {}
+        for part in parts:
+            for term, count in part.doc_freq.items():
+                doc_freq[term] = doc_freq.get(term, 0) + count
+        return cls(sum(p.n_live for p in parts), sum(p.total_length for p in parts), doc_freq)
+
+    def of(self, terms: Sequence[str]) -> np.ndarray:
+        """How many passages hold each term (0 for a term these statistics were not asked for)."""
+        return np.array([self.doc_freq.get(t, 0) for t in terms], dtype=np.int64)
 
 
 @dataclass
@@ -140,6 +168,7 @@ class Postings:
     maxscore: MaxScoreSettings = field(default_factory=MaxScoreSettings, compare=False)
     offsets: np.ndarray = field(init=False)
     n_live: int = field(init=False)  # passages not deleted
+    total_length: float = field(init=False)  # their lengths added up
     average: float = field(init=False)  # their average length
     norms: list[np.ndarray] = field(init=False)  # per segment, per passage: k1 * (1 - b + b * length / average)
 
@@ -150,11 +179,16 @@ class Postings:
         self.offsets = np.concatenate([[0], np.cumsum([s.n_passages for s in self.segments])]).astype(np.int64)
         live = [np.ones(s.n_passages, dtype=bool) if d is None else ~d for s, d in zip(self.segments, self.deleted)]
         self.n_live = int(sum(int(keep.sum()) for keep in live))
-        total = sum(float(s.lengths[keep].sum(dtype=np.float64)) for s, keep in zip(self.segments, live))
-        self.average = total / self.n_live if self.n_live else 1.0
+        self.total_length = sum(float(s.lengths[keep].sum(dtype=np.float64)) for s, keep in zip(self.segments, live))
+        self.average = self.total_length / self.n_live if self.n_live else 1.0
+        self.norms = self._norms(live, self.average)
+        self._within: tuple[tuple[int, float], Postings] | None = None  # see within()
+
+    def _norms(self, live: list[np.ndarray], average: float) -> list[np.ndarray]:
+        """Per segment, per passage: k1 * (1 - b + b * length / average)."""
         # A deleted passage's norm is huge: it scores nothing, though its postings stay until a merge drops them.
-        self.norms = [np.where(keep, self.k1 * (1 - self.b + self.b * s.lengths.astype(np.float64) / self.average),
-                               DELETED_NORM) for s, keep in zip(self.segments, live)]
+        return [np.where(keep, self.k1 * (1 - self.b + self.b * s.lengths.astype(np.float64) / average),
+                         DELETED_NORM) for s, keep in zip(self.segments, live)]
 
     @classmethod
     def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
@@ -220,9 +254,26 @@ class Postings:
         terms = list(query)
         return self._top(*self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64)), k, allowed)
 
+    def stats_for(self, terms: Sequence[str]) -> CollectionStats:
+        """This collection's statistics, with the document frequency of each of the terms."""
+        return CollectionStats(self.n_live, self.total_length, dict(zip(terms, self.doc_freq(terms).tolist())))
+
+    def within(self, stats: CollectionStats) -> "Postings":
+        """These postings ranked as a part (a shard) of the larger collection stats describe: with its passage count
+        and average length (its document frequencies go to ranked() with stats)."""
+        key = (stats.n_live, stats.total_length)
+        within = self._within
+        if within is None or within[0] != key:  # the whole changes only when a shard does: made once, then kept
+            part = copy.copy(self)
+            part.n_live, part.total_length, part.average = stats.n_live, stats.total_length, stats.average
+            part.norms = self._norms([n < DELETED_NORM for n in self.norms], stats.average)
+            part._within = None
+            self._within = within = (key, part)
+        return within[1]
+
     def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
                compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
-               allowed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+               allowed: np.ndarray | None = None, stats: CollectionStats | None = None) -> tuple[np.ndarray, ...]:
         """How many passages hold each term and the idf it is asked for, and the k best passages for the terms (of
         those allowed, a bool per passage, when given: the statistics stay the whole collection's) and their
         scores.
@@ -232,9 +283,17 @@ class Postings:
         passage with a compound has its components, so a compound is asked only for the idf it adds to its rarest
         component, never below 0, not its whole idf, which would count the component again. A term that adds
         nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
+        stats, when given, are those of a larger collection these postings are a shard of (see within()).
         """
         rows = self._rows(term_hash(terms))
-        doc_freq = self._doc_freq(rows)
+        if stats is not None:
+            return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, allowed)
+        return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, allowed)
+
+    def _ranked(self, rows: list[np.ndarray], doc_freq: np.ndarray, counts: Sequence[int], k: int,
+                compounds: tuple[Sequence[int], Sequence[int]],
+                allowed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """ranked() for terms found at these rows of each segment, held by doc_freq passages of the collection."""
         term_idf = self.idf_of(doc_freq)
         asked_idf = added_idf(term_idf, np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64))
         asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import collection, corpus, index, store
+from . import collection, corpus, index, shards, store
 from .evaluate import VARIANTS
 from .filters import Filters
 from .search import Engine, QuestionError, Result
@@ -38,9 +38,25 @@ def fail(message: str) -> None:
 def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine:
     """The engine on the collection the one rule chooses (index.collection)."""
     try:
+        chosen = index.chosen_dir(index_dir)
+        if chosen is not None and shards.is_sharded(chosen):  # its shards, ranked as one collection in this process
+            return Engine(shards.ShardedIndex(shards.LocalShards(chosen, checksums)))
         return Engine(index.collection(index_dir, waiting=say, checksums=checksums))
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
+
+
+ray_option = click.option("--ray", "ray_address", metavar="auto|ADDRESS",
+                          help="Run on the Ray cluster at ADDRESS (auto: the one started on this machine).")
+
+
+def cluster():
+    """qa.cluster, or a clear message when the [cluster] extra (Ray) is not installed."""
+    try:
+        from . import cluster
+    except ImportError as error:
+        fail(f"--ray needs Ray: pip install 'qa-vi[cluster]' ({error})")
+    return cluster
 
 
 def say(message: str) -> None:
@@ -239,18 +255,26 @@ def index_group() -> None:
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Collection folder to write (with SOURCE; default: $QA_INDEX).")
-@click.option("--workers", type=click.IntRange(1, 256), help="Processes that analyse text (default: all cores).")
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Processes that analyse text (default: all cores; with --ray: per shard's task, default 1).")
 @click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
               show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
-def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int) -> None:
+@click.option("--shards", "shard_count", type=click.IntRange(1, shards.MAX_SHARDS),
+              help="Write a sharded collection of this many shards, each document to one by its id's hash.")
+@ray_option
+def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int,
+          shard_count: int | None, ray_address: str | None) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
     Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
     cannot be read and documents whose id an earlier one has are named on stderr and skipped. Only one command
     writes a collection at a time: another waits for it. The collection being replaced stays whole and answers
-    until the new one is complete.
+    until the new one is complete. With --ray, each shard is built by a Ray task on a node of the cluster (the
+    [cluster] extra), into a folder every node reaches.
     """
-    if sources:
+    if ray_address and not shard_count:
+        fail("--ray builds shards: say how many with --shards N")
+    if sources or shard_count:
         out = index.chosen_dir(out)
         if out is None:
             fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
@@ -267,16 +291,24 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
                                                                       file=sys.stderr)))
                 bars[0].update(done - bars[0].pos)
 
-            report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
-                                 max_file_size=max_mib * 2**20)
+            if ray_address:
+                report = cluster().build(sources, out, shard_count, ray_address, workers or 1, progress=progress,
+                                         waiting=say, max_file_size=max_mib * 2**20)
+            elif shard_count:
+                report = shards.build(sources, out, shard_count, workers=workers, progress=progress, waiting=say,
+                                      max_file_size=max_mib * 2**20)
+            else:
+                report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
+                                     max_file_size=max_mib * 2**20)
     except store.IndexWriteError as error:
         fail(str(error))
     for problem in report.skipped:
         say(f"skipped {problem.source}: {problem.reason}")
     if not report.passages:
         fail(f"no passages found in {', '.join(map(str, sources))}; the index in {out} was not changed")
+    into = f"{shard_count} shards in {out}" if shard_count else str(out)
     click.echo(f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
-               f"into {out}")
+               f"into {into}")
 
 
 @index_group.command()
@@ -323,7 +355,8 @@ def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None
     """
     directory = changed_dir(index_dir)
     try:
-        report = collection.add(list(sources), directory, max_mib * 2**20, waiting=say)
+        changes = shards if shards.is_sharded(directory) else collection  # a sharded one: each to its shard
+        report = changes.add(list(sources), directory, max_mib * 2**20, waiting=say)
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
     for problem in report.skipped:
@@ -345,7 +378,8 @@ def remove(doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
     """
     directory = changed_dir(index_dir)
     try:
-        report = collection.remove(list(doc_ids), directory, waiting=say)
+        changes = shards if shards.is_sharded(directory) else collection
+        report = changes.remove(list(doc_ids), directory, waiting=say)
     except (collection.NoSuchDocument, store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
     click.echo(f"Removed {len(report.removed)} documents in {report.seconds:.2f} s from {directory}")
@@ -417,15 +451,23 @@ def collection_facts(loaded: store.Index) -> dict:
               help="File holding the token that /api/documents writes need (default: $QA_ADMIN_TOKEN; none: "
                    "writes are off).")
 @index_option
+@ray_option
+@click.option("--replicas", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="With --ray: replicas of each shard and of the ingress.")
 def serve(host: str, port: int, workers: int | None, access_log: str | None, admin_token_file: Path | None,
-          index_dir: Path | None) -> None:
-    """Serve the chat page at / and the JSON API (/api/ask, /api/documents) with a production WSGI server.
+          index_dir: Path | None, ray_address: str | None, replicas: int) -> None:
+    """Serve the chat page at / and the JSON API (/api/ask, /api/documents) with a production WSGI server; with
+    --ray, a sharded collection as a Ray Serve application (a deployment per shard, an ingress that merges their
+    answers).
 
     The server follows its collection: a change made with qa index add or remove (or through the
     API) is answered from within seconds, without a restart; SIGHUP makes every worker look at once.
     """
     from .server import EXAMPLES, run
 
+    if ray_address:
+        serve_on_ray(index_dir, ray_address, replicas, host, port)
+        return
     token = admin_token(admin_token_file)
     if access_log not in (None, "-"):
         try:
@@ -433,7 +475,8 @@ def serve(host: str, port: int, workers: int | None, access_log: str | None, adm
         except OSError as error:
             fail(f"cannot write the access log {access_log}: {error.strerror or error}")
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
-    article = engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    article = isinstance(engine.index, store.Index) and \
+        engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
     examples = EXAMPLES if article else ()  # the examples ask about the built-in article
     try:
         run(engine, host, port, examples, workers=workers, access_log=access_log, admin_token=token,
@@ -455,6 +498,29 @@ def admin_token(path: Path | None) -> str | None:
     if token and len(token) < 16:
         fail("the admin token must be 16 characters or more")
     return token or None
+
+
+def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str, port: int) -> None:
+    """qa serve --ray: deploy the sharded collection, then wait for Ctrl-C or SIGTERM and take it down."""
+    chosen = index.chosen_dir(index_dir)
+    if chosen is None or not shards.is_sharded(chosen):
+        fail(f"--ray serves a sharded collection: build one with qa index build SOURCE... --shards N --out DIR "
+             f"and give it with --index DIR ({chosen or 'the built-in article'} is not sharded)")
+    ray_serving = cluster()
+    try:
+        url = ray_serving.start(chosen, address, replicas, host, port)
+    except store.IndexFileError as error:
+        fail(str(error))
+    except ConnectionError as error:
+        fail(f"cannot reach the Ray cluster at {address}: {error}")
+    click.echo(f"Serving on {url} with Ray (Ctrl-C to stop)")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:  # Ctrl-C is how a person stops it: a clean stop, as for gunicorn
+        pass
+    finally:
+        ray_serving.stop()
+    click.echo("Stopped.")
 
 
 @main.command(name="eval")

@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -54,10 +54,11 @@ class ChangeReport:
 
 def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE,
         waiting: store.Waiting | None = None, all_or_nothing: bool = False,
-        wait_seconds: float = store.WAIT_SECONDS) -> ChangeReport:
+        wait_seconds: float = store.WAIT_SECONDS, only: Callable[[str], bool] | None = None) -> ChangeReport:
     """Add the documents of the sources to the collection in out (made when there is none), in a new segment; a
     document whose id the collection holds replaces it, unless it reads exactly as before. With all_or_nothing,
-    NotAdded (changing nothing) when a file, line or document is skipped."""
+    NotAdded (changing nothing) when a file, line or document is skipped; only, when given, says which ids to take
+    (a shard's)."""
     started = time.perf_counter()
     report = ChangeReport()
     with store.writing(out, waiting, wait_seconds):
@@ -68,6 +69,8 @@ def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE
         for item in corpus.read_drafts(sources, max_file_size):
             if isinstance(item, Skipped):
                 report.skipped.append(item)
+                continue
+            if only is not None and not only(item.id):
                 continue
             key = draft_key(item)
             number = live.get(item.id)

@@ -41,6 +41,8 @@ class Filters:
 
     def passages(self, index: Index) -> np.ndarray:
         """bool per passage of the index: whether its document may answer."""
+        if not isinstance(index, Index):
+            raise BadFilter("--since, --until and --doc do not work on a sharded collection yet")
         allowed = ~index.deleted
         if self.doc_id is not None:
             allowed &= np.arange(len(index.documents)) == index.document_numbers.get(self.doc_id, -1)
