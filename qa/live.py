@@ -23,19 +23,25 @@ class IndexUnavailable(Exception):
 
 
 class LiveEngine:
-    """An Engine that follows its collection's folder: engine() is always the newest version loaded whole."""
+    """An Engine that follows its collection's folder: engine() is always the newest version loaded whole.
+
+    A collection that is not one folder of segments (a sharded one, qa.shards) is served as it is.
+    """
 
     def __init__(self, engine: Engine, check_seconds: float = CHECK_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         self._engine, self.check_seconds, self._clock = engine, check_seconds, clock
-        self.directory = engine.index.directory
-        self._seen = _manifest_identity(self.directory)
+        self.follows = isinstance(engine.index, store.Index)
+        self.directory = engine.index.directory if self.follows else None
+        self._seen = _manifest_identity(self.directory) if self.follows else None
         self._checked = clock()
         self._lock = threading.Lock()
         self.problem: str | None = None  # why the collection cannot be answered from, if it cannot
 
     def engine(self) -> Engine:
         """The engine of the newest version of the collection; IndexUnavailable when its files were damaged."""
+        if not self.follows:
+            return self._engine
         if self._clock() - self._checked >= self.check_seconds:
             self.refresh()
         changed = self._engine.index.changed_file()
@@ -52,7 +58,7 @@ class LiveEngine:
     def stats(self) -> dict:
         """What the version served holds, and which version it is: {"documents", "passages", "version"}."""
         engine = self._engine
-        return {**engine.stats, "version": engine.index.version}
+        return {**engine.stats, "version": engine.index.version} if self.follows else engine.stats
 
     def refresh(self, force: bool = False) -> bool:
         """Move to the collection's newest version if it changed (or, with force, if it can be loaded at all);

@@ -58,11 +58,7 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
     @app.get("/")
     def page() -> str:
         return render_template("index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS,
-                               admin=admin_token is not None and writable)
-
-    @app.get("/documents")
-    def documents_page() -> str:
-        return render_template("documents.html", admin=admin_token is not None and writable)
+                               documents=live.follows)
 
     @app.route("/api/ask", methods=["GET", "POST"])
     def ask() -> Response:
@@ -82,7 +78,10 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    register_documents(app, live, admin_token, max_upload, writable)
+    if live.follows:  # a collection of segments; a sharded one has no documents page or API yet
+        register_documents(app, live, admin_token, max_upload, writable)
+        app.add_url_rule("/documents", "documents_page", lambda: render_template(
+            "documents.html", admin=admin_token is not None and writable))
     _register_error_handlers(app)
     return app
 
