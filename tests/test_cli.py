@@ -38,7 +38,7 @@ def test_ask_prints_sentence_first_with_marks_and_source(qa):
 def test_ask_json_is_exactly_the_api_shape(qa):
     result = qa("ask", "ty le ho ngheo", "--json", "--top-k", "2")
     data = json.loads(result.output)
-    assert set(data) == {"question", "found", "answers", "took_ms"}
+    assert set(data) == {"question", "found", "answers", "took_ms", "asked"}
     assert data["found"] is True and len(data["answers"]) == 2 and "1%" in data["answers"][0]["sentence"]
 
 
