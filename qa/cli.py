@@ -468,6 +468,12 @@ def admin_token(path: Path | None) -> str | None:
 @click.option("--keywords", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON-lines short queries (tests/data/keyword_queries.jsonl): report the share found with the "
                    "right passage first, and of those out of the corpus the share marked not found.")
+@click.option("--followups", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON-lines dialogues (tests/data/followups.jsonl): report, per split, the last turn's Hit@1 and "
+                   "found share asked with the earlier turns as history and asked alone.")
+@click.option("--with-unrelated-history", "unrelated_history", is_flag=True,
+              help="Also ask each question with an unrelated earlier question as history: report Hit@1 and its "
+                   "change from asking alone.")
 @click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
               help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
                    "half, heldout: the rest).")
@@ -476,8 +482,8 @@ def admin_token(path: Path | None) -> str | None:
 @index_option
 @json_option
 def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None,
-                     keywords: Path | None, split: str, misses: Path | None, index_dir: Path | None,
-                     as_json: bool) -> None:
+                     keywords: Path | None, followups: Path | None, unrelated_history: bool, split: str,
+                     misses: Path | None, index_dir: Path | None, as_json: bool) -> None:
     """Measure retrieval on DATASET, asked in every way people type.
 
     DATASET is SQuAD-format JSON (each paragraph indexed as a document; a hit is a passage of the
@@ -489,7 +495,8 @@ def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negat
 
     missed: list[dict] = []
     try:
-        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords)
+        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords,
+                          followups, unrelated_history)
     except (DatasetError, store.IndexFileError) as error:
         fail(str(error))
     if misses:

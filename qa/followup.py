@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 
 from .settings import OWN_CONTENT, TOO_LITTLE
-from .text import SYLLABLE, STOPWORDS, analyse_question, fold, has_marks, normalise
+from .text import SYLLABLE, STOPWORDS, analyse_question, fold, has_marks, normalise, proper_names
 
 
 _NUMBER = re.compile(r"\d[\d.,/%:-]*")
-# Words that stand for a person or a thing named before: a third-person pronoun, or a demonstrative after a noun
-# ("năm đó", "dự án này"). Written with marks; a question typed without marks is matched on the forms of two
-# syllables only ("ong ay"), since one folded syllable ("do", "no", "ho") is an everyday word too.
-_REFERRING = ("ông ấy", "bà ấy", "anh ấy", "chị ấy", "cô ấy", "em ấy", "ông ta", "bà ta", "anh ta", "chị ta",
-              "cô ta", "hắn", "họ", "nó", "đó", "này", "ấy", "đấy", "kia")
-_REFERRING_FOLDED = tuple(fold(r) for r in _REFERRING if " " in r)
+# Words that stand for a person or a thing named before. A person's pronoun of two syllables ("ông ấy") always does;
+# one syllable ("họ", "nó") or a demonstrative after a noun ("năm đó", "dự án này") only in a short question, as a
+# long one may name what it stands for itself. Written with marks; a question typed without marks is matched on the
+# forms of two syllables only ("ong ay"), since one folded syllable ("do", "no", "ho") is an everyday word too.
+_PERSON = ("ông ấy", "bà ấy", "anh ấy", "chị ấy", "cô ấy", "em ấy", "ông ta", "bà ta", "anh ta", "chị ta", "cô ta")
+_REFERRING = _PERSON + ("hắn", "họ", "nó", "đó", "này", "ấy", "đấy", "kia")
+_PERSON_FOLDED = _REFERRING_FOLDED = tuple(fold(r) for r in _PERSON)
+# "đó" in these says when or how, not what: "sau đó" (afterwards), "trong đó" (of which).
+_ADVERBS = re.compile(r" (?:sau|trước|trong|từ|do) đó(?= )")
 # An opening that goes on from the last question: "Còn năm 2021?", "Thế còn thu ngân sách?".
 _GOING_ON = ("còn", "thế còn", "vậy còn", "còn về", "thế thì", "vậy thì")
 _GOING_ON_FOLDED = tuple(fold(g) for g in _GOING_ON if g != "còn")  # "con" alone is "con" (a child) too
@@ -44,19 +47,25 @@ def _without_references(question: str) -> str:
 
 
 def refers_back(question: str) -> bool:
-    """Whether a question leans on an earlier one: it opens with "còn", "thế còn"..., says too little of its own, or
-    has few content words and a pronoun or demonstrative among them."""
-    text = normalise(question).lower()
+    """Whether a question leans on an earlier one: it opens with "còn", "thế còn"..., says too little of its own and
+    names nothing, has a person's pronoun with no name before it, or has few content words and a pronoun or
+    demonstrative among them."""
+    typed = normalise(question)
+    text = typed.lower()
     words = " ".join(SYLLABLE.findall(text))
     marked = has_marks(text)
     if any(words == g or words.startswith(g + " ") for g in (_GOING_ON if marked else _GOING_ON_FOLDED)):
         return True
-    content = [k for k in analyse_question(question).keywords if k not in _FOLDED_STOPWORDS]
-    if len(content) < TOO_LITTLE:
+    analysed = analyse_question(question)
+    content = [k for k in analysed.keywords if k not in _FOLDED_STOPWORDS]
+    if len(content) < TOO_LITTLE and not analysed.names:  # "Ở đâu?", but not "NASUWT là gì?"
         return True
-    padded = f" {words} "
-    referring = _REFERRING if marked else _REFERRING_FOLDED
-    return len(content) < OWN_CONTENT and any(f" {r} " in padded for r in referring)
+    for person in _PERSON if marked else _PERSON_FOLDED:  # "Ông ấy giữ chức vụ gì?", but not "Manning ... anh ấy"
+        at = re.search(rf"(?<!\w){person}(?!\w)", text)
+        if at and not proper_names(typed[:at.start()]):
+            return True
+    padded = _ADVERBS.sub(" ", f" {words} ")
+    return marked and len(content) < OWN_CONTENT and any(f" {r} " in padded for r in _REFERRING)
 
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)

@@ -78,6 +78,12 @@ class Engine:
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         asked = in_context(question, check_history(history))
+        result = self._answer(question, asked, top_k, filters)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 3)
+        return result
+
+    def _answer(self, question: str, asked: str, top_k: int, filters: Filters | None) -> Result:
+        """The result of asking `asked` (the question, or the question in its context), reported as the question."""
         analysed = analyse_question(asked)
         postings = self.index.postings
         question_terms = [t for t, _ in analysed.terms]
@@ -118,8 +124,7 @@ class Engine:
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
             top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)
-        took = (time.perf_counter() - started) * 1000
-        return Result(question, found, answers, round(took, 3), asked if asked != question else None)
+        return Result(question, found, answers, 0.0, asked if asked != question else None)
 
 
 def check_top_k(top_k: object) -> int:
