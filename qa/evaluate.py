@@ -266,7 +266,7 @@ def load_dialogues(path: Path, split: str = "all") -> list[dict]:
                    all(isinstance(t, str) for t in r["turns"]) and isinstance(r.get("answer"), str) and r["answer"]
                    and isinstance(r.get("corpus"), str) for r in rows)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
-        raise DatasetError(f"{path} is not a readable JSON-lines follow-up set ({error})")
+        raise DatasetError(f"{path} is not a readable JSON-lines follow-up set ({error})") from None
     if not rows or not good:
         raise DatasetError(f'{path}: every line must be an object with "turns" (2 or more questions), "answer" and '
                            f'"corpus"')

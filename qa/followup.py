@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from .settings import OWN_CONTENT, TOO_LITTLE
-from .text import SYLLABLE, STOPWORDS, analyse_question, fold, has_marks, normalise, proper_names
-
+from .text import STOPWORDS, SYLLABLE, analyse_question, fold, has_marks, normalise, proper_names
 
 _NUMBER = re.compile(r"\d[\d.,/%:-]*")
 # Words that stand for a person or a thing named before. A person's pronoun of two syllables ("ông ấy") always does;

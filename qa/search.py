@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Sequence
 
 from .answers import Answer, make_answer
 from .corpus import Passage
+from .followup import in_context
 from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
                     order_by_names, order_by_query, query_links, question_names, written_in_document)
-from .followup import in_context
 from .settings import DEFAULT_TOP_K, MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .short_answer import short_answer
 from .store import Index
