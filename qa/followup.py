@@ -31,7 +31,16 @@ def in_context(question: str, history: list[str]) -> str:
     context = in_context(last, history[:-1])
     if _NUMBER.search(question):
         context = _NUMBER.sub(" ", context)
-    return " ".join(f"{_without_references(question)} {context}".split())
+    return " ".join(f"{_without_references(question)} {_mid_sentence(context)}".split())
+
+
+def _mid_sentence(text: str) -> str:
+    """The text as it reads after other words: its first letter lowercased unless it opens a name ("Ai phát biểu…"
+    -> "ai phát biểu…", "Lê Văn Hiệu…" kept), so that a capital that only opened a sentence is not read as a name."""
+    first = SYLLABLE.search(text)
+    if first is None or any(name[0] == first.group().lower() for name in proper_names(text)):
+        return text
+    return text[:first.start()] + first.group()[0].lower() + text[first.start() + 1:]
 
 
 def _without_references(question: str) -> str:

@@ -387,9 +387,16 @@ SPEAKER = "Ai phát biểu chỉ đạo tại hội nghị?"
 def test_a_follow_up_is_answered_in_its_historys_context(client):
     alone = ask(client, {"question": "Ông ấy giữ chức vụ gì?"}).get_json()
     followed = ask(client, {"question": "Ông ấy giữ chức vụ gì?", "history": [SPEAKER]}).get_json()
-    assert followed["question"] == "Ông ấy giữ chức vụ gì?" and SPEAKER in followed["asked"]
+    assert followed["question"] == "Ông ấy giữ chức vụ gì?" and followed["asked"] == "giữ chức vụ gì? ai" + SPEAKER[2:]
+    assert followed["found"] and not alone["found"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
     assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
+
+
+def test_a_follow_up_the_context_does_not_answer_is_not_found(client):
+    followed = ask(client, {"question": "Còn năm 2021?", "history": [INCOME]}).get_json()
+    assert followed["asked"] == "năm 2021? thu nhập bình quân đầu người năm đạt bao nhiêu?"
+    assert not followed["found"]  # the article gives 2022's income only
 
 
 def test_a_question_that_stands_alone_is_asked_alone_whatever_the_history(client):

@@ -29,13 +29,18 @@ def test_a_question_that_stands_alone_is_asked_as_typed():
 
 def test_a_follow_up_is_asked_with_the_last_question_less_its_pronoun():
     asked = in_context("Ông ấy giữ chức vụ gì?", ["Thu nhập năm 2022?", "Ai phát biểu chỉ đạo tại hội nghị?"])
-    assert asked == "giữ chức vụ gì? Ai phát biểu chỉ đạo tại hội nghị?"
+    assert asked == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
 
 
 def test_the_follow_ups_year_replaces_the_earlier_one():
-    assert in_context("Còn năm 2021?", ["Thu nhập năm 2022 đạt bao nhiêu?"]) == "năm 2021? Thu nhập năm đạt bao nhiêu?"
+    assert in_context("Còn năm 2021?", ["Thu nhập năm 2022 đạt bao nhiêu?"]) == "năm 2021? thu nhập năm đạt bao nhiêu?"
 
 
 def test_a_chain_of_follow_ups_keeps_the_first_questions_subject():
     asked = in_context("Năm nào?", ["Ai đặt tên cho oxi?", "Ở đâu?"])
-    assert asked == "Năm nào? Ở đâu? Ai đặt tên cho oxi?"
+    assert asked == "Năm nào? ở đâu? ai đặt tên cho oxi?"
+
+
+def test_a_capital_that_only_opened_the_earlier_question_is_lowered_a_name_is_kept():
+    assert in_context("Ông ấy nói gì?", ["Lê Văn Hiệu đề nghị gì?"]) == "nói gì? Lê Văn Hiệu đề nghị gì?"
+    assert in_context("Ông ấy nói gì?", ["Bí thư Thành ủy Chí Linh là ai?"]) == "nói gì? bí thư Thành ủy Chí Linh là ai?"
