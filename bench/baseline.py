@@ -31,9 +31,10 @@ class PlainEngine(Engine):
         """underthesea's model loaded; rank-bm25 has no compiled ranking to load (numba would only cost memory)."""
         self.ask("khởi động")
 
-    def ask(self, question: str, top_k: int = 3, filters=None) -> Result:
-        if filters:
-            raise NotImplementedError("the baseline ranks every passage; it takes no filters")
+    def ask(self, question: str, top_k: int = 3, filters=None, history=()) -> Result:
+        if filters or history:
+            raise NotImplementedError("the baseline ranks every passage of the question alone; it takes no filters "
+                                      "and no history")
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         terms = analyse_question(question).terms

@@ -16,10 +16,11 @@ from . import collection, corpus, index, shards, store
 from .evaluate import VARIANTS
 from .filters import Filters
 from .search import Engine, QuestionError, Result
-from .settings import DEFAULT_TOP_K, MAX_TOP_K
+from .settings import DEFAULT_TOP_K, MAX_HISTORY, MAX_TOP_K
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
+NEW_CONVERSATION = ("/moi", "/mới", "/new")  # a chat line that starts a new conversation: earlier questions forgotten
 
 top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=DEFAULT_TOP_K,
                             show_default=True, help="How many passages to return.")
@@ -128,11 +129,14 @@ def filter_options(command):
 @top_k_option
 @index_option
 @filter_options
+@click.option("--history", multiple=True, metavar="QUESTION",
+              help=f"An earlier question of the conversation, oldest first (repeatable, at most {MAX_HISTORY}): a "
+                   "follow-up such as \"Ông ấy giữ chức vụ gì?\" is answered in their context.")
 @json_option
 def ask(question: str, top_k: int, index_dir: Path | None, since: str | None, until: str | None,
-        doc_id: str | None, as_json: bool) -> None:
+        doc_id: str | None, history: tuple[str, ...], as_json: bool) -> None:
     """Answer QUESTION. Exit code 0 when found, 1 when not found, 2 on bad usage."""
-    result = answer(load_engine(index_dir), question, top_k, parsed_filters(since, until, doc_id))
+    result = answer(load_engine(index_dir), question, top_k, parsed_filters(since, until, doc_id), history)
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result))
     sys.exit(EXIT_FOUND if result.found else EXIT_NOT_FOUND)
 
@@ -144,9 +148,10 @@ def parsed_filters(since: str | None, until: str | None, doc_id: str | None) -> 
         fail(str(error))
 
 
-def answer(engine: Engine, question: str, top_k: int, filters: Filters | None = None) -> Result:
+def answer(engine: Engine, question: str, top_k: int, filters: Filters | None = None,
+           history: tuple[str, ...] = ()) -> Result:
     try:
-        return engine.ask(question, top_k, filters)
+        return engine.ask(question, top_k, filters, history)
     except QuestionError as error:
         fail(str(error))
 
@@ -154,7 +159,8 @@ def answer(engine: Engine, question: str, top_k: int, filters: Filters | None = 
 def render(result: Result, color: bool | None = None) -> str:
     """Readable answers: the short answer when there is one, then the best sentence with the matched words marked,
     then source and score."""
-    lines = [] if result.found else [NOT_FOUND + (" Đoạn gần nhất:" if result.answers else "")]
+    lines = [f"(Hiểu là: {result.asked})"] if result.asked else []  # a follow-up, asked in its conversation's context
+    lines += [] if result.found else [NOT_FOUND + (" Đoạn gần nhất:" if result.answers else "")]
     for a in result.answers:
         if a.short_answer:  # the answer itself first, where it is said under it (click.echo drops the bold off a tty)
             lines.append(click.style(a.short_answer["text"], bold=True))
@@ -188,37 +194,52 @@ def mark(text: str, spans, color: bool | None) -> str:
 @index_option
 @json_option
 def chat(top_k: int, index_dir: Path | None, as_json: bool) -> None:
-    """Ask questions one after another (with history). Piped, it answers one question per input line."""
+    """Ask questions one after another, a follow-up answered in the context of the earlier ones ("/moi" starts a new
+    conversation). Piped, it answers one question per input line."""
     engine = load_engine(index_dir)
     engine.warm_up()
+    conversation: list[str] = []  # the earlier questions, oldest first, sent as history
     if not sys.stdin.isatty():
         for line in sys.stdin:
             if line.strip():
-                print_answer(engine, line, top_k, as_json)
+                conversation = converse(engine, line, conversation, top_k, as_json)
         return
-    history = _start_history()
+    saved = _start_history()
     click.echo(f"Hỏi về {engine.stats['documents']} bài ({engine.stats['passages']} đoạn). "
-               "Gõ câu hỏi rồi Enter; Ctrl-D để thoát.")
+               "Gõ câu hỏi rồi Enter; /moi để bắt đầu cuộc trò chuyện mới; Ctrl-D để thoát.")
     try:
         while True:
             question = input("? ")
             if question.strip():
-                print_answer(engine, question, top_k, as_json)
+                conversation = converse(engine, question, conversation, top_k, as_json)
     except (EOFError, KeyboardInterrupt):
         click.echo()
     finally:
-        history()
+        saved()
 
 
-def print_answer(engine: Engine, question: str, top_k: int, as_json: bool) -> None:
-    """One answer in the chat loop: a refused question is reported and the loop goes on."""
+def converse(engine: Engine, line: str, conversation: list[str], top_k: int, as_json: bool) -> list[str]:
+    """One line of a chat: a new conversation, or a question answered with the earlier ones as history; returns the
+    conversation's questions after it (the last MAX_HISTORY)."""
+    if line.strip().lower() in NEW_CONVERSATION:
+        click.echo(json.dumps({"conversation": "new"}) if as_json else "(Cuộc trò chuyện mới)\n")
+        return []
+    if print_answer(engine, line, top_k, as_json, conversation):
+        return (conversation + [line.strip()])[-MAX_HISTORY:]
+    return conversation
+
+
+def print_answer(engine: Engine, question: str, top_k: int, as_json: bool, history: list[str]) -> bool:
+    """One answer in the chat loop, and whether the question was asked: a refused one is reported and the loop goes
+    on."""
     try:
-        result = engine.ask(question, top_k)
+        result = engine.ask(question, top_k, history=history)
     except QuestionError as error:
         click.echo(json.dumps({"question": question.strip(), "error": str(error)}, ensure_ascii=False)
                    if as_json else f"qa: {error}", err=not as_json)
-        return
+        return False
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result) + "\n")
+    return True
 
 
 def _start_history():
@@ -534,6 +555,12 @@ def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str,
 @click.option("--keywords", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON-lines short queries (tests/data/keyword_queries.jsonl): report the share found with the "
                    "right passage first, and of those out of the corpus the share marked not found.")
+@click.option("--followups", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON-lines dialogues (tests/data/followups.jsonl): report, per split, the last turn's Hit@1 and "
+                   "found share asked with the earlier turns as history and asked alone.")
+@click.option("--with-unrelated-history", "unrelated_history", is_flag=True,
+              help="Also ask each question with an unrelated earlier question as history: report Hit@1 and its "
+                   "change from asking alone.")
 @click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
               help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
                    "half, heldout: the rest).")
@@ -542,8 +569,8 @@ def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str,
 @index_option
 @json_option
 def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None,
-                     keywords: Path | None, split: str, misses: Path | None, index_dir: Path | None,
-                     as_json: bool) -> None:
+                     keywords: Path | None, followups: Path | None, unrelated_history: bool, split: str,
+                     misses: Path | None, index_dir: Path | None, as_json: bool) -> None:
     """Measure retrieval on DATASET, asked in every way people type.
 
     DATASET is SQuAD-format JSON (each paragraph indexed as a document; a hit is a passage of the
@@ -555,7 +582,8 @@ def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negat
 
     missed: list[dict] = []
     try:
-        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords)
+        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords,
+                          followups, unrelated_history)
     except (DatasetError, store.IndexFileError) as error:
         fail(str(error))
     if misses:

@@ -257,11 +257,67 @@ def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[d
             "keyword_negatives": len(unanswered), "keyword_negatives_not_found": refused / len(unanswered)}
 
 
+def load_dialogues(path: Path, split: str = "all") -> list[dict]:
+    """The rows of a JSON-lines follow-up set ({"turns": [questions], "answer", "corpus", "split"} per line) of one
+    split, or all."""
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        good = all(isinstance(r.get("turns"), list) and len(r["turns"]) >= 2 and
+                   all(isinstance(t, str) for t in r["turns"]) and isinstance(r.get("answer"), str) and r["answer"]
+                   and isinstance(r.get("corpus"), str) for r in rows)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+        raise DatasetError(f"{path} is not a readable JSON-lines follow-up set ({error})") from None
+    if not rows or not good:
+        raise DatasetError(f'{path}: every line must be an object with "turns" (2 or more questions), "answer" and '
+                           f'"corpus"')
+    return [r for r in rows if split == "all" or r.get("split") == split]
+
+
+def _followups(engines: dict[str, Engine], path: Path, split: str, misses: list[dict]) -> dict:
+    """Per split, the last turns of the dialogues: the share with a passage holding the answer first, and the share
+    found, asked with the earlier turns as history and asked alone. Dialogues over a corpus this run has no
+    collection for are left out."""
+    report = {}
+    for part in ("tune", "heldout") if split == "all" else (split,):
+        rows = [r for r in load_dialogues(path, part) if r["corpus"] in engines]
+        if not rows:
+            continue
+        figures = {"dialogues": len(rows)}
+        for way in ("with_history", "alone"):
+            first = found = 0
+            for row in rows:
+                *earlier, last = row["turns"]
+                result = engines[row["corpus"]].ask(last, DEFAULT_TOP_K, history=earlier if way == "with_history"
+                                                    else ())
+                found += result.found
+                if result.answers and normalise(row["answer"]) in result.answers[0].text:
+                    first += 1
+                elif way == "with_history":
+                    misses.append(_miss(f"followups-{part}", Question(last, (row["answer"],)), result.asked or last,
+                                        result, None))
+            figures[way] = {"hit@1": first / len(rows), "found": found / len(rows)}
+        report[part] = figures
+    return {"followups": report}
+
+
+def _unrelated_history(engine: Engine, questions: list[Question], alone_hit1: float, top_k: int) -> dict:
+    """Hit@1 of the questions each asked with an unrelated earlier question as history (one on an article half the
+    dataset away), beside Hit@1 asked alone: a question that stands on its own must not change."""
+    hits = 0
+    for number, question in enumerate(questions):
+        earlier = questions[(number + len(questions) // 2) % len(questions)].text
+        result = engine.ask(question.text, top_k, history=[earlier])
+        hits += bool(result.answers) and _is_hit(question, result.answers[0].doc_id, result.answers[0].text)
+    with_history = hits / len(questions)
+    return {"unrelated_history": {"questions": len(questions), "hit@1": with_history, "hit@1_alone": alone_hit1,
+                                  "change": with_history - alone_hit1}}
+
+
 def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
              split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None,
-             keywords: Path | None = None) -> dict:
-    """The first variant's figures at the top level, every variant's under "variants", negatives and keywords if
-    given."""
+             keywords: Path | None = None, followups: Path | None = None, unrelated_history: bool = False) -> dict:
+    """The first variant's figures at the top level, every variant's under "variants", negatives, keywords,
+    follow-ups and the change of Hit@1 with unrelated history if asked for."""
     variants = variants or list(VARIANTS)
     misses = [] if misses is None else misses
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as build_dir:
@@ -269,10 +325,17 @@ def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, 
         rows = [_score(engine, questions, variant, top_k, misses) for variant in variants]
         extra = _negatives(engine, negatives, split) if negatives else {}
         short = _short_answers(engine, questions)
-        if keywords:
+        if keywords or followups:
             engines = {"article": engine} if dataset.suffix == ".jsonl" else \
                 {"squad": engine, "article": Engine(index.collection(index_dir))}
+        if keywords:
             extra |= _keywords(engines, keywords, split, misses)
+        if followups:
+            extra |= _followups(engines, followups, split, misses)
+        if unrelated_history:
+            original = next((r for r in rows if r["variant"] == "original"), None) or \
+                _score(engine, questions, "original", top_k, [])
+            extra |= _unrelated_history(engine, questions, original["hit@1"], top_k)
     first = {k: v for k, v in rows[0].items() if k != "variant"}
     return {**first, **extra, "variants": rows, "short_answer": short}
 
@@ -298,3 +361,11 @@ def rows_as_table(report: dict) -> Iterator[str]:
               f"first: {report['keywords_found_first']:.4f}"
         yield f"{report['keyword_negatives']} keyword queries out of it, share marked not found: " \
               f"{report['keyword_negatives_not_found']:.4f}"
+    for part, row in report.get("followups", {}).items():
+        yield f"follow-ups, {part}: {row['dialogues']} dialogues, last turn Hit@1 {row['with_history']['hit@1']:.4f} " \
+              f"found {row['with_history']['found']:.4f} with history; Hit@1 {row['alone']['hit@1']:.4f} " \
+              f"found {row['alone']['found']:.4f} alone"
+    if "unrelated_history" in report:
+        row = report["unrelated_history"]
+        yield f"{row['questions']} questions each asked with an unrelated earlier question: Hit@1 {row['hit@1']:.4f}" \
+              f" (alone {row['hit@1_alone']:.4f}, change {row['change']:+.4f})"

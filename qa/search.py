@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from .answers import Answer, make_answer
 from .corpus import Passage
+from .followup import in_context
 from .found import (Match, QuestionContent, holds_query, is_found, matches_with_title, names_apart, names_in,
                     order_by_names, order_by_query, query_links, question_names, written_in_document)
-from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
+from .settings import DEFAULT_TOP_K, MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
 from .short_answer import short_answer
 from .store import Index
 from .text import analyse_question, fold
@@ -35,15 +36,20 @@ class BadTopK(QuestionError):
     code = "bad_top_k"
 
 
+class BadHistory(QuestionError):
+    code = "bad_history"
+
+
 @dataclass
 class Result:
     question: str
     found: bool
     answers: list[Answer] = field(default_factory=list)
     took_ms: float = 0.0
+    asked: str | None = None  # what was asked instead, when a follow-up is asked with its history's context
 
     def to_dict(self) -> dict:
-        """The JSON shape every face prints: {"question", "found", "answers", "took_ms"}."""
+        """The JSON shape every face prints: {"question", "found", "answers", "took_ms", "asked"}."""
         return asdict(self)
 
 
@@ -64,12 +70,21 @@ class Engine:
         self.index.postings.use_compiled()
         self.ask("khởi động")
 
-    def ask(self, question: str, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None) -> Result:
+    def ask(self, question: str, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
+            history: Sequence[str] = ()) -> Result:
         """The top_k passages that answer the question, best first, and whether the corpus credibly answers it; with
-        filters, only from the documents they allow."""
+        filters, only from the documents they allow; with history (the earlier questions, oldest first), a follow-up
+        asked in their context."""
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
-        analysed = analyse_question(question)
+        asked = in_context(question, check_history(history))
+        result = self._answer(question, asked, top_k, filters)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 3)
+        return result
+
+    def _answer(self, question: str, asked: str, top_k: int, filters: Filters | None) -> Result:
+        """The result of asking `asked` (the question, or the question in its context), reported as the question."""
+        analysed = analyse_question(asked)
         postings = self.index.postings
         question_terms = [t for t, _ in analysed.terms]
         doc_freq, asked_idf, numbers, scores = postings.ranked(question_terms, [count for _, count in analysed.terms],
@@ -109,8 +124,7 @@ class Engine:
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
             top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)
-        took = (time.perf_counter() - started) * 1000
-        return Result(question, found, answers, round(took, 3))
+        return Result(question, found, answers, 0.0, asked if asked != question else None)
 
 
 def check_top_k(top_k: object) -> int:
@@ -132,3 +146,20 @@ def check_question(question: object) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionTooLong(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return question
+
+
+def check_history(history: object) -> list[str]:
+    """The earlier questions, oldest first, as clean strings (blank ones left out), or a BadHistory that says
+    what is wrong."""
+    if not isinstance(history, (list, tuple)):
+        raise BadHistory("history must be a list of the earlier questions, oldest first")
+    if len(history) > MAX_HISTORY:
+        raise BadHistory(f"history holds {len(history)} questions; the limit is {MAX_HISTORY}")
+    for earlier in history:
+        if not isinstance(earlier, str):
+            raise BadHistory("every earlier question in history must be a string")
+        if _SURROGATE.search(earlier):
+            raise BadHistory("an earlier question in history is not valid Unicode text")
+        if len(earlier.strip()) > MAX_QUESTION_CHARS:
+            raise BadHistory(f"an earlier question in history is over {MAX_QUESTION_CHARS} characters")
+    return [earlier.strip() for earlier in history if earlier.strip()]

@@ -17,13 +17,13 @@ from .admin import register_documents
 from .api import ApiError, json_object
 from .filters import Filters
 from .live import IndexUnavailable, LiveEngine
-from .search import Engine, QuestionError, QuestionTooLong, check_top_k
+from .search import Engine, QuestionError, QuestionTooLong, check_history, check_top_k
 from .settings import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024  # a question is at most 1000 characters: 16 KiB of JSON is plenty
+MAX_BODY_BYTES = 64 * 1024  # a question and 5 earlier ones of 1000 characters each, even as \u escapes (36 KiB)
 MAX_QUERY_STRING_BYTES = 16 * 1024  # the same bound for GET /api/ask?q=...
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a document sent to POST /api/documents (qa serve --max-upload)
 EXAMPLES = (
@@ -62,8 +62,8 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
 
     @app.route("/api/ask", methods=["GET", "POST"])
     def ask() -> Response:
-        question, top_k, filters = _post_arguments() if request.method == "POST" else _get_arguments()
-        return jsonify(live.engine().ask(question, top_k, filters).to_dict())
+        question, top_k, filters, history = _post_arguments() if request.method == "POST" else _get_arguments()
+        return jsonify(live.engine().ask(question, top_k, filters, history).to_dict())
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
@@ -86,29 +86,33 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
     return app
 
 
-def _get_arguments() -> tuple[object, int, Filters]:
-    """question, top_k and filters from the query string (?q=...&top_k=3&since=...&until=...&doc_id=...)."""
+def _get_arguments() -> tuple[object, int, Filters, tuple]:
+    """question, top_k and filters from the query string (?q=...&top_k=3&since=...&until=...&doc_id=...), and no
+    history: a conversation is sent by POST."""
     if len(request.query_string) > MAX_QUERY_STRING_BYTES:
         raise ApiError(413, "request_too_large", f"the query string is over {MAX_QUERY_STRING_BYTES} bytes")
+    if "history" in request.args:
+        raise ApiError(400, "bad_history", 'send the history in a POST body: {"question": "...", "history": [...]}')
     if "q" not in request.args:
         raise ApiError(400, "bad_question", "ask with ?q=<question>")
     top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
     if not _WHOLE_NUMBER.fullmatch(top_k):
         raise _bad_top_k()
     return request.args["q"], check_top_k(int(top_k)), Filters.parse(*map(request.args.get,
-                                                                        ("since", "until", "doc_id")))
+                                                                        ("since", "until", "doc_id"))), ()
 
 
-def _post_arguments() -> tuple[object, int, Filters]:
-    """question, top_k and filters from a JSON object body: {"question": "...", "top_k": 3, "filters": {"since",
-    "until", "doc_id"}}."""
+def _post_arguments() -> tuple[object, int, Filters, object]:
+    """question, top_k, filters and history from a JSON object body: {"question": "...", "top_k": 3, "filters":
+    {"since", "until", "doc_id"}, "history": ["earlier question", ...]}."""
     body = json_object(MAX_BODY_BYTES)
     if "question" not in body:
         raise ApiError(400, "bad_question", 'send the question in the "question" field')
     filters = body.get("filters") or {}
     if not isinstance(filters, dict) or set(filters) - {"since", "until", "doc_id"}:
         raise ApiError(400, "bad_filter", '"filters" must be an object of "since", "until" and "doc_id"')
-    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K)), Filters.parse(**filters)
+    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K)), Filters.parse(**filters), \
+        check_history(body.get("history", []))
 
 
 def _bad_top_k() -> ApiError:

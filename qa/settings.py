@@ -96,3 +96,11 @@ KEYWORD_SYLLABLES = _setting("KEYWORD_SYLLABLES", 8, "a text of at most this man
 MAX_QUESTION_CHARS = _setting("MAX_QUESTION_CHARS", 1000, "longest question in characters", _API)
 MAX_TOP_K = _setting("MAX_TOP_K", 20, "most answers a question may ask for", _API)
 DEFAULT_TOP_K = _setting("DEFAULT_TOP_K", 3, "answers given when a question does not say how many", _API)
+MAX_HISTORY = _setting("MAX_HISTORY", 5, "most earlier questions a follow-up may send as its history", _API)
+
+# Follow-ups (followup): a question that leans on the earlier ones is asked with what they asked about
+_FOLLOWUPS = "docs/quality.md § Follow-ups"
+OWN_CONTENT = _setting("OWN_CONTENT", 6, "a question with this many content syllables or more names what it asks "
+                       "about: a pronoun in it is its own, and it is asked alone", _FOLLOWUPS)
+TOO_LITTLE = _setting("TOO_LITTLE", 2, "a question with fewer content syllables than this says too little to be "
+                      "asked alone (\"Ở đâu?\"): it is asked with the last question", _FOLLOWUPS)

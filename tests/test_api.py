@@ -15,7 +15,7 @@ from qa import shipped
 from qa.search import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.server import EXAMPLES, MAX_BODY_BYTES, create_app
 
-RESULT_KEYS = {"question", "found", "answers", "took_ms"}
+RESULT_KEYS = {"question", "found", "answers", "took_ms", "asked"}
 ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights", "short_answer",
                "url", "date"}
 INCOME = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
@@ -133,7 +133,7 @@ def test_over_long_query_string_is_413_before_anything_else(client):
 
 
 @pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 1_000_000])
-def test_body_over_16_kib_is_413(client, size):
+def test_body_over_64_kib_is_413(client, size):
     padded = json.dumps({"question": "Chí Linh", "pad": "x" * size})
     assert error_of(client.post("/api/ask", data=padded, content_type="application/json")) == (413, "request_too_large")
 
@@ -195,7 +195,7 @@ def test_unknown_api_path_is_404_json(client, path):
 
 
 def test_unexpected_errors_are_a_logged_json_500(caplog, engine, monkeypatch):
-    def broken(question, top_k=3, filters=None):
+    def broken(question, top_k=3, filters=None, history=()):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(engine, "ask", broken)
@@ -377,3 +377,59 @@ def test_the_top_answer_carries_the_short_answer(client):
 def test_a_question_asking_for_no_span_gets_a_null_short_answer(client):
     data = ask(client, {"question": "Kinh tế phát triển như thế nào?"}).get_json()
     assert data["answers"] and all(a["short_answer"] is None for a in data["answers"])
+
+
+# --- history: the earlier questions of a conversation --------------------------------------------
+
+SPEAKER = "Ai phát biểu chỉ đạo tại hội nghị?"
+
+
+def test_a_follow_up_is_answered_in_its_historys_context(client):
+    alone = ask(client, {"question": "Ông ấy giữ chức vụ gì?"}).get_json()
+    followed = ask(client, {"question": "Ông ấy giữ chức vụ gì?", "history": [SPEAKER]}).get_json()
+    assert followed["question"] == "Ông ấy giữ chức vụ gì?" and followed["asked"] == "giữ chức vụ gì? ai" + SPEAKER[2:]
+    assert followed["found"] and not alone["found"]
+    assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
+    assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
+
+
+def test_a_follow_up_the_context_does_not_answer_is_not_found(client):
+    followed = ask(client, {"question": "Còn năm 2021?", "history": [INCOME]}).get_json()
+    assert followed["asked"] == "năm 2021? thu nhập bình quân đầu người năm đạt bao nhiêu?"
+    assert not followed["found"]  # the article gives 2022's income only
+
+
+def test_a_question_that_stands_alone_is_asked_alone_whatever_the_history(client):
+    alone = ask(client, {"question": INCOME}).get_json()
+    followed = ask(client, {"question": INCOME, "history": [SPEAKER, "Ông ấy giữ chức vụ gì?"]}).get_json()
+    assert followed["asked"] is None
+    assert [a["passage_id"] for a in followed["answers"]] == [a["passage_id"] for a in alone["answers"]]
+
+
+def test_the_longest_history_of_the_longest_questions_is_accepted(client):
+    history = ["ả" * MAX_QUESTION_CHARS] * 5
+    assert ask(client, {"question": "Ở đâu?", "history": history}).status_code == 200
+    assert ask(client, {"question": "Ở đâu?", "history": []}).status_code == 200
+
+
+@pytest.mark.parametrize("history", [
+    "Chí Linh", {"q": "Chí Linh"}, 3, True, None, [None], [3], [["Chí Linh"]], [{"q": "Chí Linh"}],
+    ["a"] * 6, ["á" * (MAX_QUESTION_CHARS + 1)], ["\ud800 Chí Linh"], ["Chí Linh", "\udfff"]])
+def test_bad_history_is_400(client, history):
+    assert error_of(ask(client, {"question": "Ở đâu?", "history": history})) == (400, "bad_history")
+
+
+def test_history_by_get_is_refused(client):
+    response = client.get("/api/ask", query_string={"q": "Ở đâu?", "history": SPEAKER})
+    assert error_of(response) == (400, "bad_history")
+
+
+@settings(max_examples=60, deadline=None)
+@given(history=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=50)),
+                            lambda inner: st.one_of(st.lists(inner, max_size=7),
+                                                    st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                            max_leaves=12))
+def test_any_history_is_answered_or_refused_in_json(client, history):
+    response = ask(client, {"question": "Còn năm 2021?", "history": history})
+    assert response.status_code in (200, 400)
+    assert response.content_type == "application/json"

@@ -300,3 +300,26 @@ def test_without_a_token_configured_no_admin_control_is_shown(open_page, server)
     page.goto(server.url + "/documents")
     page.locator("#documents tbody tr").first.wait_for()
     assert page.locator("#admin").count() == 0 and page.locator("button.remove").count() == 0
+
+
+def test_a_follow_up_is_answered_in_the_conversations_context_until_a_new_one(open_page):
+    page = open_page(width=360, height=740)
+    page.locator("#question").fill("Ai phát biểu chỉ đạo tại hội nghị?")
+    page.locator("#question").press("Enter")
+    last_answer(page)
+    page.locator("#question").fill("Ông ấy giữ chức vụ gì?")
+    page.locator("#question").press("Enter")
+    followed = last_answer(page)
+    assert "phát biểu chỉ đạo tại hội nghị?" in followed.locator(".asked").inner_text()
+    assert followed.locator(".answer .short-answer, .answer .sentence").count() >= 1 and followed.locator(".lead").count() == 0
+    assert "Lê Văn Hiệu" in followed.locator(".answer .passage-text").first.text_content()
+    new = page.get_by_role("button", name="Cuộc trò chuyện mới")
+    assert new.bounding_box()["x"] + new.bounding_box()["width"] <= 360
+    new.click()
+    assert page.locator(".conversation > li").count() == 0
+    page.locator("#question").fill("Ông ấy giữ chức vụ gì?")
+    page.locator("#question").press("Enter")
+    alone = last_answer(page)
+    assert alone.locator(".asked").count() == 0
+    assert "Lê Văn Hiệu" not in alone.locator(".answer .passage-text").first.text_content()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")

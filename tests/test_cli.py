@@ -38,7 +38,7 @@ def test_ask_prints_sentence_first_with_marks_and_source(qa):
 def test_ask_json_is_exactly_the_api_shape(qa):
     result = qa("ask", "ty le ho ngheo", "--json", "--top-k", "2")
     data = json.loads(result.output)
-    assert set(data) == {"question", "found", "answers", "took_ms"}
+    assert set(data) == {"question", "found", "answers", "took_ms", "asked"}
     assert data["found"] is True and len(data["answers"]) == 2 and "1%" in data["answers"][0]["sentence"]
 
 
@@ -206,3 +206,28 @@ def test_ask_shows_the_source_date_and_can_be_limited_to_a_period_or_a_document(
     for bad in (["--since", "16/05/2023"], ["--until", "2023-02-30"], ["--since", "2024-01-01", "--until", "2023-01-01"]):
         refused = qa("ask", "ty le ho ngheo", *bad)
         assert refused.exit_code == 2 and "qa:" in refused.output
+
+
+def test_chat_asks_a_follow_up_in_the_context_of_the_earlier_questions(qa):
+    result = qa("chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\nÔng ấy giữ chức vụ gì?\n/moi\n"
+                                        "Ông ấy giữ chức vụ gì?\n")
+    first, followed, new, alone = [json.loads(line) for line in result.output.splitlines()]
+    assert followed["question"] == "Ông ấy giữ chức vụ gì?" and "ai phát biểu chỉ đạo" in followed["asked"]
+    assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
+    assert new == {"conversation": "new"}
+    assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
+
+
+def test_chat_leaves_a_refused_question_out_of_the_conversation(qa):
+    result = qa("chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\n" + "x" * 1200 + "\nÔng ấy giữ chức vụ gì?\n")
+    followed = json.loads(result.output.splitlines()[-1])
+    assert followed["asked"] == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+
+
+def test_ask_takes_earlier_questions_as_history(qa):
+    result = qa("ask", "Ông ấy giữ chức vụ gì?", "--history", "Thu nhập năm 2022?", "--history",
+                "Ai phát biểu chỉ đạo tại hội nghị?")
+    assert result.output.startswith("(Hiểu là: giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)")
+    assert "Lê Văn Hiệu" in result.output
+    refused = qa("ask", "Ở đâu?", *["--history", "Chí Linh"] * 6)
+    assert refused.exit_code == 2 and "history" in refused.output

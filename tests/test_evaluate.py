@@ -197,3 +197,55 @@ def test_a_keyword_row_with_an_answer_that_is_not_text_exits_2(tmp_path, default
     result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
                                        "original", "--keywords", str(keywords)])
     assert result.exit_code == 2 and "must be strings" in result.output
+
+
+def test_followups_report_the_last_turn_with_history_and_alone_per_split(tmp_path, default_index_dir):
+    dialogues = _keyword_set(tmp_path / "f.jsonl", [
+        {"turns": ["Ai phát biểu chỉ đạo tại hội nghị?", "Ông ấy giữ chức vụ gì?"],
+         "answer": "Phó Bí thư Thường trực Tỉnh ủy", "corpus": "article", "split": "tune"},
+        {"turns": ["Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?", "Còn tỷ lệ hộ nghèo?"], "answer": "1%",
+         "corpus": "article", "split": "heldout"},
+        {"turns": ["Tesla hợp tác với ai?", "Năm nào?"], "answer": "1886", "corpus": "squad", "split": "tune"},
+    ])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    misses: list = []
+    report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, followups=dialogues)
+    tune = report["followups"]["tune"]  # the SQuAD dialogue is left out: no SQuAD file was asked
+    assert tune["dialogues"] == 1 and tune["with_history"]["hit@1"] == 1.0 and tune["alone"]["hit@1"] == 0.0
+    heldout = report["followups"]["heldout"]
+    assert heldout["dialogues"] == 1 and heldout["with_history"] == {"hit@1": 1.0, "found": 1.0}
+    squad = evaluate(_squad(tmp_path), 10, ["original"], default_index_dir, "tune", followups=dialogues)
+    assert list(squad["followups"]) == ["tune"] and squad["followups"]["tune"]["dialogues"] == 2
+    shown = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                      "original", "--followups", str(dialogues)])
+    assert shown.exit_code == 0 and "follow-ups, heldout: 1 dialogues" in shown.output
+
+
+def test_a_followup_set_without_turns_exits_2(tmp_path, default_index_dir):
+    dialogues = _keyword_set(tmp_path / "f.jsonl", [{"turns": "Ở đâu?", "answer": "Chí Linh", "corpus": "article"}])
+    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
+                                       "original", "--followups", str(dialogues)])
+    assert result.exit_code == 2 and str(dialogues) in result.output
+
+
+def test_unrelated_history_is_measured_against_asking_alone(tmp_path):
+    report = evaluate(_squad(tmp_path), 10, ["original"], unrelated_history=True)
+    row = report["unrelated_history"]
+    assert row["questions"] == 2 and row["hit@1_alone"] == report["hit@1"] == 1.0
+    assert row["change"] == row["hit@1"] - row["hit@1_alone"]
+    shown = CliRunner().invoke(main, ["eval", str(_squad(tmp_path)), "--variant", "original",
+                                      "--with-unrelated-history"])
+    assert shown.exit_code == 0 and "2 questions each asked with an unrelated earlier question" in shown.output
+
+
+def test_shipped_followup_set_holds_together(engine):
+    from pathlib import Path
+
+    passages = [engine.index.passage(n).text for n in range(engine.index.n_passages)]
+    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "followups.jsonl").read_text("utf-8")
+            .splitlines()]
+    assert len(rows) >= 80 and all(2 <= len(r["turns"]) <= 3 for r in rows)
+    assert {r["corpus"] for r in rows} == {"article", "squad"} and {r["split"] for r in rows} == {"tune", "heldout"}
+    assert all(any(normalise(r["answer"]) in p for p in passages) for r in rows if r["corpus"] == "article")
+    assert 0.25 <= sum(r["split"] == "heldout" for r in rows) / len(rows) <= 0.45

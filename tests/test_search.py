@@ -35,7 +35,7 @@ def test_old_and_new_tone_placement_give_the_same_answers(engine):
 
 def test_answer_fields(engine):
     result = engine.ask("Thu nhập bình quân đầu người năm 2022?", 2)
-    assert set(result.to_dict()) == {"question", "found", "answers", "took_ms"}
+    assert set(result.to_dict()) == {"question", "found", "answers", "took_ms", "asked"}
     assert result.took_ms >= 0 and len(result.answers) == 2
     first, second = result.answers
     assert (first.rank, second.rank) == (1, 2) and first.score >= second.score

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.server import MAX_BODY_BYTES
+
 pytestmark = pytest.mark.slow  # a real server or browser per test
 
 QUESTIONS = [
@@ -115,7 +117,7 @@ def test_a_1_mb_body_is_a_json_413(server):
 def test_a_chunked_body_over_the_limit_is_a_json_413(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        chunks = (b"x" * 4096 for _ in range(8))  # 32 KiB with no Content-Length
+        chunks = (b"x" * 4096 for _ in range(MAX_BODY_BYTES // 4096 + 1))  # over the limit, with no Content-Length
         connection.request("POST", "/api/ask", body=chunks, encode_chunked=True,
                            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
         response = connection.getresponse()

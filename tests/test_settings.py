@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from qa import settings
-from qa.settings import (COMPILED_FROM, DEFAULT_TOP_K, MAX_PASSAGE_CHARS, MAX_QUESTION_CHARS, MAX_TOP_K, MIN_SHARE,
-                         NAMED_DEPTH, NAMED_SCORE, SETTINGS)
+from qa.settings import (COMPILED_FROM, DEFAULT_TOP_K, MAX_HISTORY, MAX_PASSAGE_CHARS, MAX_QUESTION_CHARS, MAX_TOP_K,
+                         MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, OWN_CONTENT, SETTINGS, TOO_LITTLE)
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -49,6 +49,9 @@ def number(text: str) -> float:
     (r"On a corpus of (\d+)k postings or more", COMPILED_FROM / 1024),
     (r"Of the best (\w+) passages, the first whose document holds the names", NAMED_DEPTH),
     (r"when the best scores more than (\w+) as much", 1 / NAMED_SCORE),
+    (r"a list of at most (\d+) strings", MAX_HISTORY),
+    (r"when it has fewer than (\d+) content syllables", TOO_LITTLE),
+    (r"when it is short \(under (\d+) content syllables\)", OWN_CONTENT),
 ])
 def test_the_readme_quotes_the_registry(pattern, value):
     assert number(quoted(pattern)) == value

@@ -7,10 +7,15 @@
   const box = document.getElementById("question");
   const send = document.getElementById("send");
   const log = document.getElementById("conversation");
+  const newConversation = document.getElementById("new-conversation");
   const api = form.dataset.api || "/api/ask";
   const maxChars = Number(form.dataset.maxChars) || 1000;
   const scoreFormat = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 2 });
   let busy = false;
+  // The conversation's earlier questions, oldest first: sent as history, so a follow-up ("Ông ấy giữ chức vụ gì?")
+  // is answered in their context. The server takes at most 5.
+  let history = [];
+  const MAX_HISTORY = 5;
 
   // What each API error code means, for the person asking.
   const ERRORS = {
@@ -18,6 +23,7 @@
     question_too_long: "Câu hỏi quá dài: tối đa " + maxChars + " ký tự.",
     request_too_large: "Yêu cầu quá lớn, máy chủ từ chối xử lý.",
     bad_top_k: "Số kết quả yêu cầu không hợp lệ.",
+    bad_history: "Các câu hỏi trước trong cuộc trò chuyện không hợp lệ. Hãy bắt đầu cuộc trò chuyện mới.",
     bad_json: "Yêu cầu gửi lên không hợp lệ.",
     unsupported_media_type: "Yêu cầu gửi lên không hợp lệ.",
     internal_error: "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
@@ -189,7 +195,7 @@
       const response = await fetch(api, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ question: question, top_k: 3 }),
+        body: JSON.stringify({ question: question, top_k: 3, history: history }),
       });
       let body = null;
       try {
@@ -199,6 +205,8 @@
       }
       waiting.remove();
       if (response.ok && body && Array.isArray(body.answers)) {
+        history = history.concat([question]).slice(-MAX_HISTORY);
+        if (typeof body.asked === "string" && body.asked) bubble.append(el("p", "asked", "Hiểu là: " + body.asked));
         if (body.found && body.answers.length) renderFound(bubble, body);
         else renderNotFound(bubble, body);
       } else {
@@ -238,6 +246,14 @@
     if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
     event.preventDefault();
     submit();
+  });
+
+  // A new conversation: the earlier questions are forgotten and the shown conversation cleared.
+  newConversation.addEventListener("click", () => {
+    if (busy) return;
+    history = [];
+    log.replaceChildren();
+    box.focus();
   });
 
   for (const button of document.querySelectorAll("button.example")) {

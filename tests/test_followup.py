@@ -1,0 +1,46 @@
+"""Follow-ups: which questions lean on the earlier ones, and what is asked for them."""
+import pytest
+
+from qa.followup import in_context, refers_back
+
+LEANING = ["Ông ấy giữ chức vụ gì?", "ong ay giu chuc vu gi", "Còn năm 2021?", "Thế còn thu ngân sách?",
+           "thế còn thu ngân sách", "Ở đâu?", "Khi nào?", "Năm đó tỉnh đạt bao nhiêu?", "Họ đề xuất gì?",
+           "Bà ấy phụ trách lĩnh vực gì ở tỉnh và ở thành phố Chí Linh trong nhiệm kỳ này?"]
+ALONE = ["Ai là Bí thư Thành ủy Chí Linh?", "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?", "NASUWT là gì?",
+         "Manning đã chơi cho bao nhiêu đội trong khi anh ấy ở trong đội của họ?", "con dau dat bao nhieu",
+         "Điều gì sau đó được phát hiện do Luther viết?", "Dự án này của thành phố Chí Linh được triển khai ở những xã "
+         "phường nào trong giai đoạn 2020-2025?"]
+
+
+@pytest.mark.parametrize("question", LEANING)
+def test_questions_that_lean_on_the_earlier_ones(question):
+    assert refers_back(question)
+
+
+@pytest.mark.parametrize("question", ALONE)
+def test_questions_that_stand_on_their_own(question):
+    assert not refers_back(question)
+
+
+def test_a_question_that_stands_alone_is_asked_as_typed():
+    assert in_context("Ai là Bí thư Thành ủy Chí Linh?", ["Ở đâu?", "Khi nào?"]) == "Ai là Bí thư Thành ủy Chí Linh?"
+    assert in_context("Ở đâu?", []) == "Ở đâu?"
+
+
+def test_a_follow_up_is_asked_with_the_last_question_less_its_pronoun():
+    asked = in_context("Ông ấy giữ chức vụ gì?", ["Thu nhập năm 2022?", "Ai phát biểu chỉ đạo tại hội nghị?"])
+    assert asked == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+
+
+def test_the_follow_ups_year_replaces_the_earlier_one():
+    assert in_context("Còn năm 2021?", ["Thu nhập năm 2022 đạt bao nhiêu?"]) == "năm 2021? thu nhập năm đạt bao nhiêu?"
+
+
+def test_a_chain_of_follow_ups_keeps_the_first_questions_subject():
+    asked = in_context("Năm nào?", ["Ai đặt tên cho oxi?", "Ở đâu?"])
+    assert asked == "Năm nào? ở đâu? ai đặt tên cho oxi?"
+
+
+def test_a_capital_that_only_opened_the_earlier_question_is_lowered_a_name_is_kept():
+    assert in_context("Ông ấy nói gì?", ["Lê Văn Hiệu đề nghị gì?"]) == "nói gì? Lê Văn Hiệu đề nghị gì?"
+    assert in_context("Ông ấy nói gì?", ["Bí thư Thành ủy Chí Linh là ai?"]) == "nói gì? bí thư Thành ủy Chí Linh là ai?"
