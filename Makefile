@@ -8,7 +8,7 @@ XQUAD ?= ../shared/data/xquad-vi/xquad.vi.json
 SHARED ?= ../shared
 LARGE_TIMEOUT ?= 3h
 
-.PHONY: run test eval bench bench-large clean
+.PHONY: run test lint eval bench bench-large clean
 
 $(VENV)/.run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ $(VENV)/.bench: $(VENV)/.run
 run: $(VENV)/.run
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test
+test: lint
 	$(BIN)/python -m pytest
+
+# ruff's lint and format checks (pyproject.toml says which), as CI runs them: `ruff format qa tests bench` fixes the format.
+lint: $(VENV)/.test
+	$(BIN)/ruff check qa tests bench
+	$(BIN)/ruff format --check qa tests bench
 
 eval: $(VENV)/.run
 	$(BIN)/qa eval $(XQUAD)

@@ -6,6 +6,7 @@ server `qa serve` runs (gunicorn, the same workers), so over HTTP the only diffe
 
     python bench/baseline.py --index bench/data/10k/index --port 0     # prints "Serving on http://..."
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ class PlainEngine(Engine):
 
     def ask(self, question: str, top_k: int = 3, filters=None, history=()) -> Result:
         if filters or history:
-            raise NotImplementedError("the baseline ranks every passage of the question alone; it takes no filters "
-                                      "and no history")
+            raise NotImplementedError(
+                "the baseline ranks every passage of the question alone; it takes no filters and no history"
+            )
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
         terms = analyse_question(question).terms
@@ -58,8 +60,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    run(PlainEngine(store.load(args.index)), args.host, args.port, (),
-        on_ready=lambda url: print(f"Serving on {url} (Ctrl-C to stop)", flush=True))
+    run(
+        PlainEngine(store.load(args.index)),
+        args.host,
+        args.port,
+        (),
+        on_ready=lambda url: print(f"Serving on {url} (Ctrl-C to stop)", flush=True),
+    )
     print("Stopped.")
 
 

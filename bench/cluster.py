@@ -6,6 +6,7 @@ same documents as the baseline in the same run. Needs the [cluster] extra; every
     python bench/cluster.py build --corpus bench/data/10k/corpus.jsonl --shards 4
     python bench/cluster.py serve --corpus bench/data/10k/corpus.jsonl --questions bench/data/10k/queries.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,9 @@ import time
 from pathlib import Path
 
 import ray
+from load import load, measure, percentile, read_questions, serve_command
 from ray import serve
 from ray.cluster_utils import Cluster
-
-from load import load, measure, percentile, read_questions, serve_command
 
 from qa import cluster, index, shards, store
 
@@ -57,10 +57,16 @@ def build(corpus: Path, shard_count: int) -> dict:
                 seconds = time.perf_counter() - started
             finally:
                 shut_down(made)
-        figures[workers] = {"seconds": round(seconds, 1), "passages": report.passages,
-                            "passages_per_s_per_node": round(report.passages / seconds / workers, 1)}
-        print(f"{workers} worker node(s), {shard_count} shards: {report.passages} passages in {seconds:.1f} s, "
-              f"{report.passages / seconds / workers:.1f} passages/s per node", flush=True)
+        figures[workers] = {
+            "seconds": round(seconds, 1),
+            "passages": report.passages,
+            "passages_per_s_per_node": round(report.passages / seconds / workers, 1),
+        }
+        print(
+            f"{workers} worker node(s), {shard_count} shards: {report.passages} passages in {seconds:.1f} s, "
+            f"{report.passages / seconds / workers:.1f} passages/s per node",
+            flush=True,
+        )
     print(f"speed-up with two nodes: {figures[1]['seconds'] / figures[2]['seconds']:.2f}x")
     return figures
 
@@ -78,10 +84,17 @@ def serving(corpus: Path, questions: list[str], clients: int, duration: float) -
             runs.append(ray_run(sharded, replicas, clients, duration, questions))
         for run in runs:
             rate = len(run.latencies) / run.wall
-            figures[run.name] = {"answers_per_s": round(rate, 1), "p50_ms": round(percentile(run.latencies, 0.5), 1),
-                                 "p99_ms": round(percentile(run.latencies, 0.99), 1), "errors": len(run.errors)}
-            print(f"{run.name}: {rate:.1f} answers/s, p50 {percentile(run.latencies, 0.5):.1f} ms, "
-                  f"p99 {percentile(run.latencies, 0.99):.1f} ms, {len(run.errors)} errors", flush=True)
+            figures[run.name] = {
+                "answers_per_s": round(rate, 1),
+                "p50_ms": round(percentile(run.latencies, 0.5), 1),
+                "p99_ms": round(percentile(run.latencies, 0.99), 1),
+                "errors": len(run.errors),
+            }
+            print(
+                f"{run.name}: {rate:.1f} answers/s, p50 {percentile(run.latencies, 0.5):.1f} ms, "
+                f"p99 {percentile(run.latencies, 0.99):.1f} ms, {len(run.errors)} errors",
+                flush=True,
+            )
         shard_bytes = [sum(f.stat().st_size for f in d.iterdir()) for d in shards.shard_dirs(sharded)]
         figures["shard_mib"] = [round(b / 2**20, 1) for b in shard_bytes]
         figures["passages"] = store.load(single).postings.n_live
@@ -106,8 +119,9 @@ def ray_run(sharded: Path, replicas: int, clients: int, duration: float, questio
         cluster.start(sharded, made.address, replicas, port=port)
         load(port, 1, 3.0, questions)  # every replica's engine ready before the clock starts
         tallies, wall = load(port, clients, duration, questions)
-        memory = {kind: resident_mib(f"ray::ServeReplica:{cluster.APPLICATION}:{kind}")
-                  for kind in ("shard", "ingress")}
+        memory = {
+            kind: resident_mib(f"ray::ServeReplica:{cluster.APPLICATION}:{kind}") for kind in ("shard", "ingress")
+        }
     finally:
         shut_down(made)
     run = RayRun(f"Ray Serve, 2 shards x {replicas} replica(s), 2 nodes", tallies, wall)
@@ -121,8 +135,9 @@ def resident_mib(title: str) -> list[float]:
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             if cmdline.read_bytes().startswith(title.encode()):
-                rss = next(line for line in (cmdline.parent / "status").read_text().splitlines()
-                           if line.startswith("VmRSS:"))
+                rss = next(
+                    line for line in (cmdline.parent / "status").read_text().splitlines() if line.startswith("VmRSS:")
+                )
                 sizes.append(round(int(rss.split()[1]) / 1024, 1))
         except (OSError, StopIteration):
             continue

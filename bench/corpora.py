@@ -8,6 +8,7 @@ the 1,300 source sentences. Everything follows from the seed; a smaller corpus i
 
     python bench/corpora.py --sizes 1k 10k 100k      # writes bench/data/<size>/corpus.jsonl, queries.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ PASSAGES_PER_DOCUMENT = (3, 12)
 SENTENCES_PER_PASSAGE = (1, 4)
 MAX_PASSAGE_CHARS = 1400  # under qa.corpus.MAX_PASSAGE_CHARS, so every line stays exactly one passage
 QUERY_SYLLABLES = (3, 8)
-QUERY_FRAMES = ("{} là gì?", "{} ở đâu?", "{} khi nào?", "Ai {}?", "{} bao nhiêu?", "{} như thế nào?",
-                "{}?")
+QUERY_FRAMES = ("{} là gì?", "{} ở đâu?", "{} khi nào?", "Ai {}?", "{} bao nhiêu?", "{} như thế nào?", "{}?")
 FOLDED_QUERIES = 0.2  # typed without diacritics
 
 ONSETS = sorted("b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split(), key=len, reverse=True)
@@ -68,8 +68,8 @@ def _split(syllable: str) -> tuple[str, str, str] | None:
     letters = unicodedata.normalize("NFD", syllable)
     tone = next((t for t in TONES[1:] if t in letters), "")
     plain = unicodedata.normalize("NFC", letters.replace(tone, "")) if tone else syllable
-    onset = next((o for o in ONSETS if plain.startswith(o) and _RHYME.match(plain[len(o):])), "")
-    rhyme = plain[len(onset):]
+    onset = next((o for o in ONSETS if plain.startswith(o) and _RHYME.match(plain[len(o) :])), "")
+    rhyme = plain[len(onset) :]
     return (onset, rhyme, tone) if _RHYME.match(rhyme) else None
 
 
@@ -81,7 +81,7 @@ def _with_tone(rhyme: str, tone: str) -> str:
     marked = [i for i in vowels if rhyme[i] in "ăâêôơư"]
     ends_open = vowels[-1] == len(rhyme) - 1
     at = marked[-1] if marked else vowels[-2] if ends_open and len(vowels) > 1 else vowels[-1]
-    return unicodedata.normalize("NFC", rhyme[:at + 1] + tone + rhyme[at + 1:])
+    return unicodedata.normalize("NFC", rhyme[: at + 1] + tone + rhyme[at + 1 :])
 
 
 def _spelling_allows(onset: str, rhyme: str) -> bool:
@@ -109,16 +109,22 @@ class Lexicon:
         onsets = sorted({p[0] for p in parts if p})
         rhymes = Counter(p[1] for p in parts if p)  # seen twice at least: not a foreign word's
         rhymes = sorted(r for r, n in rhymes.items() if n >= 2 or len(rhymes) < 20)
-        found = [o + _with_tone(r, t) for o in onsets for r in rhymes if _spelling_allows(o, r)
-                 for t in TONES if not r.endswith(_CHECKED) or t in ("\u0301", "\u0323")]
+        found = [
+            o + _with_tone(r, t)
+            for o in onsets
+            for r in rhymes
+            if _spelling_allows(o, r)
+            for t in TONES
+            if not r.endswith(_CHECKED) or t in ("\u0301", "\u0323")
+        ]
         return cls([found[i] for i in rng.permutation(len(found))])
 
     def word(self, rank: int) -> str:
         """Rank 1 is the commonest; after one-syllable words come two-syllable ones, then three."""
         n, r = len(self.syllables), rank - 1
         count = 1
-        while r >= n ** count:
-            r -= n ** count
+        while r >= n**count:
+            r -= n**count
             count += 1
         picked = []
         for _ in range(count):
@@ -161,14 +167,15 @@ class Generator:
     def title(self) -> str:
         tokens = _TOKEN.findall(self._sentence())
         start = self.rng.integers(max(1, len(tokens) - 4))
-        return " ".join(tokens[start:start + self.rng.integers(4, 11)]).capitalize()
+        return " ".join(tokens[start : start + self.rng.integers(4, 11)]).capitalize()
 
     def documents(self, n_passages: int) -> Iterator[dict]:
         """JSON Lines records (id, title, text: one passage a line) holding exactly n_passages passages."""
         made = 0
         while made < n_passages:
-            count = min(int(self.rng.integers(PASSAGES_PER_DOCUMENT[0], PASSAGES_PER_DOCUMENT[1] + 1)),
-                        n_passages - made)
+            count = min(
+                int(self.rng.integers(PASSAGES_PER_DOCUMENT[0], PASSAGES_PER_DOCUMENT[1] + 1)), n_passages - made
+            )
             number = made
             made += count
             title = self.title()
@@ -205,8 +212,15 @@ def vocabulary(documents: Sequence[dict]) -> Counter:
 
 def write(out: Path, texts: Sequence[str], n_passages: int, seed: int = SEED, n_queries: int = 200) -> Path:
     """corpus.jsonl and queries.json for one size in out, skipped when the same recipe is already there."""
-    recipe = {"recipe": RECIPE, "passages": n_passages, "seed": seed, "queries": n_queries, "zipf": ZIPF_EXPONENT,
-              "replaced": REPLACED_SHARE, "sentences": len(sentences(texts))}
+    recipe = {
+        "recipe": RECIPE,
+        "passages": n_passages,
+        "seed": seed,
+        "queries": n_queries,
+        "zipf": ZIPF_EXPONENT,
+        "replaced": REPLACED_SHARE,
+        "sentences": len(sentences(texts)),
+    }
     done = out / "recipe.json"
     if done.exists() and json.loads(done.read_text()) == recipe:
         return out

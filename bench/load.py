@@ -18,6 +18,7 @@ server) and the two are compared. Standard library only: http.client and threads
     python bench/load.py --index bench/data/10k/index --changes 20   # 20 adds and removes during the load
     python bench/load.py --index bench/data/10k/index --questions bench/data/10k/queries.json --baseline
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,11 @@ def percentile(values: list[float], share: float) -> float:
 
 def serve_command(index_dir: Path | None, baseline: bool = False, workers: int | None = None) -> list[str]:
     """`qa serve`, or the plain rank-bm25 server, on a free loopback port (port 0: read back from its output)."""
-    command = [sys.executable, str(Path(__file__).with_name("baseline.py"))] if baseline else \
-        [sys.executable, "-m", "qa.cli", "serve"] + (["--workers", str(workers)] if workers else [])
+    command = (
+        [sys.executable, str(Path(__file__).with_name("baseline.py"))]
+        if baseline
+        else [sys.executable, "-m", "qa.cli", "serve"] + (["--workers", str(workers)] if workers else [])
+    )
     command += ["--host", "127.0.0.1", "--port", "0"]
     if index_dir is not None or baseline:
         from qa.index import default_index_dir
@@ -91,8 +95,13 @@ def start_server(command: list[str], log: Path) -> tuple[subprocess.Popen, int]:
     out = log.with_suffix(".out")
     with open(out, "w") as stdout, open(log, "w") as stderr:
         # SIGINT back to its default, in case this script itself was started with it ignored (nohup, `&`).
-        server = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        server = subprocess.Popen(
+            command,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     deadline = time.monotonic() + 120  # a first run may build the index
     while time.monotonic() < deadline:
         match = SERVING.search(out.read_text())
@@ -156,8 +165,10 @@ def slow_client(port: int, number: int, until: float, trickle: Trickle) -> None:
     goes into trickle.replies (its status line).
     """
     body = json.dumps({"question": QUESTIONS[0]}).encode()
-    head = (f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     at_once, slowly = (b"", head + body) if number % 2 == 0 else (head, body)
     while time.monotonic() < until:
         started = time.monotonic()
@@ -206,8 +217,11 @@ def change_collection(port: int, collection: Path, count: int, switches: list[fl
         doc_id = f"ban-tin-{n // 2}"
         if n % 2 == 0:
             source = collection.parent / f"{doc_id}.jsonl"
-            source.write_text(json.dumps({"id": doc_id, "title": "Bản tin", "text": CHANGE_TEXT.format(n=n)},
-                                         ensure_ascii=False) + "\n", encoding="utf-8")
+            source.write_text(
+                json.dumps({"id": doc_id, "title": "Bản tin", "text": CHANGE_TEXT.format(n=n)}, ensure_ascii=False)
+                + "\n",
+                encoding="utf-8",
+            )
             command = qa + ["index", "add", str(source), "--index", str(collection)]
         else:
             command = qa + ["index", "remove", doc_id, "--index", str(collection)]
@@ -218,8 +232,12 @@ def change_collection(port: int, collection: Path, count: int, switches: list[fl
         if n % 2 == 0:
             ended, connection = time.monotonic(), http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             while time.monotonic() - ended < 30:
-                connection.request("POST", "/api/ask", json.dumps({"question": CHANGE_QUESTION, "top_k": 1}),
-                                   {"Content-Type": "application/json"})
+                connection.request(
+                    "POST",
+                    "/api/ask",
+                    json.dumps({"question": CHANGE_QUESTION, "top_k": 1}),
+                    {"Content-Type": "application/json"},
+                )
                 answers = json.loads(connection.getresponse().read())["answers"]
                 if answers and answers[0]["doc_id"] == doc_id:
                     switches.append(time.monotonic() - ended)
@@ -230,19 +248,24 @@ def change_collection(port: int, collection: Path, count: int, switches: list[fl
             connection.close()
 
 
-def load(port: int, clients: int, duration: float, questions: Sequence[str], slow: int,
-         trickle: Trickle) -> tuple[list[Tally], float]:
+def load(
+    port: int, clients: int, duration: float, questions: Sequence[str], slow: int, trickle: Trickle
+) -> tuple[list[Tally], float]:
     """Run the client threads (and the slow ones); returns what each client saw and the wall time it took."""
     tallies = [Tally() for _ in range(clients)]
-    trickling = [threading.Thread(target=slow_client, args=(port, n, time.monotonic() + duration + 1, trickle),
-                                  daemon=True) for n in range(slow)]
+    trickling = [
+        threading.Thread(target=slow_client, args=(port, n, time.monotonic() + duration + 1, trickle), daemon=True)
+        for n in range(slow)
+    ]
     for thread in trickling:
         thread.start()
     if slow:
         time.sleep(1)  # every slow connection has begun before the clients start
     until = time.monotonic() + duration
-    threads = [threading.Thread(target=client, args=(port, n, until, tallies[n], questions), daemon=True)
-               for n in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(port, n, until, tallies[n], questions), daemon=True)
+        for n in range(clients)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -276,8 +299,15 @@ class Run:
         return bool(self.errors) or not self.latencies or self.exit_code != 0 or "Traceback" in self.server_log
 
 
-def measure(name: str, command: list[str], clients: int, duration: float, questions: Sequence[str],
-            slow: int = 0, changes: tuple[Path, int] | None = None) -> Run:
+def measure(
+    name: str,
+    command: list[str],
+    clients: int,
+    duration: float,
+    questions: Sequence[str],
+    slow: int = 0,
+    changes: tuple[Path, int] | None = None,
+) -> Run:
     """Start the server, load it (with `slow` trickling connections beside, and changes made to the collection
     meanwhile), stop it with Ctrl-C."""
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
@@ -288,8 +318,11 @@ def measure(name: str, command: list[str], clients: int, duration: float, questi
         try:
             server_cpu, client_cpu = cpu_seconds(server.pid), sum(os.times()[:2])
             trickle = Trickle()
-            changer = threading.Thread(target=change_collection, args=(port, *changes, switches, change_errors),
-                                       daemon=True) if changes else None
+            changer = (
+                threading.Thread(target=change_collection, args=(port, *changes, switches, change_errors), daemon=True)
+                if changes
+                else None
+            )
             if changer:
                 changer.start()
             tallies, wall = load(port, clients, duration, questions, slow, trickle)
@@ -299,31 +332,55 @@ def measure(name: str, command: list[str], clients: int, duration: float, questi
             client_cpu = sum(os.times()[:2]) - client_cpu
         finally:
             exit_code = stop_server(server)
-        return Run(name, [v for t in tallies for v in t.latencies], [v for t in tallies for v in t.engine_ms],
-                   [e for t in tallies for e in t.errors] + change_errors, wall, port, server_cpu, client_cpu,
-                   exit_code, log.read_text(), trickle, switches)
+        return Run(
+            name,
+            [v for t in tallies for v in t.latencies],
+            [v for t in tallies for v in t.engine_ms],
+            [e for t in tallies for e in t.errors] + change_errors,
+            wall,
+            port,
+            server_cpu,
+            client_cpu,
+            exit_code,
+            log.read_text(),
+            trickle,
+            switches,
+        )
 
 
 def report(run: Run) -> None:
     latencies, engine_ms, errors, wall = run.latencies, run.engine_ms, run.errors, run.wall
     print(f"== {run.name}: server on 127.0.0.1:{run.port}, {wall:.1f} s")
     print(f"requests   {len(latencies) + len(errors)}  ({len(latencies) / wall:.1f} answers/s)")
-    print(f"latency    p50 {percentile(latencies, 0.50):.1f} ms   p90 {percentile(latencies, 0.90):.1f} ms   "
-          f"p99 {percentile(latencies, 0.99):.1f} ms   max {max(latencies, default=float('nan')):.1f} ms")
-    print(f"engine     p50 {percentile(engine_ms, 0.50):.1f} ms   p99 {percentile(engine_ms, 0.99):.1f} ms  "
-          f"(took_ms: time inside ask; the rest is queueing, HTTP and JSON)")
+    print(
+        f"latency    p50 {percentile(latencies, 0.50):.1f} ms   p90 {percentile(latencies, 0.90):.1f} ms   "
+        f"p99 {percentile(latencies, 0.99):.1f} ms   max {max(latencies, default=float('nan')):.1f} ms"
+    )
+    print(
+        f"engine     p50 {percentile(engine_ms, 0.50):.1f} ms   p99 {percentile(engine_ms, 0.99):.1f} ms  "
+        f"(took_ms: time inside ask; the rest is queueing, HTTP and JSON)"
+    )
     if run.server_cpu is not None:  # each worker process can use one core at most (the GIL)
-        print(f"CPU        server {run.server_cpu / wall:.0%} of a core (all workers), "
-              f"load clients {run.client_cpu / wall:.0%} of a core")
-    print(f"errors     {len(errors)}" + (f"  first: {errors[0]}" if errors else "") +
-          f"   answers that took over 1 s: {sum(v > 1000 for v in latencies)}")
+        print(
+            f"CPU        server {run.server_cpu / wall:.0%} of a core (all workers), "
+            f"load clients {run.client_cpu / wall:.0%} of a core"
+        )
+    print(
+        f"errors     {len(errors)}"
+        + (f"  first: {errors[0]}" if errors else "")
+        + f"   answers that took over 1 s: {sum(v > 1000 for v in latencies)}"
+    )
     if run.trickle.dropped_after or run.trickle.replies:
         replies = sorted(set(run.trickle.replies))
-        print(f"slow       dropped {len(run.trickle.dropped_after)} times, after "
-              f"{percentile(run.trickle.dropped_after, 0.5):.1f} s (median); replies: {', '.join(replies)}")
+        print(
+            f"slow       dropped {len(run.trickle.dropped_after)} times, after "
+            f"{percentile(run.trickle.dropped_after, 0.5):.1f} s (median); replies: {', '.join(replies)}"
+        )
     if run.switches:
-        print(f"changes    {len(run.switches)} adds answered after {percentile(run.switches, 0.5) * 1000:.0f} ms "
-              f"(median), {max(run.switches) * 1000:.0f} ms at most, each with a remove after it")
+        print(
+            f"changes    {len(run.switches)} adds answered after {percentile(run.switches, 0.5) * 1000:.0f} ms "
+            f"(median), {max(run.switches) * 1000:.0f} ms at most, each with a remove after it"
+        )
     print(f"server     exit code {run.exit_code}" + ("  TRACEBACK in its log" if "Traceback" in run.server_log else ""))
     warnings = [line for line in run.server_log.splitlines() if line.strip()]
     if warnings:
@@ -356,27 +413,44 @@ def main(argv: list[str] | None = None) -> int:
     questions = read_questions(args.questions)
 
     busy_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"clients {args.clients}, slow {args.slow}, {os.cpu_count()} CPUs, {len(questions)} questions, "
-          f"load average before {busy_before:.2f} (other work on the machine skews the figures)")
+    print(
+        f"clients {args.clients}, slow {args.slow}, {os.cpu_count()} CPUs, {len(questions)} questions, "
+        f"load average before {busy_before:.2f} (other work on the machine skews the figures)"
+    )
     with tempfile.TemporaryDirectory(prefix="qa-changes-") as scratch:
         served = args.index
         if args.changes:  # a copy: the collection measured is not changed
             served = Path(scratch) / "collection"
             shutil.copytree(args.index, served)
-        ours = measure("qa serve", serve_command(served, workers=args.workers), args.clients, args.duration,
-                       questions, args.slow, (served, args.changes) if args.changes else None)
+        ours = measure(
+            "qa serve",
+            serve_command(served, workers=args.workers),
+            args.clients,
+            args.duration,
+            questions,
+            args.slow,
+            (served, args.changes) if args.changes else None,
+        )
     report(ours)
     over = percentile(ours.latencies, 0.99) > args.p99_bar_ms
     if over:
         print(f"p99 is over the {args.p99_bar_ms:.0f} ms bar")
     if args.baseline:
-        plain = measure("plain rank-bm25 (bench/baseline.py)", serve_command(args.index, baseline=True),
-                        args.clients, args.duration, questions, args.slow)
+        plain = measure(
+            "plain rank-bm25 (bench/baseline.py)",
+            serve_command(args.index, baseline=True),
+            args.clients,
+            args.duration,
+            questions,
+            args.slow,
+        )
         report(plain)
         rates = [len(run.latencies) / run.wall for run in (ours, plain)]  # the walls differ: the last answers wait
-        print(f"== ours vs plain rank-bm25, same run: {rates[0] / max(rates[1], 1e-9):.1f}x the "
-              f"answers/s; latency p50 {percentile(ours.latencies, 0.5):.1f} ms vs "
-              f"{percentile(plain.latencies, 0.5):.1f} ms ({percentile(plain.latencies, 0.5) / percentile(ours.latencies, 0.5):.1f}x)")
+        p50 = [percentile(run.latencies, 0.5) for run in (ours, plain)]
+        print(
+            f"== ours vs plain rank-bm25, same run: {rates[0] / max(rates[1], 1e-9):.1f}x the "
+            f"answers/s; latency p50 {p50[0]:.1f} ms vs {p50[1]:.1f} ms ({p50[1] / p50[0]:.1f}x)"
+        )
     return 1 if ours.failed or over else 0
 
 

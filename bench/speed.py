@@ -9,6 +9,7 @@ bench/results/speed-<size>.json.
     python bench/speed.py 1m --peers none     # make bench-large: ours only
     python bench/speed.py cold                # `qa ask` in a new process on the built-in article
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
 import corpora
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -56,8 +56,16 @@ def step_build(corpus: str, out: str, workers: str) -> None:
 
     started = time.perf_counter()
     report = index.build([Path(corpus)], Path(out), workers=int(workers))
-    print(json.dumps({"seconds": time.perf_counter() - started, "passages": report.passages,
-                      "documents": report.documents, "peak_mb": _peak_mb()}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "passages": report.passages,
+                "documents": report.documents,
+                "peak_mb": _peak_mb(),
+            }
+        )
+    )
 
 
 def step_serve(folder: str, queries: str) -> None:
@@ -74,12 +82,27 @@ def step_serve(folder: str, queries: str) -> None:
     questions = [q["question"] for q in json.loads(Path(queries).read_text(encoding="utf-8"))]
     engine.warm_up()  # as the server does: underthesea's model and the compiled ranking loaded
     forget = text.analyse_question.cache_clear  # every question analysed afresh, as a new one would be
-    timed = _side_by_side({"analysis": (questions, lambda q: (forget(), text.analyse_question(q))),
-                           "ask": (questions, lambda q: (forget(), engine.ask(q)))})
+    timed = _side_by_side(
+        {
+            "analysis": (questions, lambda q: (forget(), text.analyse_question(q))),
+            "ask": (questions, lambda q: (forget(), engine.ask(q))),
+        }
+    )
     analysis, asks = timed["analysis"], timed["ask"]
     found = sum(engine.ask(q).found for q in questions)
-    print(json.dumps({"import_s": imported - started, "load_s": load_seconds, "rss_loaded_mb": rss_loaded,
-                      "peak_mb": _peak_mb(), "analysis": analysis, "ask": asks, "found": found}))
+    print(
+        json.dumps(
+            {
+                "import_s": imported - started,
+                "load_s": load_seconds,
+                "rss_loaded_mb": rss_loaded,
+                "peak_mb": _peak_mb(),
+                "analysis": analysis,
+                "ask": asks,
+                "found": found,
+            }
+        )
+    )
 
 
 def _rss_mb() -> float:
@@ -88,8 +111,11 @@ def _rss_mb() -> float:
 
 
 def _ms(seconds: Sequence[float]) -> dict:
-    return {"p50_ms": float(np.percentile(seconds, 50) * 1000), "p99_ms": float(np.percentile(seconds, 99) * 1000),
-            "n": len(seconds)}
+    return {
+        "p50_ms": float(np.percentile(seconds, 50) * 1000),
+        "p99_ms": float(np.percentile(seconds, 99) * 1000),
+        "n": len(seconds),
+    }
 
 
 def _disk_mb(folder: Path) -> tuple[float, float]:
@@ -126,15 +152,24 @@ def changes(folder: Path, corpus: Path, rounds: int = 3) -> dict:
 
     for r in range(rounds):
         article = work.parent / f"new-{r}.jsonl"
-        record = {**template, "id": f"new-{r}", "title": f"Bài mới {r}",
-                  "text": template["text"].replace(".", f". Tin cập nhật số {r}.", 1)}
+        record = {
+            **template,
+            "id": f"new-{r}",
+            "title": f"Bài mới {r}",
+            "text": template["text"].replace(".", f". Tin cập nhật số {r}.", 1),
+        }
         article.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
         added.append(timed("add", [qa, "index", "add", str(article), "--index", str(work)]))
         removed.append(timed("remove", [qa, "index", "remove", others[r]["id"], "--index", str(work)]))
-    return {"add_s": float(np.median(added)), "remove_s": float(np.median(removed)), "adds": added,
-            "removes": removed, "add_cpu_s": float(np.median(cpu["add"])),
-            "remove_cpu_s": float(np.median(cpu["remove"])),
-            "segments": len(json.loads((work / "manifest.json").read_text())["segments"])}
+    return {
+        "add_s": float(np.median(added)),
+        "remove_s": float(np.median(removed)),
+        "adds": added,
+        "removes": removed,
+        "add_cpu_s": float(np.median(cpu["add"])),
+        "remove_cpu_s": float(np.median(cpu["remove"])),
+        "segments": len(json.loads((work / "manifest.json").read_text())["segments"]),
+    }
 
 
 def _change_one_document(corpus: Path, changed: Path) -> None:
@@ -155,8 +190,9 @@ def _peers(size: str, loaded, questions: list[Counter], which: set[str]) -> dict
     p.use_compiled()  # as a server ranks
     segment = p.segments[0]  # a benchmark index is built whole: one segment, whose rows passage_terms gives
     rows = [segment.rows(term_hash(list(q))) for q in questions]
-    asked = [[int(r) for r, n in zip(found, q.values()) if r >= 0 for _ in range(n)]
-             for found, q in zip(rows, questions)]
+    asked = [
+        [int(r) for r, n in zip(found, q.values()) if r >= 0 for _ in range(n)] for found, q in zip(rows, questions)
+    ]
     engines: dict[str, tuple[list, Callable]] = {"ours": (questions, lambda q: p.top(q, TOP_K))}
     results: dict = {}
     if which:
@@ -170,37 +206,56 @@ def _peers(size: str, loaded, questions: list[Counter], which: set[str]) -> dict
         started = time.perf_counter()
         retriever = bm25s.BM25(k1=K1, b=0.75, method="lucene")  # lucene: our idf; scores are ours / (k1 + 1)
         retriever.index((passages, {str(row): row for row in range(len(segment.keys))}), show_progress=False)
-        results["bm25s"] = {"index_s": time.perf_counter() - started, "version": bm25s.__version__,
-                            "backend": retriever.backend}
+        results["bm25s"] = {
+            "index_s": time.perf_counter() - started,
+            "version": bm25s.__version__,
+            "backend": retriever.backend,
+        }
         # Our index keeps term hashes, not strings: bm25s learns the query terms' strings, and looks them up itself.
-        retriever.vocab_dict.update((term, int(row)) for q, found in zip(questions, rows)
-                                    for term, row in zip(q, found) if row >= 0)
-        said = [[term for term, row in zip(q, found) if row >= 0 for _ in range(q[term])]
-                for q, found in zip(questions, rows)]
-        engines["bm25s"] = (said, lambda terms: topk(retriever.get_scores(terms) if terms else
-                                                     retriever.get_scores_from_ids([]), TOP_K, backend="numpy",
-                                                     sorted=True))
+        retriever.vocab_dict.update(
+            (term, int(row)) for q, found in zip(questions, rows) for term, row in zip(q, found) if row >= 0
+        )
+        said = [
+            [term for term, row in zip(q, found) if row >= 0 for _ in range(q[term])]
+            for q, found in zip(questions, rows)
+        ]
+        engines["bm25s"] = (
+            said,
+            lambda terms: topk(
+                retriever.get_scores(terms) if terms else retriever.get_scores_from_ids([]),
+                TOP_K,
+                backend="numpy",
+                sorted=True,
+            ),
+        )
     if "rank-bm25" in which:
         started = time.perf_counter()
         reference = FixedIdfBM25(passages)
         results["rank-bm25"] = {"index_s": time.perf_counter() - started}
         sample = min(RANK_BM25_QUERIES.get(size, 20), len(asked))
-        engines["rank-bm25"] = (asked[:sample],
-                                lambda ids: np.argsort(-reference.get_scores(ids), kind="stable")[:TOP_K])
+        engines["rank-bm25"] = (
+            asked[:sample],
+            lambda ids: np.argsort(-reference.get_scores(ids), kind="stable")[:TOP_K],
+        )
     timed = _side_by_side(engines)
     results["ours"] = _ms(timed["ours"])
     ours_top = [p.top(q, TOP_K) for q in questions]
     if "bm25s" in which:
         run = engines["bm25s"][1]
-        agree = sum(np.allclose(np.sort(run(terms)[0])[::-1] * (K1 + 1), ours[1], rtol=1e-4)
-                    for terms, ours in zip(engines["bm25s"][0], ours_top))
+        agree = sum(
+            np.allclose(np.sort(run(terms)[0])[::-1] * (K1 + 1), ours[1], rtol=1e-4)
+            for terms, ours in zip(engines["bm25s"][0], ours_top)
+        )
         results["bm25s"].update(_ms(timed["bm25s"]), same_top_scores=int(agree))
     if "rank-bm25" in which:
         sample = len(engines["rank-bm25"][0])
-        agree = sum(np.allclose(reference.get_scores(asked[i])[ours_top[i][0]], ours_top[i][1], rtol=1e-6)
-                    for i in range(sample))
-        results["rank-bm25"].update(_ms(timed["rank-bm25"]), same_top_scores=int(agree),
-                                    ours_same_queries=_ms(timed["ours"][:sample]))
+        agree = sum(
+            np.allclose(reference.get_scores(asked[i])[ours_top[i][0]], ours_top[i][1], rtol=1e-6)
+            for i in range(sample)
+        )
+        results["rank-bm25"].update(
+            _ms(timed["rank-bm25"]), same_top_scores=int(agree), ours_same_queries=_ms(timed["ours"][:sample])
+        )
     return results
 
 
@@ -224,8 +279,13 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     data = corpora.write(HERE / "data" / size, corpora.source_texts(shared), corpora.SIZES[size], seed)
     corpus, queries = data / "corpus.jsonl", data / "queries.json"
     folder = data / "index"
-    figures: dict = {"size": size, "cores": CORES, "machine": platform.platform(),
-                     "python": platform.python_version(), "load_before": os.getloadavg()}
+    figures: dict = {
+        "size": size,
+        "cores": CORES,
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "load_before": os.getloadavg(),
+    }
 
     def step(name: str, what: str, *args: str) -> None:
         """One step in a child process; the figures so far are saved after each, in case a later one times out."""
@@ -238,8 +298,7 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     step("build", f"building the index on {CORES} cores", "step-build", str(corpus), str(folder), str(CORES))
     if size == "10k":
         shutil.rmtree(data / "index-1", ignore_errors=True)
-        step("build_1_process", "building it again in 1 process", "step-build", str(corpus), str(data / "index-1"),
-             "1")
+        step("build_1_process", "building it again in 1 process", "step-build", str(corpus), str(data / "index-1"), "1")
         shutil.rmtree(data / "index-1")
     changed = data / "changed" / "corpus.jsonl"
     changed.parent.mkdir(exist_ok=True)
@@ -250,8 +309,13 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     step("serve", f"answering {queries.name} in a fresh process", "step-serve", str(folder), str(queries))
     print(f"[{size}] adding and removing one document ...", file=sys.stderr)
     figures["changes"] = changes(folder, corpus)
-    step("serve_changed", "answering them from the changed collection", "step-serve", str(folder.parent / "changes"),
-         str(queries))
+    step(
+        "serve_changed",
+        "answering them from the changed collection",
+        "step-serve",
+        str(folder.parent / "changes"),
+        str(queries),
+    )
 
     loaded = store.load(folder)
     asked = json.loads(queries.read_text(encoding="utf-8"))
@@ -260,8 +324,10 @@ def run_size(size: str, shared: Path, which: set[str], seed: int) -> dict:
     figures["postings"] = int(sum(len(s.passage) for s in loaded.postings.segments))
     figures["syllables"] = _distinct_syllables(corpus)
     figures["query_terms"] = float(np.mean([sum(q.values()) for q in questions]))
-    figures["source_in_top"] = sum(source in loaded.postings.top(terms, TOP_K)[0].tolist()
-                                   for source, terms in zip(_sources(loaded, corpus, asked), questions))
+    figures["source_in_top"] = sum(
+        source in loaded.postings.top(terms, TOP_K)[0].tolist()
+        for source, terms in zip(_sources(loaded, corpus, asked), questions)
+    )
     print(f"[{size}] scoring side by side ...", file=sys.stderr)
     figures["scoring"] = _peers(size, loaded, questions, which)
     figures["load_after"] = os.getloadavg()
@@ -277,8 +343,7 @@ def _sources(loaded, corpus: Path, asked: list[dict]) -> list[int]:
             first_line[record["id"]] = line
             line += record["text"].count("\n") + 1
     number = {document["id"]: i for i, document in enumerate(loaded.documents)}
-    return [int(loaded.first_passage[number[q["document"]]]) + q["passage"] - first_line[q["document"]]
-            for q in asked]
+    return [int(loaded.first_passage[number[q["document"]]]) + q["passage"] - first_line[q["document"]] for q in asked]
 
 
 def _query_terms(question: str) -> Counter:
@@ -309,10 +374,12 @@ def _table(f: dict) -> str:
     """The figures of one size as a plain-text table."""
     s, serve = f["scoring"], f["serve"]
     ours = s["ours"]["p50_ms"]
-    lines = [f"== {f['size']}: {f['build']['passages']:,} passages in {f['build']['documents']:,} documents, "
-             f"{f['terms']:,} distinct terms ({f['syllables']:,} distinct syllables), {f['postings']:,} postings; "
-             f"{f['query_terms']:.1f} terms a query; {CORES} cores ==",
-             f"{'':44}{'p50 ms':>10}{'p99 ms':>10}{'p50 vs ours':>14}"]
+    lines = [
+        f"== {f['size']}: {f['build']['passages']:,} passages in {f['build']['documents']:,} documents, "
+        f"{f['terms']:,} distinct terms ({f['syllables']:,} distinct syllables), {f['postings']:,} postings; "
+        f"{f['query_terms']:.1f} terms a query; {CORES} cores ==",
+        f"{'':44}{'p50 ms':>10}{'p99 ms':>10}{'p50 vs ours':>14}",
+    ]
 
     def row(label: str, t: dict, ratio: str = "") -> None:
         lines.append(f"{label:44}{t['p50_ms']:10.3f}{t['p99_ms']:10.3f}{ratio:>14}")
@@ -325,11 +392,16 @@ def _table(f: dict) -> str:
         r = s["rank-bm25"]
         same = r["ours_same_queries"]["p50_ms"]
         row(f"  rank-bm25 get_scores+sort ({r['n']} q)", r, f"{r['p50_ms'] / same:.0f}x")
-    lines.append(f"  (ours and bm25s look the query's term strings up, rank-bm25 is handed term ids; the passage a "
-                 f"query was cut from is in our top {TOP_K} for {f['source_in_top']}/{s['ours']['n']})")
+    lines.append(
+        f"  (ours and bm25s look the query's term strings up, rank-bm25 is handed term ids; the passage a "
+        f"query was cut from is in our top {TOP_K} for {f['source_in_top']}/{s['ours']['n']})"
+    )
     row(f"full Engine.ask, fresh analysis ({len(serve['ask'])} q)", _ms(serve["ask"]))
-    row("  question analysis alone", _ms(serve["analysis"]),
-        f"ask {np.median(serve['ask']) / np.median(serve['analysis']):.1f}x")
+    row(
+        "  question analysis alone",
+        _ms(serve["analysis"]),
+        f"ask {np.median(serve['ask']) / np.median(serve['analysis']):.1f}x",
+    )
     b = f["build"]
     lines.append(f"build, {CORES} processes: {b['seconds']:.1f} s (peak {b['peak_mb']:.0f} MiB)")
     if "build_1_process" in f:
@@ -339,20 +411,29 @@ def _table(f: dict) -> str:
     lines.append(f"rebuild, one document changed: {r:.2f} s ({b['seconds'] / r:.0f}x faster than the first build)")
     if "changes" in f:
         c, changed = f["changes"], f["serve_changed"]
-        lines.append(f"qa index add of one article: {c['add_s']:.2f} s ({c['add_cpu_s']:.2f} s of processor); "
-                     f"qa index remove of one document: {c['remove_s']:.2f} s ({c['remove_cpu_s']:.2f} s); "
-                     f"process start included, median of {len(c['adds'])}")
-        lines.append(f"after them ({c['segments']} segments): ask p50 {np.median(changed['ask']) * 1000:.3f} ms, "
-                     f"{np.median(changed['ask']) / np.median(changed['analysis']):.1f}x the analysis")
+        lines.append(
+            f"qa index add of one article: {c['add_s']:.2f} s ({c['add_cpu_s']:.2f} s of processor); "
+            f"qa index remove of one document: {c['remove_s']:.2f} s ({c['remove_cpu_s']:.2f} s); "
+            f"process start included, median of {len(c['adds'])}"
+        )
+        lines.append(
+            f"after them ({c['segments']} segments): ask p50 {np.median(changed['ask']) * 1000:.3f} ms, "
+            f"{np.median(changed['ask']) / np.median(changed['analysis']):.1f}x the analysis"
+        )
     lines.append(f"index on disk: {f['disk_mb']:.1f} MiB (+ saved analysis {f['analysis_mb']:.1f} MiB)")
-    lines.append(f"load: {serve['load_s'] * 1000:.0f} ms; serving RSS {serve['rss_loaded_mb']:.0f} MiB after load, "
-                 f"peak {serve['peak_mb']:.0f} MiB ({serve['peak_mb'] / f['disk_mb']:.1f}x the index on disk)")
+    lines.append(
+        f"load: {serve['load_s'] * 1000:.0f} ms; serving RSS {serve['rss_loaded_mb']:.0f} MiB after load, "
+        f"peak {serve['peak_mb']:.0f} MiB ({serve['peak_mb'] / f['disk_mb']:.1f}x the index on disk)"
+    )
     for name in ("bm25s", "rank-bm25"):
         if name in s:
-            lines.append(f"{name}: indexed the same terms in {s[name]['index_s']:.1f} s; same top-{TOP_K} scores "
-                         f"as ours on {s[name]['same_top_scores']}/{s[name]['n']} queries")
-    lines.append(f"load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after (other work on "
-                 f"the machine)")
+            lines.append(
+                f"{name}: indexed the same terms in {s[name]['index_s']:.1f} s; same top-{TOP_K} scores "
+                f"as ours on {s[name]['same_top_scores']}/{s[name]['n']} queries"
+            )
+    lines.append(
+        f"load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after (other work on the machine)"
+    )
     return "\n".join(lines + [f"target {'met' if met else 'MISSED'}: {what}" for what, met in _targets(f)])
 
 
@@ -363,8 +444,7 @@ def _targets(f: dict) -> list[tuple[str, bool]]:
         ratio = f["build_1_process"]["seconds"] / f["build"]["seconds"]
         found.append((f"build with {CORES} processes >= 1.7x faster than with 1 ({ratio:.2f}x)", ratio >= 1.7))
     ratio = f["build"]["seconds"] / f["rebuild"]["seconds"]
-    found.append((f"rebuild with one document changed >= 20x faster than the first build ({ratio:.1f}x)",
-                  ratio >= 20))
+    found.append((f"rebuild with one document changed >= 20x faster than the first build ({ratio:.1f}x)", ratio >= 20))
     if f["size"] in ("100k", "1m"):
         if "rank-bm25" in s:
             ratio = s["rank-bm25"]["p50_ms"] / s["rank-bm25"]["ours_same_queries"]["p50_ms"]
@@ -400,8 +480,10 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     if args.size == "cold":
         figures = cold_ask()
-        print(f"cold `qa ask` on the built-in article: {figures['median_s'] * 1000:.0f} ms "
-              f"(median of {len(figures['runs'])} runs, process start to answer)")
+        print(
+            f"cold `qa ask` on the built-in article: {figures['median_s'] * 1000:.0f} ms "
+            f"(median of {len(figures['runs'])} runs, process start to answer)"
+        )
     else:
         which = {p for p in args.peers.split(",") if p and p != "none"}
         figures = run_size(args.size, args.shared, which, args.seed)

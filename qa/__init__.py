@@ -6,6 +6,7 @@ From Python::
     engine = open_collection()  # the built-in article; open_collection("my-index") for a collection of yours
     print(engine.ask("Ai là Bí thư Thành ủy Chí Linh?").answers[0].sentence)
 """
+
 from __future__ import annotations
 
 from pathlib import Path

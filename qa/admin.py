@@ -1,6 +1,7 @@
 """The documents API: list and read the collection's documents; with the admin token, add one (JSON or an uploaded
 file) and remove one. Writes go through qa.collection (the collection's lock serialises them across workers and
 processes), and the worker that wrote moves to the new version before it answers."""
+
 from __future__ import annotations
 
 import hmac
@@ -24,8 +25,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
-def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int,
-                       writable: bool = True) -> None:
+def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int, writable: bool = True) -> None:
     """Add /api/documents to the app: reads for everyone, writes with `Authorization: Bearer <token>` (none when
     token is None, or when the collection is not writable: the built-in article)."""
 
@@ -33,8 +33,15 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
     def documents() -> Response:
         offset, limit = _number("offset", 0, 10**9), _number("limit", 50, MAX_LIST)
         listed = live.engine().index.catalogue()
-        return jsonify({"documents": listed[offset:offset + limit], "total": len(listed), "offset": offset,
-                        "limit": limit, "admin": token is not None and writable})
+        return jsonify(
+            {
+                "documents": listed[offset : offset + limit],
+                "total": len(listed),
+                "offset": offset,
+                "limit": limit,
+                "admin": token is not None and writable,
+            }
+        )
 
     @app.get("/api/documents/<path:doc_id>")
     def document(doc_id: str) -> Response:
@@ -51,14 +58,24 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
         request.max_content_length = max_upload
         with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
             source = _uploaded(Path(folder), max_upload)
-            report = _written(lambda: collection.add([source], live.directory, all_or_nothing=True,
-                                                     wait_seconds=WRITE_WAIT_SECONDS))
+            report = _written(
+                lambda: collection.add([source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS)
+            )
         live.refresh()
         index = live.engine().index
-        stored = [{"id": i, "passages": index.passage_count(index.document_numbers[i])}
-                  for i in report.added + report.replaced + report.unchanged]
-        return jsonify({"documents": stored, "added": report.added, "replaced": report.replaced,
-                        "unchanged": report.unchanged, "version": index.version}), 201
+        stored = [
+            {"id": i, "passages": index.passage_count(index.document_numbers[i])}
+            for i in report.added + report.replaced + report.unchanged
+        ]
+        return jsonify(
+            {
+                "documents": stored,
+                "added": report.added,
+                "replaced": report.replaced,
+                "unchanged": report.unchanged,
+                "version": index.version,
+            }
+        ), 201
 
     @app.delete("/api/documents/<path:doc_id>")
     def remove(doc_id: str) -> tuple[str, int]:
@@ -79,8 +96,11 @@ def _authorised(token: str | None, writable: bool) -> None:
     """Nothing when the request carries the admin token, else the refusal: 403 when writes are off, 401 when the
     token is missing or wrong (the same answer for both, compared in constant time)."""
     if token is None or not writable:
-        why = "no admin token is configured (QA_ADMIN_TOKEN or qa serve --admin-token-file)" if writable else \
-            "the built-in article is not changed this way: serve a collection of yours with --index"
+        why = (
+            "no admin token is configured (QA_ADMIN_TOKEN or qa serve --admin-token-file)"
+            if writable
+            else "the built-in article is not changed this way: serve a collection of yours with --index"
+        )
         raise ApiError(403, "admin_disabled", f"writes are off: {why}")
     given = request.headers.get("Authorization", "")
     if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode()):
@@ -120,8 +140,13 @@ def _document_record(body: dict) -> dict:
     if body.get("date") is not None and not _DATE.fullmatch(body["date"].strip()):
         raise ApiError(400, "bad_document", '"date" must be written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
     doc_id = (body.get("id") or _slug(body["title"])).strip()
-    return {"id": doc_id, "title": body["title"].strip(), "text": body["text"], "url": body.get("url"),
-            "date": body.get("date")}
+    return {
+        "id": doc_id,
+        "title": body["title"].strip(),
+        "text": body["text"],
+        "url": body.get("url"),
+        "date": body.get("date"),
+    }
 
 
 def _slug(title: str) -> str:
@@ -149,4 +174,3 @@ def _written(write):
 
 def _no_such_document(doc_id: str) -> ApiError:
     return ApiError(404, "no_such_document", f"no document {doc_id!r} in this collection")
-

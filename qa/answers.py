@@ -1,4 +1,5 @@
 """Answers: a ranked passage as the person reads it, its best sentence and the words that matched marked."""
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -23,8 +24,9 @@ class Answer:
     date: str | None = None  # the source document's (ISO 8601), when known
 
 
-def make_answer(rank: int, passage: Passage, folded: str, matches: list[Match], score: float,
-                content: QuestionContent) -> Answer:
+def make_answer(
+    rank: int, passage: Passage, folded: str, matches: list[Match], score: float, content: QuestionContent
+) -> Answer:
     """A passage (given folded and its matches) as an answer: the sentence that holds most of the question, and the
     spans of the words that matched."""
     starts = [start for start, _, _, _ in matches]
@@ -35,9 +37,19 @@ def make_answer(rank: int, passage: Passage, folded: str, matches: list[Match], 
 
     sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
     matched = [m for m in matches if m[2] in content.syllables]
-    return Answer(rank, passage.id, passage.doc_id, passage.title, passage.text, round(score, 6),
-                  passage.text[sentence[0]:sentence[1]], _highlights(matched, passage.text), None, passage.url,
-                  passage.date)
+    return Answer(
+        rank,
+        passage.id,
+        passage.doc_id,
+        passage.title,
+        passage.text,
+        round(score, 6),
+        passage.text[sentence[0] : sentence[1]],
+        _highlights(matched, passage.text),
+        None,
+        passage.url,
+        passage.date,
+    )
 
 
 def _highlights(matches: list[Match], text: str) -> list[list[int]]:
@@ -46,7 +58,7 @@ def _highlights(matches: list[Match], text: str) -> list[list[int]]:
     for start, end, _, _ in matches:
         if spans and spans[-1][1] >= start:  # an abbreviation gives several keys for one span
             continue
-        if spans and not text[spans[-1][1]:start].strip():
+        if spans and not text[spans[-1][1] : start].strip():
             spans[-1][1] = end
         else:
             spans.append([start, end])

@@ -1,4 +1,5 @@
 """What the JSON API's views share: the refusal they raise (ApiError) and a request body read within a limit."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """What the HTML and Markdown readers give: an article's blocks, made into paragraphs the way a reader sees them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

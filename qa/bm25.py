@@ -1,4 +1,5 @@
 """The BM25 model: rank-bm25's Okapi scores with an idf that stays positive, scored through term postings."""
+
 from __future__ import annotations
 
 import copy
@@ -9,7 +10,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from .settings import B, COMMON_SHARE, COMPILED_FROM, FIRST_CANDIDATES, K1, NON_ESSENTIAL_SHARE
+from .settings import COMMON_SHARE, COMPILED_FROM, FIRST_CANDIDATES, K1, NON_ESSENTIAL_SHARE, B
 
 BLOCK = 1 << 22  # postings weighed at a time while building: no 8-byte temporaries of every posting
 DELETED_NORM = 1e30  # a deleted passage's length norm: what it scores is below any live passage's score
@@ -89,8 +90,16 @@ class Segment:
         return len(self.lengths)
 
     @classmethod
-    def from_bags(cls, keys: np.ndarray, rows: np.ndarray, passages: np.ndarray, counts: np.ndarray,
-                  n_passages: int, k1: float = K1, b: float = B) -> "Segment":
+    def from_bags(
+        cls,
+        keys: np.ndarray,
+        rows: np.ndarray,
+        passages: np.ndarray,
+        counts: np.ndarray,
+        n_passages: int,
+        k1: float = K1,
+        b: float = B,
+    ) -> "Segment":
         """The segment of (row of the term in keys, passage, count) triples in any order, repeats summed.
 
         A passage is as long as its counts add up to; every key must have a triple.
@@ -130,10 +139,11 @@ class Segment:
         norm = k1 * (1 - b + b * lengths.astype(np.float64) / average)
         saturation = np.empty(len(tf), dtype=np.float32)
         for lo in range(0, len(tf), BLOCK):  # a block at a time: no 8-byte temporaries of every posting
-            block = tf[lo:lo + BLOCK].astype(np.float64)
+            block = tf[lo : lo + BLOCK].astype(np.float64)
             # Rounded up to float32: a peak is an upper bound of what a question computes in float64.
-            saturation[lo:lo + BLOCK] = np.nextafter((block / (block + norm[passages[lo:lo + BLOCK]])).astype(
-                np.float32), np.float32(np.inf))
+            saturation[lo : lo + BLOCK] = np.nextafter(
+                (block / (block + norm[passages[lo : lo + BLOCK]])).astype(np.float32), np.float32(np.inf)
+            )
         peak = np.maximum.reduceat(saturation, indptr[:-1]) if len(tf) else np.zeros(0, np.float32)
         return cls(np.ascontiguousarray(keys, dtype=np.uint64), indptr, passages, tf, lengths, peak, average)
 
@@ -147,8 +157,11 @@ class Segment:
     def doc_freq(self, rows: np.ndarray) -> np.ndarray:
         """How many of the segment's passages hold each term (by row; 0 for a row of -1)."""
         found = np.maximum(rows, 0)
-        return np.where(rows >= 0, self.indptr[found + 1] - self.indptr[found], 0) if len(self.keys) else \
-            np.zeros(len(rows), dtype=np.int64)
+        return (
+            np.where(rows >= 0, self.indptr[found + 1] - self.indptr[found], 0)
+            if len(self.keys)
+            else np.zeros(len(rows), dtype=np.int64)
+        )
 
 
 @dataclass
@@ -187,8 +200,10 @@ class Postings:
     def _norms(self, live: list[np.ndarray], average: float) -> list[np.ndarray]:
         """Per segment, per passage: k1 * (1 - b + b * length / average)."""
         # A deleted passage's norm is huge: it scores nothing, though its postings stay until a merge drops them.
-        return [np.where(keep, self.k1 * (1 - self.b + self.b * s.lengths.astype(np.float64) / average),
-                         DELETED_NORM) for s, keep in zip(self.segments, live)]
+        return [
+            np.where(keep, self.k1 * (1 - self.b + self.b * s.lengths.astype(np.float64) / average), DELETED_NORM)
+            for s, keep in zip(self.segments, live)
+        ]
 
     @classmethod
     def build(cls, passage_terms: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> "Postings":
@@ -200,9 +215,15 @@ class Postings:
         if len(keys) != len(vocabulary):
             raise ValueError("two index terms share a 64-bit hash")
         lengths = [len(terms) for terms in passage_terms]
-        segment = Segment.from_bags(keys, rows[np.array(ids, dtype=np.int64)],
-                                    np.repeat(np.arange(len(lengths)), lengths), np.ones(len(ids), dtype=np.int64),
-                                    len(lengths), k1, b)
+        segment = Segment.from_bags(
+            keys,
+            rows[np.array(ids, dtype=np.int64)],
+            np.repeat(np.arange(len(lengths)), lengths),
+            np.ones(len(ids), dtype=np.int64),
+            len(lengths),
+            k1,
+            b,
+        )
         return cls([segment], k1=k1, b=b)
 
     @property
@@ -233,7 +254,7 @@ class Postings:
         segment, offset = self.segments[s], int(self.offsets[s])
         rows = segment.rows(term_hash(terms))
         for row in rows[rows >= 0].tolist():
-            holding = segment.passage[segment.indptr[row]:segment.indptr[row + 1]]
+            holding = segment.passage[segment.indptr[row] : segment.indptr[row + 1]]
             at = int(np.searchsorted(holding, first - offset))
             if at < len(holding) and holding[at] < last - offset:
                 return True
@@ -244,11 +265,13 @@ class Postings:
         weight it is asked with."""
         terms = list(query)
         rows, asked = self._asked(terms, np.array([query[t] for t in terms], dtype=np.float64))
-        return np.concatenate([self._segment_scores(s, r, a).clip(min=0) for s, (r, a) in enumerate(zip(rows, asked))]
-                              + [np.zeros(0)])
+        return np.concatenate(
+            [self._segment_scores(s, r, a).clip(min=0) for s, (r, a) in enumerate(zip(rows, asked))] + [np.zeros(0)]
+        )
 
-    def top(self, query: Mapping[str, float], k: int,
-            allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def top(
+        self, query: Mapping[str, float], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The k best passages (of those allowed, a bool per passage, when given) and their scores, best first, ties
         to the lower passage number (as a sort of every score would give)."""
         terms = list(query)
@@ -271,9 +294,15 @@ class Postings:
             self._within = within = (key, part)
         return within[1]
 
-    def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
-               compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
-               allowed: np.ndarray | None = None, stats: CollectionStats | None = None) -> tuple[np.ndarray, ...]:
+    def ranked(
+        self,
+        terms: Sequence[str],
+        counts: Sequence[int],
+        k: int,
+        compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
+        allowed: np.ndarray | None = None,
+        stats: CollectionStats | None = None,
+    ) -> tuple[np.ndarray, ...]:
         """How many passages hold each term and the idf it is asked for, and the k best passages for the terms (of
         those allowed, a bool per passage, when given: the statistics stay the whole collection's) and their
         scores.
@@ -285,21 +314,46 @@ class Postings:
         nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
         stats, when given, are those of a larger collection these postings are a shard of (see within()).
         """
+        whole = len(self.segments) == 1 and self.deleted[0] is None and allowed is None and stats is None
+        if self.compiled and whole and k > 0 and self.n_passages > 0:
+            from . import maxscore  # the common case in one compiled call, the lookup included
+
+            return maxscore.ranked(
+                self.segments[0],
+                self.norms[0],
+                self.n_live,
+                term_hash(terms),
+                np.asarray(counts, dtype=np.float64),
+                np.array(compounds[0], dtype=np.int64),
+                np.array(compounds[1], dtype=np.int64),
+                min(k, self.n_passages),
+                self.maxscore,
+                self.k1,
+            )
         rows = self._rows(term_hash(terms))
         if stats is not None:
             return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, allowed)
         return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, allowed)
 
-    def _ranked(self, rows: list[np.ndarray], doc_freq: np.ndarray, counts: Sequence[int], k: int,
-                compounds: tuple[Sequence[int], Sequence[int]],
-                allowed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    def _ranked(
+        self,
+        rows: list[np.ndarray],
+        doc_freq: np.ndarray,
+        counts: Sequence[int],
+        k: int,
+        compounds: tuple[Sequence[int], Sequence[int]],
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, ...]:
         """ranked() for terms found at these rows of each segment, held by doc_freq passages of the collection."""
         term_idf = self.idf_of(doc_freq)
         asked_idf = added_idf(term_idf, np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64))
         asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too
         wanted = (doc_freq > 0) & (asked_idf > 0)
-        return (doc_freq, asked_idf, *self._top([r[wanted & (r >= 0)] for r in rows],
-                                                [asked[wanted & (r >= 0)] for r in rows], k, allowed))
+        return (
+            doc_freq,
+            asked_idf,
+            *self._top([r[wanted & (r >= 0)] for r in rows], [asked[wanted & (r >= 0)] for r in rows], k, allowed),
+        )
 
     def use_compiled(self, from_postings: int = COMPILED_FROM, settings: MaxScoreSettings | None = None) -> None:
         """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this collection has
@@ -331,8 +385,9 @@ class Postings:
         weights = weights * self.idf_of(self._doc_freq(rows))
         return [r[r >= 0] for r in rows], [weights[r >= 0] for r in rows]
 
-    def _top(self, rows: list[np.ndarray], asked: list[np.ndarray], k: int,
-             allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _top(
+        self, rows: list[np.ndarray], asked: list[np.ndarray], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The k best passages and their scores for the terms in each segment's rows (those it has), asked with these
         weights, merged over the segments; deleted passages, and those not allowed, never among them."""
         k = min(k, self.n_passages)
@@ -347,28 +402,45 @@ class Postings:
             segment_rows, segment_asked = segment_rows[kept], segment_asked[kept] * (self.k1 + 1)
             barred = self.deleted[s]
             if allowed is not None:
-                outside = ~allowed[self.offsets[s]:self.offsets[s + 1]]
+                outside = ~allowed[self.offsets[s] : self.offsets[s + 1]]
                 barred = outside if barred is None else barred | outside
             norm = self.norms[s] if allowed is None else np.where(barred, DELETED_NORM, self.norms[s])
             if self.compiled:
                 from . import maxscore
 
-                numbers, found = maxscore.top(segment, norm, segment_rows, segment_asked, min(k, segment.n_passages),
-                                              self.maxscore, max(1.0, self.average / segment.average))
+                numbers, found = maxscore.top(
+                    segment,
+                    norm,
+                    segment_rows,
+                    segment_asked,
+                    min(k, segment.n_passages),
+                    self.maxscore,
+                    max(1.0, self.average / segment.average),
+                )
             else:
-                numbers, found = _best(self._segment_scores(s, segment_rows, segment_asked, True, norm, barred),
-                                       min(k, segment.n_passages))
+                numbers, found = _best(
+                    self._segment_scores(s, segment_rows, segment_asked, True, norm, barred), min(k, segment.n_passages)
+                )
             if barred is not None:
                 kept = ~barred[numbers]
                 numbers, found = numbers[kept], found[kept]
             best.append(numbers + self.offsets[s])
             scores.append(found)
+        if len(best) == 1:  # one segment: its top k is the collection's, in order already
+            return best[0][:k], scores[0][:k]
         numbers, found = np.concatenate(best + [np.zeros(0, np.int64)]), np.concatenate(scores + [np.zeros(0)])
         order = np.lexsort((numbers, -found))[:k]
         return numbers[order], found[order]
 
-    def _segment_scores(self, s: int, rows: np.ndarray, asked: np.ndarray, scaled: bool = False,
-                        norm: np.ndarray | None = None, barred: np.ndarray | None = None) -> np.ndarray:
+    def _segment_scores(
+        self,
+        s: int,
+        rows: np.ndarray,
+        asked: np.ndarray,
+        scaled: bool = False,
+        norm: np.ndarray | None = None,
+        barred: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Every passage of segment s's score: these terms' weights added up, each times the weight it is asked with
         (times k1 + 1 already when scaled); -1 for a passage deleted or barred."""
         # One bincount over the lists put together: faster than a call per list.
@@ -399,7 +471,7 @@ def _best(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k < len(scores):
         kth = -np.partition(-scores, k - 1)[k - 1]
         above = np.flatnonzero(scores > kth)
-        keep = np.concatenate([above, np.flatnonzero(scores == kth)[:k - len(above)]])
+        keep = np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
     else:
         keep = np.arange(len(scores))
     order = keep[np.lexsort((keep, -scores[keep]))]
@@ -411,8 +483,8 @@ def _low_bits(numbers: np.ndarray, bits: int) -> np.ndarray:
     return np.bitwise_and(numbers, (1 << bits) - 1, out=np.empty(len(numbers), dtype=np.int32), casting="unsafe")
 
 
-def reference_scores(passage_terms: Sequence[Sequence[str]], query: Sequence[str], k1: float = K1,
-                     b: float = B) -> np.ndarray:
+def reference_scores(
+    passage_terms: Sequence[Sequence[str]], query: Sequence[str], k1: float = K1, b: float = B
+) -> np.ndarray:
     """The scores rank-bm25's own object gives (with the idf fixed): what tests and benchmarks compare against."""
     return np.asarray(FixedIdfBM25([list(t) for t in passage_terms], k1=k1, b=b).get_scores(list(query)))
-

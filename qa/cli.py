@@ -1,4 +1,5 @@
 """The `qa` command line: ask, chat, index build, serve, eval. Printing happens here and nowhere else."""
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,20 @@ EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
 NEW_CONVERSATION = ("/moi", "/mới", "/new")  # a chat line that starts a new conversation: earlier questions forgotten
 
-top_k_option = click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=DEFAULT_TOP_K,
-                            show_default=True, help="How many passages to return.")
-index_option = click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-                            help="Collection folder (default: $QA_INDEX, else the built-in article, indexed on "
-                                 "first use).")
+top_k_option = click.option(
+    "--top-k",
+    "-k",
+    type=click.IntRange(1, MAX_TOP_K),
+    default=DEFAULT_TOP_K,
+    show_default=True,
+    help="How many passages to return.",
+)
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Collection folder (default: $QA_INDEX, else the built-in article, indexed on first use).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
@@ -47,8 +57,12 @@ def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine
         fail(str(error))
 
 
-ray_option = click.option("--ray", "ray_address", metavar="auto|ADDRESS",
-                          help="Run on the Ray cluster at ADDRESS (auto: the one started on this machine).")
+ray_option = click.option(
+    "--ray",
+    "ray_address",
+    metavar="auto|ADDRESS",
+    help="Run on the Ray cluster at ADDRESS (auto: the one started on this machine).",
+)
 
 
 def cluster():
@@ -75,8 +89,9 @@ def _verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         _log_at(logging.INFO)
 
 
-verbose_option = click.option("--verbose", "-v", is_flag=True, expose_value=False, callback=_verbose,
-                              help="Log what qa does, on stderr.")
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, expose_value=False, callback=_verbose, help="Log what qa does, on stderr."
+)
 
 
 class _Group(click.Group):
@@ -115,10 +130,13 @@ def main() -> None:
 
 def filter_options(command):
     """--since, --until and --doc: which documents may answer."""
-    for option in reversed([
+    for option in reversed(
+        [
             click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated this day or later."),
             click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated this day or earlier."),
-            click.option("--doc", "doc_id", metavar="ID", help="Only this document (qa index list shows the ids).")]):
+            click.option("--doc", "doc_id", metavar="ID", help="Only this document (qa index list shows the ids)."),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -129,12 +147,24 @@ def filter_options(command):
 @top_k_option
 @index_option
 @filter_options
-@click.option("--history", multiple=True, metavar="QUESTION",
-              help=f"An earlier question of the conversation, oldest first (repeatable, at most {MAX_HISTORY}): a "
-                   "follow-up such as \"Ông ấy giữ chức vụ gì?\" is answered in their context.")
+@click.option(
+    "--history",
+    multiple=True,
+    metavar="QUESTION",
+    help=f"An earlier question of the conversation, oldest first (repeatable, at most {MAX_HISTORY}): a "
+    'follow-up such as "Ông ấy giữ chức vụ gì?" is answered in their context.',
+)
 @json_option
-def ask(question: str, top_k: int, index_dir: Path | None, since: str | None, until: str | None,
-        doc_id: str | None, history: tuple[str, ...], as_json: bool) -> None:
+def ask(
+    question: str,
+    top_k: int,
+    index_dir: Path | None,
+    since: str | None,
+    until: str | None,
+    doc_id: str | None,
+    history: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Answer QUESTION. Exit code 0 when found, 1 when not found, 2 on bad usage."""
     result = answer(load_engine(index_dir), question, top_k, parsed_filters(since, until, doc_id), history)
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result))
@@ -148,8 +178,9 @@ def parsed_filters(since: str | None, until: str | None, doc_id: str | None) -> 
         fail(str(error))
 
 
-def answer(engine: Engine, question: str, top_k: int, filters: Filters | None = None,
-           history: tuple[str, ...] = ()) -> Result:
+def answer(
+    engine: Engine, question: str, top_k: int, filters: Filters | None = None, history: tuple[str, ...] = ()
+) -> Result:
     try:
         return engine.ask(question, top_k, filters, history)
     except QuestionError as error:
@@ -205,8 +236,10 @@ def chat(top_k: int, index_dir: Path | None, as_json: bool) -> None:
                 conversation = converse(engine, line, conversation, top_k, as_json)
         return
     saved = _start_history()
-    click.echo(f"Hỏi về {engine.stats['documents']} bài ({engine.stats['passages']} đoạn). "
-               "Gõ câu hỏi rồi Enter; /moi để bắt đầu cuộc trò chuyện mới; Ctrl-D để thoát.")
+    click.echo(
+        f"Hỏi về {engine.stats['documents']} bài ({engine.stats['passages']} đoạn). "
+        "Gõ câu hỏi rồi Enter; /moi để bắt đầu cuộc trò chuyện mới; Ctrl-D để thoát."
+    )
     try:
         while True:
             question = input("? ")
@@ -235,8 +268,12 @@ def print_answer(engine: Engine, question: str, top_k: int, as_json: bool, histo
     try:
         result = engine.ask(question, top_k, history=history)
     except QuestionError as error:
-        click.echo(json.dumps({"question": question.strip(), "error": str(error)}, ensure_ascii=False)
-                   if as_json else f"qa: {error}", err=not as_json)
+        click.echo(
+            json.dumps({"question": question.strip(), "error": str(error)}, ensure_ascii=False)
+            if as_json
+            else f"qa: {error}",
+            err=not as_json,
+        )
         return False
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else render(result) + "\n")
     return True
@@ -274,17 +311,42 @@ def index_group() -> None:
 @index_group.command()
 @verbose_option
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "--index", "out", type=click.Path(file_okay=False, path_type=Path),
-              help="Collection folder to write (with SOURCE; default: $QA_INDEX).")
-@click.option("--workers", type=click.IntRange(1, 256),
-              help="Processes that analyse text (default: all cores; with --ray: per shard's task, default 1).")
-@click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
-              show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
-@click.option("--shards", "shard_count", type=click.IntRange(1, shards.MAX_SHARDS),
-              help="Write a sharded collection of this many shards, each document to one by its id's hash.")
+@click.option(
+    "--out",
+    "--index",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Collection folder to write (with SOURCE; default: $QA_INDEX).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Processes that analyse text (default: all cores; with --ray: per shard's task, default 1).",
+)
+@click.option(
+    "--max-file-size",
+    "max_mib",
+    type=click.IntRange(1),
+    default=corpus.MAX_FILE_SIZE // 2**20,
+    show_default=True,
+    metavar="MIB",
+    help="Refuse, unread, a file larger than this many MiB.",
+)
+@click.option(
+    "--shards",
+    "shard_count",
+    type=click.IntRange(1, shards.MAX_SHARDS),
+    help="Write a sharded collection of this many shards, each document to one by its id's hash.",
+)
 @ray_option
-def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_mib: int,
-          shard_count: int | None, ray_address: str | None) -> None:
+def build(
+    sources: tuple[Path, ...],
+    out: Path | None,
+    workers: int | None,
+    max_mib: int,
+    shard_count: int | None,
+    ray_address: str | None,
+) -> None:
     """Index SOURCE files and folders (.txt .md .html .jsonl) into --out; with none, the built-in article.
 
     Files that give no document (not a regular file, too large, not text, no article text), JSON lines that
@@ -298,8 +360,10 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
     if sources or shard_count:
         out = index.chosen_dir(out)
         if out is None:
-            fail("say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
-                 "never replaced by other documents")
+            fail(
+                "say where to write the index: --out DIR (or set QA_INDEX); the built-in article's index is "
+                "never replaced by other documents"
+            )
     out = out or index.default_index_dir()
     sources = list(sources) or [index.default_corpus()]
     try:
@@ -308,19 +372,36 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
 
             def progress(done: int, total: int) -> None:
                 if not bars:
-                    bars.append(shown.enter_context(click.progressbar(length=total, label="Phân tích",
-                                                                      file=sys.stderr)))
+                    bars.append(
+                        shown.enter_context(click.progressbar(length=total, label="Phân tích", file=sys.stderr))
+                    )
                 bars[0].update(done - bars[0].pos)
 
             if ray_address:
-                report = cluster().build(sources, out, shard_count, ray_address, workers or 1, progress=progress,
-                                         waiting=say, max_file_size=max_mib * 2**20)
+                report = cluster().build(
+                    sources,
+                    out,
+                    shard_count,
+                    ray_address,
+                    workers or 1,
+                    progress=progress,
+                    waiting=say,
+                    max_file_size=max_mib * 2**20,
+                )
             elif shard_count:
-                report = shards.build(sources, out, shard_count, workers=workers, progress=progress, waiting=say,
-                                      max_file_size=max_mib * 2**20)
+                report = shards.build(
+                    sources,
+                    out,
+                    shard_count,
+                    workers=workers,
+                    progress=progress,
+                    waiting=say,
+                    max_file_size=max_mib * 2**20,
+                )
             else:
-                report = index.build(sources, out, workers=workers, progress=progress, waiting=say,
-                                     max_file_size=max_mib * 2**20)
+                report = index.build(
+                    sources, out, workers=workers, progress=progress, waiting=say, max_file_size=max_mib * 2**20
+                )
     except store.IndexWriteError as error:
         fail(str(error))
     for problem in report.skipped:
@@ -328,8 +409,9 @@ def build(sources: tuple[Path, ...], out: Path | None, workers: int | None, max_
     if not report.passages:
         fail(f"no passages found in {', '.join(map(str, sources))}; the index in {out} was not changed")
     into = f"{shard_count} shards in {out}" if shard_count else str(out)
-    click.echo(f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
-               f"into {into}")
+    click.echo(
+        f"Indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s into {into}"
+    )
 
 
 @index_group.command()
@@ -347,16 +429,20 @@ def verify(index_dir: Path | None) -> None:
     if problems:
         sys.exit(EXIT_USAGE)
     manifest = store.read_manifest(directory)
-    click.echo(f"{directory}: whole ({len(store.listed_files(manifest))} files in {len(manifest['segments'])} "
-               f"segment(s) verified, {manifest['documents']} documents)")
+    click.echo(
+        f"{directory}: whole ({len(store.listed_files(manifest))} files in {len(manifest['segments'])} "
+        f"segment(s) verified, {manifest['documents']} documents)"
+    )
 
 
 def changed_dir(index_dir: Path | None) -> Path:
     """The collection a command that changes one writes: --index, else $QA_INDEX; never the built-in article."""
     directory = index.chosen_dir(index_dir)
     if directory is None:
-        fail("say which collection to change: --index DIR (or set QA_INDEX); the built-in article is not changed "
-             "this way")
+        fail(
+            "say which collection to change: --index DIR (or set QA_INDEX); the built-in article is not changed "
+            "this way"
+        )
     return directory
 
 
@@ -364,8 +450,15 @@ def changed_dir(index_dir: Path | None) -> Path:
 @verbose_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @index_option
-@click.option("--max-file-size", "max_mib", type=click.IntRange(1), default=corpus.MAX_FILE_SIZE // 2**20,
-              show_default=True, metavar="MIB", help="Refuse, unread, a file larger than this many MiB.")
+@click.option(
+    "--max-file-size",
+    "max_mib",
+    type=click.IntRange(1),
+    default=corpus.MAX_FILE_SIZE // 2**20,
+    show_default=True,
+    metavar="MIB",
+    help="Refuse, unread, a file larger than this many MiB.",
+)
 def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None:
     """Add the documents of SOURCE files and folders to a collection (made if there is none).
 
@@ -384,8 +477,10 @@ def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None
         say(f"skipped {problem.source}: {problem.reason}")
     if not (report.added or report.replaced or report.unchanged):
         fail(f"no documents found in {', '.join(map(str, sources))}; {directory} was not changed")
-    click.echo(f"Added {len(report.added)}, replaced {len(report.replaced)}, left {len(report.unchanged)} as they "
-               f"were ({report.passages} passages) in {report.seconds:.2f} s into {directory}")
+    click.echo(
+        f"Added {len(report.added)}, replaced {len(report.replaced)}, left {len(report.unchanged)} as they "
+        f"were ({report.passages} passages) in {report.seconds:.2f} s into {directory}"
+    )
 
 
 @index_group.command()
@@ -416,8 +511,11 @@ def optimize(index_dir: Path | None) -> None:
         report = collection.optimize(directory, waiting=say)
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
-    click.echo(f"Merged {report.merged} segments into one of {report.passages} passages in {report.seconds:.2f} s"
-               if report.merged else f"{directory} is one segment already")
+    click.echo(
+        f"Merged {report.merged} segments into one of {report.passages} passages in {report.seconds:.2f} s"
+        if report.merged
+        else f"{directory} is one segment already"
+    )
 
 
 @index_group.command(name="list")
@@ -454,29 +552,53 @@ def collection_facts(loaded: store.Index) -> dict:
     manifest = loaded.manifest
     files = store.listed_files(manifest)
     terms = np.unique(np.concatenate([s.keys for s in loaded.postings.segments] + [np.zeros(0, np.uint64)]))
-    return {"directory": str(loaded.directory.resolve()), **loaded.stats, "terms": int(len(terms)),
-            "segments": len(loaded.segments), "deleted_documents": int(loaded.deleted.sum()),
-            "bytes": sum(int(e.get("bytes", 0)) for e in files.values()), "format": manifest["version"],
-            "analyser": manifest["analyser"], "version": loaded.version}
+    return {
+        "directory": str(loaded.directory.resolve()),
+        **loaded.stats,
+        "terms": int(len(terms)),
+        "segments": len(loaded.segments),
+        "deleted_documents": int(loaded.deleted.sum()),
+        "bytes": sum(int(e.get("bytes", 0)) for e in files.values()),
+        "format": manifest["version"],
+        "analyser": manifest["analyser"],
+        "version": loaded.version,
+    }
 
 
 @main.command()
 @verbose_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="Worker processes (default: 2 x cores + 1).")
-@click.option("--access-log", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Log every request to this file ('-': standard output).")
-@click.option("--admin-token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="File holding the token that /api/documents writes need (default: $QA_ADMIN_TOKEN; none: "
-                   "writes are off).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: 2 x cores + 1).")
+@click.option(
+    "--access-log",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Log every request to this file ('-': standard output).",
+)
+@click.option(
+    "--admin-token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File holding the token that /api/documents writes need (default: $QA_ADMIN_TOKEN; none: writes are off).",
+)
 @index_option
 @ray_option
-@click.option("--replicas", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="With --ray: replicas of each shard and of the ingress.")
-def serve(host: str, port: int, workers: int | None, access_log: str | None, admin_token_file: Path | None,
-          index_dir: Path | None, ray_address: str | None, replicas: int) -> None:
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="With --ray: replicas of each shard and of the ingress.",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    access_log: str | None,
+    admin_token_file: Path | None,
+    index_dir: Path | None,
+    ray_address: str | None,
+    replicas: int,
+) -> None:
     """Serve the chat page at / and the JSON API (/api/ask, /api/documents) with a production WSGI server; with
     --ray, a sharded collection as a Ray Serve application (a deployment per shard, an ingress that merges their
     answers).
@@ -496,13 +618,22 @@ def serve(host: str, port: int, workers: int | None, access_log: str | None, adm
         except OSError as error:
             fail(f"cannot write the access log {access_log}: {error.strerror or error}")
     engine = load_engine(index_dir, checksums=True)  # nothing damaged is ever served
-    article = isinstance(engine.index, store.Index) and \
-        engine.index.manifest.get("sources") == [str(index.default_corpus().resolve())]
+    article = isinstance(engine.index, store.Index) and engine.index.manifest.get("sources") == [
+        str(index.default_corpus().resolve())
+    ]
     examples = EXAMPLES if article else ()  # the examples ask about the built-in article
     try:
-        run(engine, host, port, examples, workers=workers, access_log=access_log, admin_token=token,
+        run(
+            engine,
+            host,
+            port,
+            examples,
+            workers=workers,
+            access_log=access_log,
+            admin_token=token,
             writable=index.chosen_dir(index_dir) is not None,  # the built-in article's own folder is not changed
-            on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"))
+            on_ready=lambda url: click.echo(f"Serving on {url} (Ctrl-C to stop)"),
+        )
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
     click.echo("Stopped.")
@@ -525,8 +656,10 @@ def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str,
     """qa serve --ray: deploy the sharded collection, then wait for Ctrl-C or SIGTERM and take it down."""
     chosen = index.chosen_dir(index_dir)
     if chosen is None or not shards.is_sharded(chosen):
-        fail(f"--ray serves a sharded collection: build one with qa index build SOURCE... --shards N --out DIR "
-             f"and give it with --index DIR ({chosen or 'the built-in article'} is not sharded)")
+        fail(
+            f"--ray serves a sharded collection: build one with qa index build SOURCE... --shards N --out DIR "
+            f"and give it with --index DIR ({chosen or 'the built-in article'} is not sharded)"
+        )
     ray_serving = cluster()
     try:
         url = ray_serving.start(chosen, address, replicas, host, port)
@@ -548,29 +681,65 @@ def serve_on_ray(index_dir: Path | None, address: str, replicas: int, host: str,
 @verbose_option
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--top-k", "-k", type=click.IntRange(1, MAX_TOP_K), default=10, show_default=True)
-@click.option("--variant", "variants", multiple=True, type=click.Choice(list(VARIANTS)),
-              help="Way of asking to measure (repeatable; default: all).")
-@click.option("--negatives", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON-lines questions the corpus cannot answer: report the share marked not found.")
-@click.option("--keywords", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON-lines short queries (tests/data/keyword_queries.jsonl): report the share found with the "
-                   "right passage first, and of those out of the corpus the share marked not found.")
-@click.option("--followups", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON-lines dialogues (tests/data/followups.jsonl): report, per split, the last turn's Hit@1 and "
-                   "found share asked with the earlier turns as history and asked alone.")
-@click.option("--with-unrelated-history", "unrelated_history", is_flag=True,
-              help="Also ask each question with an unrelated earlier question as history: report Hit@1 and its "
-                   "change from asking alone.")
-@click.option("--split", type=click.Choice(["all", "tune", "heldout"]), default="all", show_default=True,
-              help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
-                   "half, heldout: the rest).")
-@click.option("--misses", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write every question whose top passage is wrong to this JSON-lines file.")
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    type=click.Choice(list(VARIANTS)),
+    help="Way of asking to measure (repeatable; default: all).",
+)
+@click.option(
+    "--negatives",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON-lines questions the corpus cannot answer: report the share marked not found.",
+)
+@click.option(
+    "--keywords",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON-lines short queries (tests/data/keyword_queries.jsonl): report the share found with the "
+    "right passage first, and of those out of the corpus the share marked not found.",
+)
+@click.option(
+    "--followups",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON-lines dialogues (tests/data/followups.jsonl): report, per split, the last turn's Hit@1 and "
+    "found share asked with the earlier turns as history and asked alone.",
+)
+@click.option(
+    "--with-unrelated-history",
+    "unrelated_history",
+    is_flag=True,
+    help="Also ask each question with an unrelated earlier question as history: report Hit@1 and its "
+    "change from asking alone.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["all", "tune", "heldout"]),
+    default="all",
+    show_default=True,
+    help="Which split to ask: of JSON-lines question sets, or of SQuAD-format articles (tune: the first "
+    "half, heldout: the rest).",
+)
+@click.option(
+    "--misses",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every question whose top passage is wrong to this JSON-lines file.",
+)
 @index_option
 @json_option
-def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negatives: Path | None,
-                     keywords: Path | None, followups: Path | None, unrelated_history: bool, split: str,
-                     misses: Path | None, index_dir: Path | None, as_json: bool) -> None:
+def evaluate_command(
+    dataset: Path,
+    top_k: int,
+    variants: tuple[str, ...],
+    negatives: Path | None,
+    keywords: Path | None,
+    followups: Path | None,
+    unrelated_history: bool,
+    split: str,
+    misses: Path | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
     """Measure retrieval on DATASET, asked in every way people type.
 
     DATASET is SQuAD-format JSON (each paragraph indexed as a document; a hit is a passage of the
@@ -582,8 +751,18 @@ def evaluate_command(dataset: Path, top_k: int, variants: tuple[str, ...], negat
 
     missed: list[dict] = []
     try:
-        report = evaluate(dataset, top_k, list(variants) or None, index_dir, split, negatives, missed, keywords,
-                          followups, unrelated_history)
+        report = evaluate(
+            dataset,
+            top_k,
+            list(variants) or None,
+            index_dir,
+            split,
+            negatives,
+            missed,
+            keywords,
+            followups,
+            unrelated_history,
+        )
     except (DatasetError, store.IndexFileError) as error:
         fail(str(error))
     if misses:

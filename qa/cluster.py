@@ -1,6 +1,7 @@
 """A sharded collection served by Ray Serve (one deployment per shard, R replicas each, and an ingress that asks
 them all) and built with Ray tasks. Needs the [cluster] extra: only `qa serve --ray` and `qa index build --ray`
 import this module."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,12 @@ class ShardUnavailable(ApiError):
     """No replica of a shard answered in time: the question cannot be ranked over the whole collection."""
 
     def __init__(self, shard: str):
-        super().__init__(503, "shard_unavailable", f"shard {shard} has no live replica to answer; try again "
-                                                   f"shortly (GET /healthz lists each shard's live replicas)")
+        super().__init__(
+            503,
+            "shard_unavailable",
+            f"shard {shard} has no live replica to answer; try again "
+            f"shortly (GET /healthz lists each shard's live replicas)",
+        )
         self.shard = shard
 
 
@@ -76,8 +81,10 @@ class RayShards:
 
     def replicas(self) -> dict[str, int]:
         deployments = serve.status().applications[APPLICATION].deployments
-        return {name: deployments[name].replica_states.get("RUNNING", 0) if name in deployments else 0
-                for name in self.names}
+        return {
+            name: deployments[name].replica_states.get("RUNNING", 0) if name in deployments else 0
+            for name in self.names
+        }
 
     def _result(self, shard: int, response, method: str, args: tuple, deadline: float) -> Any:
         while True:
@@ -119,18 +126,19 @@ class Ingress:
     async def __call__(self, request: Request) -> StarletteResponse:
         body = await request.body()
         # The Flask app runs in a thread: asking blocks on the shards, and the event loop takes other requests.
-        status, headers, data = await asyncio.to_thread(self._wsgi, request.method, request.url.path,
-                                                        request.url.query, list(request.headers.items()), body)
+        status, headers, data = await asyncio.to_thread(
+            self._wsgi, request.method, request.url.path, request.url.query, list(request.headers.items()), body
+        )
         return StarletteResponse(content=data, status_code=status, headers=headers)
 
-    def _wsgi(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
-              body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _wsgi(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         """The Flask app's answer to one request: status, headers and body."""
         if not self.ready.wait(SHARD_TIMEOUT):
             error = {"code": "not_ready", "message": "the service is starting: its shards are not all up yet"}
             return 503, {"Content-Type": "application/json"}, json.dumps({"error": error}).encode("utf-8")
-        environ = EnvironBuilder(path=path, method=method, query_string=query, headers=headers,
-                                 data=body).get_environ()
+        environ = EnvironBuilder(path=path, method=method, query_string=query, headers=headers, data=body).get_environ()
         response = Response.from_app(self.app, environ, buffered=True)
         sent = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return response.status_code, sent, response.get_data()
@@ -143,10 +151,19 @@ def application(directory: Path, replicas: int, examples: Sequence[str] = ()) ->
     for folder in dirs:  # named here, before any replica starts, rather than in a replica's log
         store.read_manifest(folder)
     names = [d.name for d in dirs]
-    bound = [serve.deployment(ShardReplica, name=name, num_replicas=replicas, ray_actor_options={"num_cpus": 0})
-             .bind(str(folder.resolve())) for name, folder in zip(names, dirs)]
-    ingress = serve.deployment(Ingress, name=INGRESS, num_replicas=replicas, ray_actor_options={"num_cpus": 0},
-                               max_ongoing_requests=INGRESS_REQUESTS)
+    bound = [
+        serve.deployment(ShardReplica, name=name, num_replicas=replicas, ray_actor_options={"num_cpus": 0}).bind(
+            str(folder.resolve())
+        )
+        for name, folder in zip(names, dirs)
+    ]
+    ingress = serve.deployment(
+        Ingress,
+        name=INGRESS,
+        num_replicas=replicas,
+        ray_actor_options={"num_cpus": 0},
+        max_ongoing_requests=INGRESS_REQUESTS,
+    )
     return ingress.bind(names, bound, list(examples))
 
 
@@ -155,8 +172,14 @@ def app(args: dict[str, str]) -> serve.Application:
     return application(Path(args["index"]), int(args.get("replicas", 1)))
 
 
-def start(directory: Path, address: str, replicas: int, host: str = "127.0.0.1", port: int = 8000,
-          examples: Sequence[str] = EXAMPLES) -> str:
+def start(
+    directory: Path,
+    address: str,
+    replicas: int,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    examples: Sequence[str] = EXAMPLES,
+) -> str:
     """Connect to the Ray cluster at address ("auto": the one started on this machine), deploy the sharded
     collection in directory and return the URL it answers on."""
     if not ray.is_initialized():
@@ -174,9 +197,11 @@ def stop() -> None:
 
 # The distributed build: one Ray task per shard, reading the sources and writing its shard on shared storage.
 
+
 @ray.remote(max_retries=3, retry_exceptions=False)
-def _build_shard(sources: list[str], out: str, number: int, count: int, max_file_size: int,
-                 workers: int) -> BuildReport:
+def _build_shard(
+    sources: list[str], out: str, number: int, count: int, max_file_size: int, workers: int
+) -> BuildReport:
     """Read the sources and write shard number of count, analysing in workers processes (a worker that dies is
     retried: the write is atomic)."""
     paths = [Path(s) for s in sources]
@@ -188,18 +213,28 @@ def _build_shard(sources: list[str], out: str, number: int, count: int, max_file
     return report
 
 
-def build(sources: Sequence[Path], out: Path, count: int, address: str, workers: int = 1,
-          progress: Callable[[int, int], None] | None = None, waiting: store.Waiting | None = None,
-          max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
+def build(
+    sources: Sequence[Path],
+    out: Path,
+    count: int,
+    address: str,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    waiting: store.Waiting | None = None,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+) -> BuildReport:
     """Index the sources into out as count shards, each built by a Ray task of workers CPUs on some node of the
     cluster at address; progress is told how many shards are done. out must be on storage every node reaches."""
     started = time.perf_counter()
     if not ray.is_initialized():
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     with store.writing(out, waiting):
-        pending = [_build_shard.options(num_cpus=workers).remote([str(Path(s).resolve()) for s in sources],
-                                                               str(out.resolve()), n, count, max_file_size, workers)
-                   for n in range(count)]
+        pending = [
+            _build_shard.options(num_cpus=workers).remote(
+                [str(Path(s).resolve()) for s in sources], str(out.resolve()), n, count, max_file_size, workers
+            )
+            for n in range(count)
+        ]
         reports: list[BuildReport] = []
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
@@ -209,6 +244,6 @@ def build(sources: Sequence[Path], out: Path, count: int, address: str, workers:
         if any(r.passages for r in reports):
             shards.write_listing(out, count)
     skipped = list({(s.source, s.reason): s for r in reports for s in r.skipped}.values())  # each task reads all
-    return BuildReport(sum(r.documents for r in reports), sum(r.passages for r in reports), skipped,
-                       time.perf_counter() - started)
-
+    return BuildReport(
+        sum(r.documents for r in reports), sum(r.passages for r in reports), skipped, time.perf_counter() - started
+    )

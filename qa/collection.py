@@ -2,6 +2,7 @@
 deletion mask, and segments merged when they pile up (qa index add | remove | optimize). A change holds the
 collection's write lock, writes new files only, and switches the manifest once; a reader sees the collection
 before the change or after it, never half of it."""
+
 from __future__ import annotations
 
 import logging
@@ -52,9 +53,15 @@ class ChangeReport:
         return bool(self.added or self.replaced or self.removed or self.merged)
 
 
-def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE,
-        waiting: store.Waiting | None = None, all_or_nothing: bool = False,
-        wait_seconds: float = store.WAIT_SECONDS, only: Callable[[str], bool] | None = None) -> ChangeReport:
+def add(
+    sources: Sequence[Path],
+    out: Path,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+    waiting: store.Waiting | None = None,
+    all_or_nothing: bool = False,
+    wait_seconds: float = store.WAIT_SECONDS,
+    only: Callable[[str], bool] | None = None,
+) -> ChangeReport:
     """Add the documents of the sources to the collection in out (made when there is none), in a new segment; a
     document whose id the collection holds replaces it, unless it reads exactly as before. With all_or_nothing,
     NotAdded (changing nothing) when a file, line or document is skipped; only, when given, says which ids to take
@@ -98,8 +105,9 @@ def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE
     return report
 
 
-def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None,
-           wait_seconds: float = store.WAIT_SECONDS) -> ChangeReport:
+def remove(
+    doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None, wait_seconds: float = store.WAIT_SECONDS
+) -> ChangeReport:
     """Remove documents from the collection in out by id; NoSuchDocument (changing nothing) when one is not there."""
     started = time.perf_counter()
     with store.writing(out, waiting, wait_seconds):
@@ -107,8 +115,10 @@ def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = No
         live = _live_ids(previous)
         unknown = [i for i in dict.fromkeys(doc_ids) if i not in live]
         if unknown:
-            raise NoSuchDocument(f"no document {', '.join(map(repr, unknown))} in {out}; nothing was removed "
-                                 f"(qa index list --index {out} lists the ids)")
+            raise NoSuchDocument(
+                f"no document {', '.join(map(repr, unknown))} in {out}; nothing was removed "
+                f"(qa index list --index {out} lists the ids)"
+            )
         removed = list(dict.fromkeys(doc_ids))
         with store.change(out) as change:
             segments, _ = _with_deletions(change, previous, [live[i] for i in removed])
@@ -147,8 +157,14 @@ def _live_drafts(previous: Index | None) -> np.ndarray:
     """The draft key of every document of the collection (0: made from no draft)."""
     if previous is None:
         return np.zeros(0, np.uint64)
-    keys = [store.load_array(store.checked_file(previous.directory, previous.manifest, entry, DRAFTS + ".npy"),
-                             previous.directory, previous.manifest) for entry in previous.manifest["segments"]]
+    keys = [
+        store.load_array(
+            store.checked_file(previous.directory, previous.manifest, entry, DRAFTS + ".npy"),
+            previous.directory,
+            previous.manifest,
+        )
+        for entry in previous.manifest["segments"]
+    ]
     return np.concatenate(keys + [np.zeros(0, np.uint64)])
 
 
@@ -159,8 +175,9 @@ def _info(previous: Index | None, sources: Sequence[Path]) -> dict:
     return {"sources": list(dict.fromkeys(recorded + [str(Path(s).resolve()) for s in sources]))}
 
 
-def _with_deletions(change: store.Change, previous: Index | None,
-                    numbers: list[int]) -> tuple[list[dict], dict[int, np.ndarray]]:
+def _with_deletions(
+    change: store.Change, previous: Index | None, numbers: list[int]
+) -> tuple[list[dict], dict[int, np.ndarray]]:
     """The manifest entries of the collection's segments, those holding documents numbered in numbers (of the whole
     collection) with them deleted too; and, by segment, the new deletion masks (bool per document)."""
     if previous is None:
@@ -174,8 +191,11 @@ def _with_deletions(change: store.Change, previous: Index | None,
             continue
         masks[s] = segment.deleted_documents.copy()
         masks[s][local] = True
-        counts = segment.deleted_df.astype(np.int64) if segment.deleted_df is not None else \
-            np.zeros(len(segment.postings.keys), np.int64)
+        counts = (
+            segment.deleted_df.astype(np.int64)
+            if segment.deleted_df is not None
+            else np.zeros(len(segment.postings.keys), np.int64)
+        )
         counts += _doc_freq_of(previous, s, local)
         entries[s] = change.deletions(entries[s], np.flatnonzero(masks[s]).astype(np.int32), counts)
     return entries, masks
@@ -186,8 +206,10 @@ def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
     segment's saved analysis of each passage's text and its title, not from the postings of every term."""
     directory, manifest = previous.directory, previous.manifest
     entry = manifest["segments"][s]
-    arrays = {name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory,
-                                     manifest) for name in ANALYSIS}
+    arrays = {
+        name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory, manifest)
+        for name in ANALYSIS
+    }
     held = np.zeros(len(previous.segments[s].postings.keys), np.int64)
     for local in documents:
         number = int(previous.document_offsets[s]) + local
@@ -197,17 +219,20 @@ def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
             for key in (text_key([passage.text])[0], title_key):
                 at = int(np.searchsorted(arrays["analysis_texts"], key))
                 if at >= len(arrays["analysis_texts"]) or arrays["analysis_texts"][at] != key:
-                    raise IndexFileError(f"the saved analysis of {entry['name']} in {directory} lacks a text of "
-                                         f"{previous.documents[number]['id']!r}; "
-                                         f"{store.how_to_rebuild(directory, manifest)}")
+                    raise IndexFileError(
+                        f"the saved analysis of {entry['name']} in {directory} lacks a text of "
+                        f"{previous.documents[number]['id']!r}; "
+                        f"{store.how_to_rebuild(directory, manifest)}"
+                    )
                 lo, hi = arrays["analysis_indptr"][at], arrays["analysis_indptr"][at + 1]
                 rows.append(arrays["analysis_terms"][lo:hi])
             held[np.unique(np.concatenate(rows))] += 1
     return held
 
 
-def _merged_when_many(change: store.Change, previous: Index | None, entries: list[dict],
-                      deleted: dict[int, np.ndarray]) -> tuple[list[dict], int]:
+def _merged_when_many(
+    change: store.Change, previous: Index | None, entries: list[dict], deleted: dict[int, np.ndarray]
+) -> tuple[list[dict], int]:
     """The segments to commit: as given, or, past MAX_SEGMENTS, all but the largest of the previous ones merged into
     one (the new segment stays as written); and how many were merged. deleted: masks changed in this change."""
     if len(entries) <= MAX_SEGMENTS or previous is None:
@@ -218,16 +243,16 @@ def _merged_when_many(change: store.Change, previous: Index | None, entries: lis
     return [old[largest], merge(change, previous, chosen, deleted), entries[-1]], len(chosen)
 
 
-def merge(change: store.Change, previous: Index, chosen: list[int],
-          deleted: dict[int, np.ndarray] | None = None) -> dict:
+def merge(
+    change: store.Change, previous: Index, chosen: list[int], deleted: dict[int, np.ndarray] | None = None
+) -> dict:
     """Write the documents not deleted of the chosen segments of a collection as one new segment of the change;
     returns its manifest entry. deleted gives a segment's deletion mask when it changed in this change."""
-    parts = [(s, previous.segments[s], (deleted or {}).get(s, previous.segments[s].deleted_documents))
-             for s in chosen]
+    parts = [(s, previous.segments[s], (deleted or {}).get(s, previous.segments[s].deleted_documents)) for s in chosen]
     documents = [(s, d) for s, segment, deleted in parts for d in range(len(segment.documents)) if not deleted[d]]
     keys = np.unique(np.concatenate([segment.postings.keys for _, segment, _ in parts] + [np.zeros(0, np.uint64)]))
     rows, passages, counts, texts, folded, spans, passage_doc, n = [], [], [], [], [], [], [], 0
-    for s, segment, deleted in parts:
+    for _, segment, deleted in parts:
         live = ~deleted[segment.passage_doc]
         renumbered = np.where(live, np.cumsum(live) - 1 + n, -1)
         postings = segment.postings
@@ -237,8 +262,8 @@ def merge(change: store.Change, previous: Index, chosen: list[int],
         passages.append(renumbered[postings.passage[kept]])
         counts.append(postings.tf[kept].astype(np.int64))
         for local in np.flatnonzero(live).tolist():
-            texts.append(segment.texts[segment.text_offsets[local]:segment.text_offsets[local + 1]].tobytes())
-            folded.append(segment.folded[segment.folded_offsets[local]:segment.folded_offsets[local + 1]].tobytes())
+            texts.append(segment.texts[segment.text_offsets[local] : segment.text_offsets[local + 1]].tobytes())
+            folded.append(segment.folded[segment.folded_offsets[local] : segment.folded_offsets[local + 1]].tobytes())
         spans.append(segment.spans[live])
         passage_doc.append(segment.passage_doc[live])
         n += int(live.sum())
@@ -248,45 +273,76 @@ def merge(change: store.Change, previous: Index, chosen: list[int],
     merged = Segment.from_bags(keys, rows, passages, counts, n, previous.postings.k1, previous.postings.b)
     # Document numbers in the merged segment, in the order the documents keep.
     numbering = {(s, d): number for number, (s, d) in enumerate(documents)}
-    new_doc = np.concatenate([np.array([numbering[(s, d)] for d in doc.tolist()], dtype=np.int32)
-                              for (s, _, _), doc in zip(parts, passage_doc)] + [np.zeros(0, np.int32)])
+    new_doc = np.concatenate(
+        [
+            np.array([numbering[(s, d)] for d in doc.tolist()], dtype=np.int32)
+            for (s, _, _), doc in zip(parts, passage_doc)
+        ]
+        + [np.zeros(0, np.int32)]
+    )
     records = [previous.segments[s].documents[d] for s, d in documents]
     drafts = _live_drafts(previous)
     draft_of = np.array([drafts[int(previous.document_offsets[s]) + d] for s, d in documents], dtype=np.uint64)
     analysis_keys, analysis = _merged_analysis(previous, chosen, keys, texts, records, new_doc)
     arrays = {
-        "keys": merged.keys, "indptr": merged.indptr, "postings": merged.passage, "tf": merged.tf,
-        "lengths": merged.lengths, "peaks": merged.peak, "passage_doc": new_doc,
+        "keys": merged.keys,
+        "indptr": merged.indptr,
+        "postings": merged.passage,
+        "tf": merged.tf,
+        "lengths": merged.lengths,
+        "peaks": merged.peak,
+        "passage_doc": new_doc,
         "spans": np.concatenate(spans + [np.zeros((0, 2), np.int64)]).astype(np.int64),
-        "text_offsets": store.blob_offsets(texts), "folded_offsets": store.blob_offsets(folded),
-        "analysis_texts": analysis_keys, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
-        "analysis_counts": analysis.counts, DRAFTS: draft_of,
+        "text_offsets": store.blob_offsets(texts),
+        "folded_offsets": store.blob_offsets(folded),
+        "analysis_texts": analysis_keys,
+        "analysis_indptr": analysis.indptr,
+        "analysis_terms": analysis.terms,
+        "analysis_counts": analysis.counts,
+        DRAFTS: draft_of,
     }
     log.info("merged %d segments into one of %d documents, %d passages", len(chosen), len(records), n)
     return change.segment(arrays, {"texts": b"".join(texts), "folded": b"".join(folded)}, records, merged.average)
 
 
-def _merged_analysis(previous: Index, chosen: list[int], keys: np.ndarray, texts: list[bytes],
-                     records: list[dict], passage_doc: np.ndarray) -> tuple[np.ndarray, Bags]:
+def _merged_analysis(
+    previous: Index,
+    chosen: list[int],
+    keys: np.ndarray,
+    texts: list[bytes],
+    records: list[dict],
+    passage_doc: np.ndarray,
+) -> tuple[np.ndarray, Bags]:
     """The saved analysis of the texts a merged segment holds (its passages and their titles), as rows of its keys."""
     directory, manifest = previous.directory, previous.manifest
     saved_keys, bags = [], []
     for s in chosen:
         entry = manifest["segments"][s]
-        arrays = {name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory,
-                                         manifest) for name in ANALYSIS}
+        arrays = {
+            name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory, manifest)
+            for name in ANALYSIS
+        }
         saved_keys.append(np.array(arrays["analysis_texts"]))
-        bags.append(Bags(previous.segments[s].postings.keys, np.array(arrays["analysis_indptr"]),
-                         np.array(arrays["analysis_terms"]), np.array(arrays["analysis_counts"])))
+        bags.append(
+            Bags(
+                previous.segments[s].postings.keys,
+                np.array(arrays["analysis_indptr"]),
+                np.array(arrays["analysis_terms"]),
+                np.array(arrays["analysis_counts"]),
+            )
+        )
     every = np.concatenate(saved_keys + [np.zeros(0, np.uint64)])
     distinct, first = np.unique(every, return_index=True)
-    wanted = np.unique(text_key([t.decode("utf-8") for t in texts] +
-                                [records[d]["title"] for d in np.unique(passage_doc).tolist()]))
+    wanted = np.unique(
+        text_key([t.decode("utf-8") for t in texts] + [records[d]["title"] for d in np.unique(passage_doc).tolist()])
+    )
     at = np.searchsorted(distinct, wanted)
     if len(wanted) and (np.any(at >= len(distinct)) or np.any(distinct[np.minimum(at, len(distinct) - 1)] != wanted)):
-        raise IndexFileError(f"the saved analysis of {directory} lacks texts of the segments merged; "
-                             f"{store.how_to_rebuild(directory, manifest)}")
+        raise IndexFileError(
+            f"the saved analysis of {directory} lacks texts of the segments merged; "
+            f"{store.how_to_rebuild(directory, manifest)}"
+        )
     taken = Bags.concat(bags).take(first[at])
-    return wanted, Bags(keys, taken.indptr, np.searchsorted(keys, taken.vocab).astype(np.int32)[taken.terms],
-                        taken.counts)
-
+    return wanted, Bags(
+        keys, taken.indptr, np.searchsorted(keys, taken.vocab).astype(np.int32)[taken.terms], taken.counts
+    )

@@ -1,4 +1,5 @@
 """Documents in (.txt, .md, .html, .jsonl), clean article text and passages with offsets out."""
+
 from __future__ import annotations
 
 import codecs
@@ -40,7 +41,11 @@ _TAIL = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
-_DATE_LINE = re.compile(r"^(?:(?:thứ\s+\w+|chủ nhật)\s*,?\s*)?(?:ngày\s+)?\d{1,2}/\d{1,2}/\d{4}(?:\s*[-,|]?\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s*\(?gmt[+-]\d+\)?)?$", re.IGNORECASE)
+_DATE_LINE = re.compile(
+    r"^(?:(?:thứ\s+\w+|chủ nhật)\s*,?\s*)?(?:ngày\s+)?\d{1,2}/\d{1,2}/\d{4}"  # a weekday, then the date
+    r"(?:\s*[-,|]?\s*\d{1,2}:\d{2}(?::\d{2})?)?(?:\s*\(?gmt[+-]\d+\)?)?$",  # a time and a time zone, maybe
+    re.IGNORECASE,
+)
 # Where a news article comes from, opening its first paragraph: "(ĐCSVN) -", "HÀ NỘI (TTXVN) –".
 _SOURCE_TAG = re.compile(r"^[^()\n]{0,40}?\(([^()\n]{2,40})\)\s*[-–—]")
 BYLINE_WORDS = 6  # "Nhóm PV", "Nguyễn Văn Hải (TTXVN)"; more capitalised words make a heading
@@ -53,8 +58,12 @@ _NOT_A_BREAK = re.compile(r"(?<![^\s.])(?:TP|Tp|TS|PGS|GS|ThS|BS|KS|St|Mr|Mrs|Dr
 _NOT_A_BREAK_WITHIN = 16
 _MARKED_SENTENCE = re.compile(r"[^\n]+")
 _LINE_END = re.compile(r"\r\n?|\n")  # CR, LF and CRLF alike
-_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-                (stat.S_ISSOCK, "a socket"))
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,9 @@ class Draft:
     blocks: bool = False  # lines are whole paragraphs (HTML, Markdown), not lines of text that may wrap
 
     def clean(self) -> Document:
-        return make_document(self.id, list(self.lines), self.source, self.title, self.date, self.url, self.author,
-                             self.blocks)
+        return make_document(
+            self.id, list(self.lines), self.source, self.title, self.date, self.url, self.author, self.blocks
+        )
 
 
 @dataclass(frozen=True)
@@ -124,8 +134,10 @@ def _named_sources(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            found += [(p, p.relative_to(path).with_suffix("").as_posix())
-                      for p in sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)]
+            found += [
+                (p, p.relative_to(path).with_suffix("").as_posix())
+                for p in sorted(p for p in path.rglob("*") if not p.is_dir() and p.suffix.lower() in SUFFIXES)
+            ]
         else:
             found.append((path, path.stem))
     return found
@@ -203,12 +215,28 @@ def _drafts(paths: Iterable[Path], max_file_size: int) -> Iterator[Draft | Skipp
             yield Draft(doc_id, tuple(text.split("\n")), str(path))
             continue
         article: Article = read_markdown(text) if suffix == ".md" else read_page(text)
-        yield Draft(doc_id, tuple(article.paragraphs), str(path), article.title, article.date, article.url,
-                    article.author, blocks=True)
+        yield Draft(
+            doc_id,
+            tuple(article.paragraphs),
+            str(path),
+            article.title,
+            article.date,
+            article.url,
+            article.author,
+            blocks=True,
+        )
 
 
-def make_document(doc_id: str, lines: list[str], source: str, title: str | None = None, date: str | None = None,
-                  url: str | None = None, author: str | None = None, blocks: bool = False) -> Document:
+def make_document(
+    doc_id: str,
+    lines: list[str],
+    source: str,
+    title: str | None = None,
+    date: str | None = None,
+    url: str | None = None,
+    author: str | None = None,
+    blocks: bool = False,
+) -> Document:
     """Clean lines into a document: title and date line become metadata, page residue is dropped, and what the page
     says about the article (date line, source tag, byline or author) becomes its last paragraph. With blocks, each
     line is a whole paragraph already (its lines, such as a heading and its text, kept apart)."""
@@ -252,15 +280,20 @@ def _title(title: str) -> str:
     if len(title) <= MAX_TITLE_CHARS:
         return title
     cut = title.rfind(" ", 0, MAX_TITLE_CHARS)
-    return title[:cut if cut > 0 else MAX_TITLE_CHARS - 1].rstrip() + "…"
+    return title[: cut if cut > 0 else MAX_TITLE_CHARS - 1].rstrip() + "…"
 
 
 def _is_byline(paragraph: str) -> bool:
     """An article's last line that names who wrote it: a few capitalised words, no full stop, no label ("Ảnh: TTXVN"
     credits a photo)."""
     words = SYLLABLE.findall(paragraph)
-    return "\n" not in paragraph and ":" not in paragraph and 0 < len(words) <= BYLINE_WORDS \
-        and all(w[0].isupper() for w in words) and not re.search(r"[.!?…;]\s*$", paragraph)
+    return (
+        "\n" not in paragraph
+        and ":" not in paragraph
+        and 0 < len(words) <= BYLINE_WORDS
+        and all(w[0].isupper() for w in words)
+        and not re.search(r"[.!?…;]\s*$", paragraph)
+    )
 
 
 def _about_the_page(date_line: str | None, source: str | None, byline: str | None) -> list[str]:
@@ -319,8 +352,15 @@ def _jsonl_drafts(text: str, path: Path, file_id: str) -> Iterator[Draft | Skipp
             yield Skipped(where, str(error))
             continue
         doc_id = record.get("id") or f"{file_id}-{number}"
-        yield Draft(doc_id, tuple(_LINE_END.split(record["text"])), where, record.get("title") or doc_id,
-                    record.get("date"), record.get("url"), record.get("author"))
+        yield Draft(
+            doc_id,
+            tuple(_LINE_END.split(record["text"])),
+            where,
+            record.get("title") or doc_id,
+            record.get("date"),
+            record.get("url"),
+            record.get("author"),
+        )
 
 
 def _jsonl_record(line: str) -> dict[str, str]:
@@ -400,8 +440,18 @@ def passages(document: Document) -> list[Passage]:
         for start, end in _windows(document.text, para_start, para_end):
             text = document.text[start:end]
             if len(list(islice(SYLLABLE.finditer(text), MIN_PASSAGE_SYLLABLES))) == MIN_PASSAGE_SYLLABLES:
-                found.append(Passage(passage_id(document.id, len(found)), document.id, document.title, text, start,
-                                     end, document.url, document.date))
+                found.append(
+                    Passage(
+                        passage_id(document.id, len(found)),
+                        document.id,
+                        document.title,
+                        text,
+                        start,
+                        end,
+                        document.url,
+                        document.date,
+                    )
+                )
     return found
 
 

@@ -1,4 +1,5 @@
 """Retrieval quality, measured the ways people ask: SQuAD-format data or question sets over an index."""
+
 from __future__ import annotations
 
 import json
@@ -35,6 +36,7 @@ class Question:
 
 def _old_tones(text: str) -> str:
     """The text with the tone mark on the second vowel, as older spelling has it: hòa -> hoà, thủy -> thuỷ."""
+
     def move(match: re.Match) -> str:
         first, second = match.group(1) or match.group(3), match.group(2) or match.group(4)
         base, *marks = unicodedata.normalize("NFD", first)
@@ -56,7 +58,7 @@ def _typo(text: str, seed: str) -> str:
         del letters[at]
     else:
         letters[at], letters[at + 1] = letters[at + 1], letters[at]
-    return text[:word.start()] + "".join(letters) + text[word.end():]
+    return text[: word.start()] + "".join(letters) + text[word.end() :]
 
 
 VARIANTS: dict[str, Callable[[str, str], str]] = {
@@ -78,13 +80,16 @@ def load_squad(path: Path) -> tuple[list, list[Question]]:
         for a, article in enumerate(data):
             for p, paragraph in enumerate(article["paragraphs"]):
                 doc_id = f"{a}-{p}"
-                documents.append(make_document(doc_id, paragraph["context"].split("\n"), str(path),
-                                               title=article.get("title") or doc_id))
+                documents.append(
+                    make_document(
+                        doc_id, paragraph["context"].split("\n"), str(path), title=article.get("title") or doc_id
+                    )
+                )
                 for qa in paragraph["qas"]:
                     answers = tuple(normalise(x["text"]) for x in qa.get("answers", []))
                     questions.append(Question(qa["question"], answers, doc_id))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise DatasetError(f"{path} is not a readable SQuAD-format dataset ({type(error).__name__}: {error})")
+        raise DatasetError(f"{path} is not a readable SQuAD-format dataset ({type(error).__name__}: {error})") from None
     if not questions:
         raise DatasetError(f"{path} has no questions")
     return documents, questions
@@ -98,7 +103,7 @@ def load_questions(path: Path, split: str = "all") -> list[dict]:
         if not rows or not all(isinstance(r.get("question"), str) for r in rows):
             raise DatasetError(f'{path}: every line must be an object with a "question" string')
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
-        raise DatasetError(f"{path} is not a readable JSON-lines question set ({error})")
+        raise DatasetError(f"{path} is not a readable JSON-lines question set ({error})") from None
     return rows
 
 
@@ -120,7 +125,7 @@ def _squad_split(questions: list[Question], split: str) -> list[Question]:
     if split == "all":
         return questions
     articles = sorted({int(q.doc_id.split("-")[0]) for q in questions})
-    tune = set(articles[:len(articles) // 2])
+    tune = set(articles[: len(articles) // 2])
     return [q for q in questions if (int(q.doc_id.split("-")[0]) in tune) == (split == "tune")]
 
 
@@ -131,8 +136,7 @@ def _is_hit(question: Question, passage_doc: str, text: str) -> bool:
     return any(answer and answer in text for answer in question.answers)
 
 
-def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
-           misses: list[dict]) -> dict:
+def _score(engine: Engine, questions: list[Question], variant: str, top_k: int, misses: list[dict]) -> dict:
     """One row of the table: the figures of one way of asking."""
     change = VARIANTS[variant]
     hit1 = hit5 = reciprocal = in_top1 = right_top1 = sentence_has = n_found = 0.0
@@ -152,18 +156,31 @@ def _score(engine: Engine, questions: list[Question], variant: str, top_k: int,
         else:
             misses.append(_miss(variant, question, asked, result, rank))
     n = len(questions)
-    return {"variant": variant, "questions": n, "hit@1": hit1 / n, "hit@5": hit5 / n,
-            f"mrr@{top_k}": reciprocal / n, "answer_in_top1": in_top1 / n,
-            "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0, "found": n_found / n}
+    return {
+        "variant": variant,
+        "questions": n,
+        "hit@1": hit1 / n,
+        "hit@5": hit5 / n,
+        f"mrr@{top_k}": reciprocal / n,
+        "answer_in_top1": in_top1 / n,
+        "sentence_has_answer": sentence_has / right_top1 if right_top1 else 0.0,
+        "found": n_found / n,
+    }
 
 
 def _miss(variant: str, question: Question, asked: str, result: Result, rank: int | None) -> dict:
     """What a person needs to see why a question missed: what was asked, what came first, where the gold was."""
     top = result.answers[0] if result.answers else None
-    return {"variant": variant, "question": question.text, "asked": asked, "answers": list(question.answers),
-            "gold_doc": question.doc_id, "gold_rank": rank, "found": result.found,
-            "top": None if top is None else {"passage_id": top.passage_id, "score": top.score,
-                                             "sentence": top.sentence}}
+    return {
+        "variant": variant,
+        "question": question.text,
+        "asked": asked,
+        "answers": list(question.answers),
+        "gold_doc": question.doc_id,
+        "gold_rank": rank,
+        "found": result.found,
+        "top": None if top is None else {"passage_id": top.passage_id, "score": top.score, "sentence": top.sentence},
+    }
 
 
 def _negatives(engine: Engine, path: Path, split: str) -> dict:
@@ -209,15 +226,19 @@ def _short_answers(engine: Engine, questions: list[Question]) -> dict:
         result = engine.ask(question.text, 1)
         given = result.answers[0].short_answer if result.answers else None
         asked = asked_for(question.text)
-        row = (exact_match(given["text"], question.answers), token_f1(given["text"], question.answers)) \
-            if given else None
+        row = (
+            (exact_match(given["text"], question.answers), token_f1(given["text"], question.answers)) if given else None
+        )
         rows.setdefault(asked.kind.value if asked else "other", []).append(row)
 
     def figures(scored: list[tuple[float, float] | None]) -> dict:
         given = [r for r in scored if r is not None]
-        return {"questions": len(scored), "coverage": len(given) / len(scored) if scored else 0.0,
-                "exact_match": fsum(em for em, _ in given) / len(given) if given else 0.0,
-                "f1": fsum(f1 for _, f1 in given) / len(given) if given else 0.0}
+        return {
+            "questions": len(scored),
+            "coverage": len(given) / len(scored) if scored else 0.0,
+            "exact_match": fsum(em for em, _ in given) / len(given) if given else 0.0,
+            "f1": fsum(f1 for _, f1 in given) / len(given) if given else 0.0,
+        }
 
     every = [row for scored in rows.values() for row in scored]
     return {**figures(every), "types": {kind: figures(scored) for kind, scored in sorted(rows.items())}}
@@ -251,10 +272,17 @@ def _keywords(engines: dict[str, Engine], path: Path, split: str, misses: list[d
         corpora = [row["corpus"]] if "corpus" in row else list(engines)
         asked = [engines[corpus].ask(row["question"], DEFAULT_TOP_K) for corpus in corpora]
         refused += not any(result.found for result in asked)
-        misses += [_miss("keywords-out", Question(row["question"], ()), row["question"], result, None)
-                   for result in asked if result.found]
-    return {"keywords": len(answered), "keywords_found_first": first / len(answered),
-            "keyword_negatives": len(unanswered), "keyword_negatives_not_found": refused / len(unanswered)}
+        misses += [
+            _miss("keywords-out", Question(row["question"], ()), row["question"], result, None)
+            for result in asked
+            if result.found
+        ]
+    return {
+        "keywords": len(answered),
+        "keywords_found_first": first / len(answered),
+        "keyword_negatives": len(unanswered),
+        "keyword_negatives_not_found": refused / len(unanswered),
+    }
 
 
 def load_dialogues(path: Path, split: str = "all") -> list[dict]:
@@ -262,14 +290,21 @@ def load_dialogues(path: Path, split: str = "all") -> list[dict]:
     split, or all."""
     try:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        good = all(isinstance(r.get("turns"), list) and len(r["turns"]) >= 2 and
-                   all(isinstance(t, str) for t in r["turns"]) and isinstance(r.get("answer"), str) and r["answer"]
-                   and isinstance(r.get("corpus"), str) for r in rows)
+        good = all(
+            isinstance(r.get("turns"), list)
+            and len(r["turns"]) >= 2
+            and all(isinstance(t, str) for t in r["turns"])
+            and isinstance(r.get("answer"), str)
+            and r["answer"]
+            and isinstance(r.get("corpus"), str)
+            for r in rows
+        )
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
         raise DatasetError(f"{path} is not a readable JSON-lines follow-up set ({error})") from None
     if not rows or not good:
-        raise DatasetError(f'{path}: every line must be an object with "turns" (2 or more questions), "answer" and '
-                           f'"corpus"')
+        raise DatasetError(
+            f'{path}: every line must be an object with "turns" (2 or more questions), "answer" and "corpus"'
+        )
     return [r for r in rows if split == "all" or r.get("split") == split]
 
 
@@ -287,14 +322,16 @@ def _followups(engines: dict[str, Engine], path: Path, split: str, misses: list[
             first = found = 0
             for row in rows:
                 *earlier, last = row["turns"]
-                result = engines[row["corpus"]].ask(last, DEFAULT_TOP_K, history=earlier if way == "with_history"
-                                                    else ())
+                result = engines[row["corpus"]].ask(
+                    last, DEFAULT_TOP_K, history=earlier if way == "with_history" else ()
+                )
                 found += result.found
                 if result.answers and normalise(row["answer"]) in result.answers[0].text:
                     first += 1
                 elif way == "with_history":
-                    misses.append(_miss(f"followups-{part}", Question(last, (row["answer"],)), result.asked or last,
-                                        result, None))
+                    misses.append(
+                        _miss(f"followups-{part}", Question(last, (row["answer"],)), result.asked or last, result, None)
+                    )
             figures[way] = {"hit@1": first / len(rows), "found": found / len(rows)}
         report[part] = figures
     return {"followups": report}
@@ -309,13 +346,28 @@ def _unrelated_history(engine: Engine, questions: list[Question], alone_hit1: fl
         result = engine.ask(question.text, top_k, history=[earlier])
         hits += bool(result.answers) and _is_hit(question, result.answers[0].doc_id, result.answers[0].text)
     with_history = hits / len(questions)
-    return {"unrelated_history": {"questions": len(questions), "hit@1": with_history, "hit@1_alone": alone_hit1,
-                                  "change": with_history - alone_hit1}}
+    return {
+        "unrelated_history": {
+            "questions": len(questions),
+            "hit@1": with_history,
+            "hit@1_alone": alone_hit1,
+            "change": with_history - alone_hit1,
+        }
+    }
 
 
-def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, index_dir: Path | None = None,
-             split: str = "all", negatives: Path | None = None, misses: list[dict] | None = None,
-             keywords: Path | None = None, followups: Path | None = None, unrelated_history: bool = False) -> dict:
+def evaluate(
+    dataset: Path,
+    top_k: int = 10,
+    variants: list[str] | None = None,
+    index_dir: Path | None = None,
+    split: str = "all",
+    negatives: Path | None = None,
+    misses: list[dict] | None = None,
+    keywords: Path | None = None,
+    followups: Path | None = None,
+    unrelated_history: bool = False,
+) -> dict:
     """The first variant's figures at the top level, every variant's under "variants", negatives, keywords,
     follow-ups and the change of Hit@1 with unrelated history if asked for."""
     variants = variants or list(VARIANTS)
@@ -326,15 +378,19 @@ def evaluate(dataset: Path, top_k: int = 10, variants: list[str] | None = None, 
         extra = _negatives(engine, negatives, split) if negatives else {}
         short = _short_answers(engine, questions)
         if keywords or followups:
-            engines = {"article": engine} if dataset.suffix == ".jsonl" else \
-                {"squad": engine, "article": Engine(index.collection(index_dir))}
+            engines = (
+                {"article": engine}
+                if dataset.suffix == ".jsonl"
+                else {"squad": engine, "article": Engine(index.collection(index_dir))}
+            )
         if keywords:
             extra |= _keywords(engines, keywords, split, misses)
         if followups:
             extra |= _followups(engines, followups, split, misses)
         if unrelated_history:
-            original = next((r for r in rows if r["variant"] == "original"), None) or \
-                _score(engine, questions, "original", top_k, [])
+            original = next((r for r in rows if r["variant"] == "original"), None) or _score(
+                engine, questions, "original", top_k, []
+            )
             extra |= _unrelated_history(engine, questions, original["hit@1"], top_k)
     first = {k: v for k, v in rows[0].items() if k != "variant"}
     return {**first, **extra, "variants": rows, "short_answer": short}
@@ -348,24 +404,38 @@ def rows_as_table(report: dict) -> Iterator[str]:
         yield f"{row['variant']:<14}" + "".join(f"{row[k]:>20.4f}" for k in keys)
     yield f"{report['questions']} questions"
     short = report["short_answer"]
-    yield f"short answers: coverage {short['coverage']:.4f}, exact match {short['exact_match']:.4f}, " \
-          f"F1 {short['f1']:.4f} (over those given)"
+    yield (
+        f"short answers: coverage {short['coverage']:.4f}, exact match {short['exact_match']:.4f}, "
+        f"F1 {short['f1']:.4f} (over those given)"
+    )
     for kind, row in short["types"].items():
-        yield f"  {kind:<10}{row['questions']:>6} questions  coverage {row['coverage']:.4f}  " \
-              f"exact match {row['exact_match']:.4f}  F1 {row['f1']:.4f}"
+        yield (
+            f"  {kind:<10}{row['questions']:>6} questions  coverage {row['coverage']:.4f}  "
+            f"exact match {row['exact_match']:.4f}  F1 {row['f1']:.4f}"
+        )
     if "negatives" in report:
-        yield f"{report['negatives']} out-of-corpus questions, share marked not found: " \
-              f"{report['negatives_not_found']:.4f}"
+        yield (
+            f"{report['negatives']} out-of-corpus questions, share marked not found: "
+            f"{report['negatives_not_found']:.4f}"
+        )
     if "keywords" in report:
-        yield f"{report['keywords']} keyword queries in the corpus, share found with a passage holding the answer " \
-              f"first: {report['keywords_found_first']:.4f}"
-        yield f"{report['keyword_negatives']} keyword queries out of it, share marked not found: " \
-              f"{report['keyword_negatives_not_found']:.4f}"
+        yield (
+            f"{report['keywords']} keyword queries in the corpus, share found with a passage holding the answer "
+            f"first: {report['keywords_found_first']:.4f}"
+        )
+        yield (
+            f"{report['keyword_negatives']} keyword queries out of it, share marked not found: "
+            f"{report['keyword_negatives_not_found']:.4f}"
+        )
     for part, row in report.get("followups", {}).items():
-        yield f"follow-ups, {part}: {row['dialogues']} dialogues, last turn Hit@1 {row['with_history']['hit@1']:.4f} " \
-              f"found {row['with_history']['found']:.4f} with history; Hit@1 {row['alone']['hit@1']:.4f} " \
-              f"found {row['alone']['found']:.4f} alone"
+        yield (
+            f"follow-ups, {part}: {row['dialogues']} dialogues, last turn Hit@1 {row['with_history']['hit@1']:.4f} "
+            f"found {row['with_history']['found']:.4f} with history; Hit@1 {row['alone']['hit@1']:.4f} "
+            f"found {row['alone']['found']:.4f} alone"
+        )
     if "unrelated_history" in report:
         row = report["unrelated_history"]
-        yield f"{row['questions']} questions each asked with an unrelated earlier question: Hit@1 {row['hit@1']:.4f}" \
-              f" (alone {row['hit@1_alone']:.4f}, change {row['change']:+.4f})"
+        yield (
+            f"{row['questions']} questions each asked with an unrelated earlier question: Hit@1 {row['hit@1']:.4f}"
+            f" (alone {row['hit@1_alone']:.4f}, change {row['change']:+.4f})"
+        )

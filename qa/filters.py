@@ -1,4 +1,5 @@
 """Limits on which documents may answer: a period (--since, --until) and one document (--doc)."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Follow-ups: a question that leans on the earlier ones of a conversation ("Ông ấy giữ chức vụ gì?", "Còn năm
 2021?", "Ở đâu?") asked together with what they asked about; one that stands on its own asked alone."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def _mid_sentence(text: str) -> str:
     first = SYLLABLE.search(text)
     if first is None or any(name[0] == first.group().lower() for name in proper_names(text)):
         return text
-    return text[:first.start()] + first.group()[0].lower() + text[first.start() + 1:]
+    return text[: first.start()] + first.group()[0].lower() + text[first.start() + 1 :]
 
 
 def _without_references(question: str) -> str:
@@ -70,7 +71,7 @@ def refers_back(question: str) -> bool:
         return True
     for person in _PERSON if marked else _PERSON_FOLDED:  # "Ông ấy giữ chức vụ gì?", but not "Manning ... anh ấy"
         at = re.search(rf"(?<!\w){person}(?!\w)", text)
-        if at and not proper_names(typed[:at.start()]):
+        if at and not proper_names(typed[: at.start()]):
             return True
     padded = _ADVERBS.sub(" ", f" {words} ")
     return marked and len(content) < OWN_CONTENT and any(f" {r} " in padded for r in _REFERRING)

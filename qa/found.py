@@ -8,6 +8,7 @@ chính") is judged on the first of the best passages that holds all of it (holds
 queries and names in questions), and a passage that names what the question names comes before one whose document
 does elsewhere.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,17 @@ from . import terms
 from .bm25 import Postings
 from .corpus import Passage
 from .index import Index
-from .settings import (COMMON_NAME, FUZZY_NAME_FROM, MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR,
-                       UNSEEN_PAIRS_RAISE, UNSEEN_SYLLABLE)
+from .settings import (
+    COMMON_NAME,
+    FUZZY_NAME_FROM,
+    MIN_SHARE,
+    NAMED_DEPTH,
+    NAMED_SCORE,
+    PAIR_WEIGHT,
+    UNSEEN_PAIR,
+    UNSEEN_PAIRS_RAISE,
+    UNSEEN_SYLLABLE,
+)
 from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text, may_be_vietnamese
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
@@ -30,8 +40,9 @@ _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
 # A folded short form -> the folded syllables of its full form ("ubnd" -> "uy", "ban", "nhan", "dan").
 _EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
 # A folded syllable -> the short forms whose full form has it ("ban" -> "ubnd", ...).
-_SHORTENED_IN = {key: {short for short, full in _EXPANSIONS.items() if key in full}
-                 for key in set().union(*_EXPANSIONS.values())}
+_SHORTENED_IN = {
+    key: {short for short, full in _EXPANSIONS.items() if key in full} for key in set().union(*_EXPANSIONS.values())
+}
 
 # A syllable of a passage that the question asks about: its [start, end) offsets, its folded form, and whether it
 # comes right after the match before it (the two are a pair of the text).
@@ -48,26 +59,39 @@ class QuestionContent:
     marked: dict[str, frozenset[str]]  # folded syllable -> the forms asked, when the question always gives it marks
 
     @classmethod
-    def of(cls, keywords: tuple[str, ...], rarity: dict[str, float], seen: set[str], unseen_idf: float,
-           marked: dict[str, frozenset[str]], named: Collection[str] = (), pair_weight: float = PAIR_WEIGHT,
-           unseen_syllable: float = UNSEEN_SYLLABLE, unseen_pair: float = UNSEEN_PAIR) -> "QuestionContent":
+    def of(
+        cls,
+        keywords: tuple[str, ...],
+        rarity: dict[str, float],
+        seen: set[str],
+        unseen_idf: float,
+        marked: dict[str, frozenset[str]],
+        named: Collection[str] = (),
+        pair_weight: float = PAIR_WEIGHT,
+        unseen_syllable: float = UNSEEN_SYLLABLE,
+        unseen_pair: float = UNSEEN_PAIR,
+    ) -> "QuestionContent":
         """The question's content weighed by the idf the ranking asked each of its terms for (rarity; seen: the
         terms some passage has; named: the folded syllables of the names it gives, never function words)."""
+
         # Postings.ranked asks a pair for what it adds to its rarer syllable, as a passage that has "của Tesla" has
         # "Tesla", already counted. A term no passage has counts as a part of the rarest idf (a typo is no evidence).
         def weight(t: str, unseen: float) -> float:
             return rarity[t] if t in seen else unseen * unseen_idf
 
         # Folded, "văn" is "vẫn": in "Lê Văn Hiệu" it is part of a name.
-        syllables = {k: weight(terms.folded(k), unseen_syllable) for k in keywords
-                     if k not in _FOLDED_STOPWORDS or k in named}
+        syllables = {
+            k: weight(terms.folded(k), unseen_syllable) for k in keywords if k not in _FOLDED_STOPWORDS or k in named
+        }
         unknown = [k for k in syllables if terms.folded(k) not in seen]
         # One content syllable no passage has may be a typo or a word a small corpus happens to lack ("thuộc" in one
         # article): its absence counts once, not again in each of its pairs. Two or more: the topic is elsewhere.
         alone = set(unknown) if len(unknown) == 1 else set()
-        pairs = {pair: pair_weight * weight(t, unseen_pair)
-                 for pair, t in ((tuple(terms.syllables(t)), t) for t in rarity if terms.kind(t) == terms.PAIR)
-                 if alone.isdisjoint(pair)}
+        pairs = {
+            pair: pair_weight * weight(t, unseen_pair)
+            for pair, t in ((tuple(terms.syllables(t)), t) for t in rarity if terms.kind(t) == terms.PAIR)
+            if alone.isdisjoint(pair)
+        }
         keys = set(syllables).union(*pairs)
         return cls(syllables, pairs, frozenset(keys.union(*(_SHORTENED_IN.get(key, ()) for key in keys))), marked)
 
@@ -100,12 +124,24 @@ class QuestionContent:
         # In Vietnamese the marks make the word ("bí tích" holds no "bị", "động" no "đông"). Short forms stand for
         # their full forms as written (their folded text is not the syllable matched).
         marked = self.marked
-        other = {i for i, (start, end, key, _) in enumerate(matches)
-                 if key in marked and text[start:end] not in marked[key]
-                 and folded[start:end] == key and text[start:end].lower() not in marked[key]}
+        other = {
+            i
+            for i, (start, end, key, _) in enumerate(matches)
+            if key in marked
+            and text[start:end] not in marked[key]
+            and folded[start:end] == key
+            and text[start:end].lower() not in marked[key]
+        }
         # A match after one dropped makes no pair with the one kept before it.
-        return [(start, end, key, after and i - 1 not in other)
-                for i, (start, end, key, after) in enumerate(matches) if i not in other] if other else matches
+        return (
+            [
+                (start, end, key, after and i - 1 not in other)
+                for i, (start, end, key, after) in enumerate(matches)
+                if i not in other
+            ]
+            if other
+            else matches
+        )
 
     def weight(self, matches: list[Match]) -> float:
         """The weight of the question's syllables and pairs in a run of matches, each counted once."""
@@ -125,21 +161,23 @@ def is_found(content: QuestionContent, seen: set[str], passage: Passage, folded:
     the corpus has."""
     # Judged with its title, as BM25 sees a passage (it is also about its document's title; a match in one and one
     # in the other are no pair), its words as written.
-    return not unknown_number(content.syllables, seen) and \
-        credible(content.share(matches_with_title(content, passage, folded, matches)),
-                 unseen_pair_share(content.pairs, content.syllables, seen))
+    return not unknown_number(content.syllables, seen) and credible(
+        content.share(matches_with_title(content, passage, folded, matches)),
+        unseen_pair_share(content.pairs, content.syllables, seen),
+    )
 
 
-def matches_with_title(content: QuestionContent, passage: Passage, folded: str,
-                       matches: list[Match]) -> list[Match]:
+def matches_with_title(content: QuestionContent, passage: Passage, folded: str, matches: list[Match]) -> list[Match]:
     """The matches of a passage (given folded and its matches) and of its title, as written."""
     title = folded_text(passage.title)
-    return content.as_written(matches, passage.text, folded) + \
-        content.as_written(content.matches(title), passage.title, title)
+    return content.as_written(matches, passage.text, folded) + content.as_written(
+        content.matches(title), passage.title, title
+    )
 
 
-def credible(share: float, unseen_pairs: float, min_share: float = MIN_SHARE,
-             unseen_pairs_raise: float = UNSEEN_PAIRS_RAISE) -> bool:
+def credible(
+    share: float, unseen_pairs: float, min_share: float = MIN_SHARE, unseen_pairs_raise: float = UNSEEN_PAIRS_RAISE
+) -> bool:
     """Whether a passage holding this share of the question is enough of an answer, the threshold raised by the
     share of the question's pairs that no passage has side by side."""
     # "thai sản", "ly hôn" asked of history articles that have "thai", "sản", "ly" and "hôn" elsewhere: a phrase the
@@ -151,8 +189,11 @@ def unseen_pair_share(pairs: Iterable[tuple[str, str]], content: Collection[str]
     """The share of the question's pairs of content syllables, both known to the corpus, that no passage has side by
     side (pairs and content are folded syllables; seen holds the question's terms the corpus has)."""
     # A pair with an unknown syllable may be a typo: not counted.
-    known = [(a, b) for a, b in pairs
-             if a in content and b in content and terms.folded(a) in seen and terms.folded(b) in seen]
+    known = [
+        (a, b)
+        for a, b in pairs
+        if a in content and b in content and terms.folded(a) in seen and terms.folded(b) in seen
+    ]
     return sum(terms.pair(a, b) not in seen for a, b in known) / len(known) if known else 0.0
 
 
@@ -184,9 +225,14 @@ def query_links(query: tuple[tuple[str, ...], ...], content: QuestionContent, se
         for i, syllable in enumerate(kept):
             if syllable is None:
                 continue
-            pairs = tuple(pair for pair in ((kept[i - 1], syllable) if i else None,
-                                            (syllable, kept[i + 1]) if i + 1 < len(kept) else None)
-                          if pair and None not in pair)
+            pairs = tuple(
+                pair
+                for pair in (
+                    (kept[i - 1], syllable) if i else None,
+                    (syllable, kept[i + 1]) if i + 1 < len(kept) else None,
+                )
+                if pair and None not in pair
+            )
             seen_pairs = tuple(terms.pair(*pair) in seen for pair in pairs)
             joined = bool(pairs) and pairs[0][1] == syllable and seen_pairs[0]
             links.append((syllable, pairs, seen_pairs, links[-1][3] + (not joined) if links else 0))
@@ -202,8 +248,9 @@ def query_pieces(links: list[Link]) -> list[tuple[str, ...]]:
     return [tuple(pieces[number]) for number in sorted(pieces)]
 
 
-def holds_query(links: list[Link], matches: list[Match], in_document: Callable[[tuple[str, ...]], bool],
-                named: Collection[str] = ()) -> bool:
+def holds_query(
+    links: list[Link], matches: list[Match], in_document: Callable[[tuple[str, ...]], bool], named: Collection[str] = ()
+) -> bool:
     """Whether the matches of a passage (with its title, as written) hold a keyword query (query_links): every
     syllable, each next to a neighbour of the query when the corpus has them side by side or when it is a Vietnamese
     syllable of a longer query; or all but pieces that say what the document is about (names, named: their folded
@@ -226,7 +273,11 @@ def holds_query(links: list[Link], matches: list[Match], in_document: Callable[[
 
     def topic(piece: tuple[str, ...]) -> bool:
         """Whether a piece can say what a text is about: a word of more syllables, a name, a borrowed word."""
-        return len(piece) > 1 or all(s in named for s in piece) or not (may_be_vietnamese(piece[0]) or piece[0].isdecimal())
+        return (
+            len(piece) > 1
+            or all(s in named for s in piece)
+            or not (may_be_vietnamese(piece[0]) or piece[0].isdecimal())
+        )
 
     missing = {piece for syllable, pairs, seen_pairs, piece in links if not held(syllable, pairs, seen_pairs)}
     if not missing:
@@ -235,8 +286,9 @@ def holds_query(links: list[Link], matches: list[Match], in_document: Callable[[
     # passage holds must say something by itself: not "Lê Văn Hiệu chức vụ" of a passage on "công vụ, công chức",
     # nor "bão số 3" of a passage with "3".
     pieces = query_pieces(links)
-    return any(topic(piece) for number, piece in enumerate(pieces) if number not in missing) and \
-        all(topic(pieces[number]) and in_document(pieces[number]) for number in missing)
+    return any(topic(piece) for number, piece in enumerate(pieces) if number not in missing) and all(
+        topic(pieces[number]) and in_document(pieces[number]) for number in missing
+    )
 
 
 def written_in_document(index: Index, syllables: Sequence[str], number: int) -> bool:
@@ -244,8 +296,10 @@ def written_in_document(index: Index, syllables: Sequence[str], number: int) -> 
     marks the question gives it (none given: with any)."""
     # "Chí Linh" of an article on Chí Linh, not "Đà Nẵng" of a paragraph that has "đa năng".
     first, last = index.document_range(int(index.passage_doc[number]))
-    return all(index.postings.any_within([terms.syllable(s) if fold(s) != s else terms.folded(s)], first, last)
-               for s in syllables)
+    return all(
+        index.postings.any_within([terms.syllable(s) if fold(s) != s else terms.folded(s)], first, last)
+        for s in syllables
+    )
 
 
 def names_apart(names: tuple[tuple[str, ...], ...], seen: Collection[str]) -> tuple[tuple[str, ...], ...]:
@@ -264,21 +318,27 @@ def names_apart(names: tuple[tuple[str, ...], ...], seen: Collection[str]) -> tu
     return tuple(apart)
 
 
-def order_by_query(hits: list[tuple[int, float]], holds: Callable[[int], bool],
-                   depth: int = NAMED_DEPTH) -> tuple[list[tuple[int, float]], int | None]:
+def order_by_query(
+    hits: list[tuple[int, float]], holds: Callable[[int], bool], depth: int = NAMED_DEPTH
+) -> tuple[list[tuple[int, float]], int | None]:
     """The hits (passage number, score; best first) with the first of the best few that holds the keyword query
     moved first, and 0; or the hits as they are and None when none of them holds it."""
     # A passage with all of a short query beats a shorter one with part of it ("COVID-19": not the byline's 19:36).
     first = first_with_names(len(hits), lambda i: holds(hits[i][0]), depth)
     if first is None:
         return hits, None
-    return [hits[first]] + hits[:first] + hits[first + 1:], 0
+    return [hits[first]] + hits[:first] + hits[first + 1 :], 0
 
 
 # Names: the first of the best passages whose document holds the question's names is given first, and judged.
 
-def order_by_names(hits: list[tuple[int, float]], has_names: Callable[[int, bool], bool], depth: int = NAMED_DEPTH,
-                   named_score: float = NAMED_SCORE) -> tuple[list[tuple[int, float]], int | None]:
+
+def order_by_names(
+    hits: list[tuple[int, float]],
+    has_names: Callable[[int, bool], bool],
+    depth: int = NAMED_DEPTH,
+    named_score: float = NAMED_SCORE,
+) -> tuple[list[tuple[int, float]], int | None]:
     """The hits (passage number, score; best first) with the first of the best few that has_names moved up, and where
     it now is (None: none of them has the names); has_names(number, in_passage) looks in the passage (with its
     title) or in its whole document."""
@@ -294,7 +354,7 @@ def order_by_names(hits: list[tuple[int, float]], has_names: Callable[[int, bool
     if not named:
         return hits, named
     place = named_place(hits[0][1], hits[named][1], named_score)
-    return hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1:], place
+    return hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1 :], place
 
 
 def first_with_names(count: int, has_names: Callable[[int], bool], depth: int = NAMED_DEPTH) -> int | None:
@@ -307,14 +367,18 @@ def named_place(best: float, score: float, named_score: float = NAMED_SCORE) -> 
     return 0 if score >= named_score * best else 1
 
 
-def question_names(names: tuple[tuple[str, ...], ...], opening: str,
-                   postings: Postings) -> tuple[tuple[str, ...], ...]:
+def question_names(names: tuple[tuple[str, ...], ...], opening: str, postings: Postings) -> tuple[tuple[str, ...], ...]:
     """The names of a question (text.QuestionTerms) to look for, less a common word that opens the question."""
     return drop_opening_word(names, opening, lambda s: _common_as_written(postings, s), lambda s: _known(postings, s))
 
 
-def drop_opening_word(names: tuple[tuple[str, ...], ...], opening: str, common: Callable[[str], bool],
-                      known: Callable[[str], bool], fuzzy_from: int = FUZZY_NAME_FROM) -> tuple[tuple[str, ...], ...]:
+def drop_opening_word(
+    names: tuple[tuple[str, ...], ...],
+    opening: str,
+    common: Callable[[str], bool],
+    known: Callable[[str], bool],
+    fuzzy_from: int = FUZZY_NAME_FROM,
+) -> tuple[tuple[str, ...], ...]:
     """The names less a common word that opens the question (capitalised anyway), and less an opening word alone
     that is a Vietnamese word missing a letter."""
     # "Người Kenya", "Trước Manning" ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the
@@ -379,10 +443,12 @@ def without_short_forms(name: Sequence[str]) -> Sequence[str]:
     return [syllable for syllable in name if fold(syllable) not in _SHORT_FORMS] or name
 
 
-def name_nearly_in(name: Sequence[str], keys: Sequence[str], unknown: Collection[str],
-                   fuzzy_from: int = FUZZY_NAME_FROM) -> bool:
+def name_nearly_in(
+    name: Sequence[str], keys: Sequence[str], unknown: Collection[str], fuzzy_from: int = FUZZY_NAME_FROM
+) -> bool:
     """Whether the name (folded syllables) is in a run of folded syllables, a long syllable no passage has allowed
     one letter off."""
+
     # A long syllable no passage has is a misspelling ("Bedigo", "Maastrich"), not another word of the corpus
     # ("Trương" is not "Trung"); shorter syllables one letter off are mostly other Vietnamese syllables ("nang":
     # "nan", "dang", "nanh"). A name of one syllable must be there; of more, one pair of its syllables side by side,
@@ -405,11 +471,15 @@ def near(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         differ = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
-                                    and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+        return len(differ) == 1 or (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and a[differ[0]] == b[differ[1]]
+            and a[differ[1]] == b[differ[0]]
+        )
     short, long = (a, b) if len(a) < len(b) else (b, a)
     i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
-    return short[i:] == long[i + 1:]
+    return short[i:] == long[i + 1 :]
 
 
 def _expansion(folded: str) -> tuple[str, ...]:

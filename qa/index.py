@@ -1,4 +1,5 @@
 """Build, save and load the index: versioned plain files (JSON + .npy), written atomically, never pickled."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,7 @@ import platformdirs
 from . import corpus, shipped, store
 from .bm25 import Segment, term_hash
 from .corpus import Document, Passage, Skipped
-from .settings import ANALYSIS_BATCH, B, K1, PARALLEL_FROM
+from .settings import ANALYSIS_BATCH, K1, PARALLEL_FROM, B
 from .store import ANALYSIS, DRAFTS, Index, IndexFileError
 from .text import ANALYSER_VERSION, analyse
 
@@ -55,8 +56,9 @@ def chosen_dir(directory: Path | str | None = None) -> Path | None:
     return Path(chosen) if chosen else None
 
 
-def collection(directory: Path | str | None = None, waiting: store.Waiting | None = None,
-               checksums: bool | None = None) -> Index:
+def collection(
+    directory: Path | str | None = None, waiting: store.Waiting | None = None, checksums: bool | None = None
+) -> Index:
     """The collection questions are answered from, by the one rule every command follows: directory when given,
     else the folder $QA_INDEX names, else the built-in article (indexed on first use and whenever it changed)."""
     chosen = chosen_dir(directory)
@@ -84,8 +86,17 @@ def fingerprint(sources: Iterable[Path]) -> str:
 
 def draft_key(draft: corpus.Draft) -> int:
     """64-bit key of a draft as this reader cleans and cuts it (never 0: 0 is "made from no draft")."""
-    fields = [corpus.READER_VERSION, corpus.MAX_PASSAGE_CHARS, draft.id, draft.title, draft.date, draft.url,
-              draft.lines, draft.author, draft.blocks]
+    fields = [
+        corpus.READER_VERSION,
+        corpus.MAX_PASSAGE_CHARS,
+        draft.id,
+        draft.title,
+        draft.date,
+        draft.url,
+        draft.lines,
+        draft.author,
+        draft.blocks,
+    ]
     digest = hashlib.blake2b(json.dumps(fields).encode("ascii"), digest_size=8).digest()  # JSON: unambiguous
     return int.from_bytes(digest, "little") or 1
 
@@ -114,10 +125,14 @@ class Bags:
         vocab = np.sort(np.concatenate([p.vocab for p in parts] + [np.zeros(0, np.uint64)]))
         vocab = vocab[np.append(True, vocab[1:] != vocab[:-1])] if len(vocab) else vocab  # np.unique is 5x slower
         sizes = np.concatenate([np.diff(p.indptr) for p in parts] + [np.zeros(0, np.int64)])
-        return cls(vocab, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                   np.concatenate([np.searchsorted(vocab, p.vocab).astype(np.int32)[p.terms] for p in parts]
-                                  + [np.zeros(0, np.int32)]),
-                   np.concatenate([p.counts for p in parts] + [np.zeros(0, np.int32)]))
+        return cls(
+            vocab,
+            np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            np.concatenate(
+                [np.searchsorted(vocab, p.vocab).astype(np.int32)[p.terms] for p in parts] + [np.zeros(0, np.int32)]
+            ),
+            np.concatenate([p.counts for p in parts] + [np.zeros(0, np.int32)]),
+        )
 
     def take(self, positions: np.ndarray) -> "Bags":
         """The bags at positions, in that order (a position may come twice)."""
@@ -145,15 +160,20 @@ def _analyse_batch(texts: Sequence[str]) -> Bags:
         terms += [ids.setdefault(term, len(ids)) for term in bag]
         counts += bag.values()
     vocab, rows = np.unique(term_hash(list(ids)), return_inverse=True)
-    return Bags(vocab, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                rows.astype(np.int32)[np.array(terms, dtype=np.int64)], np.array(counts, dtype=np.int32))
+    return Bags(
+        vocab,
+        np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        rows.astype(np.int32)[np.array(terms, dtype=np.int64)],
+        np.array(counts, dtype=np.int32),
+    )
 
 
-def _analyse_all(texts: Sequence[str], workers: int, progress: Progress | None,
-                 ready: multiprocessing.pool.Pool | None = None) -> Bags:
+def _analyse_all(
+    texts: Sequence[str], workers: int, progress: Progress | None, ready: multiprocessing.pool.Pool | None = None
+) -> Bags:
     """Analyse texts in batches, spread over worker processes when there are enough to be worth it, else in the
     worker made ready for a rebuild (_ready_worker) if there is one."""
-    batches = [texts[i:i + ANALYSIS_BATCH] for i in range(0, len(texts), ANALYSIS_BATCH)]
+    batches = [texts[i : i + ANALYSIS_BATCH] for i in range(0, len(texts), ANALYSIS_BATCH)]
     done: list[Bags] = []
     parallel = workers > 1 and len(texts) >= PARALLEL_FROM
     with _workers(min(workers, len(batches))) if parallel else nullcontext(ready) as pool:
@@ -202,14 +222,23 @@ def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
                 arrays[name] = store.load_array(path, out, manifest)
             keys, keyed, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
             rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
-            if (keyed.dtype != np.uint64 or keys.dtype != np.uint64 or rows.dtype != np.int32
-                    or np.any(keyed[1:] <= keyed[:-1]) or len(indptr) != len(keyed) + 1 or indptr[0] != 0
-                    or indptr[-1] != len(rows) or len(counts) != len(rows) or np.any(np.diff(indptr) < 0)
-                    or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))):
+            if (
+                keyed.dtype != np.uint64
+                or keys.dtype != np.uint64
+                or rows.dtype != np.int32
+                or np.any(keyed[1:] <= keyed[:-1])
+                or len(indptr) != len(keyed) + 1
+                or indptr[0] != 0
+                or indptr[-1] != len(rows)
+                or len(counts) != len(rows)
+                or np.any(np.diff(indptr) < 0)
+                or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))
+            ):
                 raise ValueError(f"the analysis of {segment['name']} does not fit together")
             texts.append(np.array(keyed))
-            bags.append(Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows),
-                             np.array(counts, dtype=np.int32)))
+            bags.append(
+                Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows), np.array(counts, dtype=np.int32))
+            )
     except (IndexFileError, KeyError, TypeError, ValueError, OSError) as error:
         log.warning("not reusing the analysis saved in %s (%s): analysing every text again", out, error)
         return nothing
@@ -240,16 +269,23 @@ def passage_terms(index: Index) -> list[list[int]]:
     """Each passage of a collection of one segment as the rows of the terms the index scored (rows of its keys), a
     term as often as it occurs: to run other BM25 code (rank-bm25, bm25s) on the very same terms."""
     if len(index.segments) != 1:
-        raise IndexFileError(f"{index.directory} has {len(index.segments)} segments; merge them first with: "
-                             f"qa index optimize --index {index.directory}")
-    texts = _texts([index.passage(i).text for i in range(index.n_passages)],
-                   [d["title"] for d in index.documents], index.passage_doc)
+        raise IndexFileError(
+            f"{index.directory} has {len(index.segments)} segments; merge them first with: "
+            f"qa index optimize --index {index.directory}"
+        )
+    texts = _texts(
+        [index.passage(i).text for i in range(index.n_passages)],
+        [d["title"] for d in index.documents],
+        index.passage_doc,
+    )
     keys = text_key(texts)
     saved_keys, saved = _previous_analysis(index.directory)
     where = np.minimum(np.searchsorted(saved_keys, keys), max(len(saved_keys) - 1, 0))
     if len(keys) and (not len(saved_keys) or np.any(saved_keys[where] != keys)):
-        raise IndexFileError(f"the analysis saved in {index.directory} is missing or does not match the index; "
-                             f"{store.how_to_rebuild(index.directory, index.manifest)}")
+        raise IndexFileError(
+            f"the analysis saved in {index.directory} is missing or does not match the index; "
+            f"{store.how_to_rebuild(index.directory, index.manifest)}"
+        )
     vocab, rows, owner, counts = _passage_bags(saved, where, index.passage_doc)
     tokens = np.repeat(np.searchsorted(index.postings.segments[0].keys, vocab)[rows], counts)
     cut = np.searchsorted(np.repeat(owner, counts), np.arange(1, index.n_passages))  # owner is in passage order
@@ -267,13 +303,24 @@ class Chunked:
 
 
 def chunk(document: Document, draft: int = 0) -> Chunked:
-    record = {"id": document.id, "title": document.title, "date": document.date, "url": document.url,
-              "source": document.source}
+    record = {
+        "id": document.id,
+        "title": document.title,
+        "date": document.date,
+        "url": document.url,
+        "source": document.source,
+    }
     return Chunked(record, corpus.passages(document), draft)
 
 
-def build(sources: Sequence[Path], out: Path, workers: int | None = None, progress: Progress | None = None,
-          waiting: store.Waiting | None = None, max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
+def build(
+    sources: Sequence[Path],
+    out: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    waiting: store.Waiting | None = None,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+) -> BuildReport:
     """Read the sources and index them into out, holding its write lock; files that give no document are reported,
     not fatal. A document read exactly as for the index already in out is taken from it, not cleaned and cut again.
     """
@@ -281,18 +328,30 @@ def build(sources: Sequence[Path], out: Path, workers: int | None = None, progre
         return _build_sources(sources, out, workers, progress, max_file_size)
 
 
-def _build_sources(sources: Sequence[Path], out: Path, workers: int | None = None, progress: Progress | None = None,
-                   max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
+def _build_sources(
+    sources: Sequence[Path],
+    out: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+) -> BuildReport:
     """build() for a writer that holds the lock."""
     previous, known = _previous_drafts(out)
     with _ready_worker(previous, workers or os.cpu_count() or 1) as ready:
         chunked, skipped = _chunked(sources, previous, known, max_file_size)
         if not chunked:  # nothing to index: the index there stays as it was
             return BuildReport(0, 0, skipped)
-        report = _build(chunked, out, workers, progress, {
-            "fingerprint": fingerprint(sources),
-            "sources": [str(Path(s).resolve()) for s in sources],
-        }, ready)
+        report = _build(
+            chunked,
+            out,
+            workers,
+            progress,
+            {
+                "fingerprint": fingerprint(sources),
+                "sources": [str(Path(s).resolve()) for s in sources],
+            },
+            ready,
+        )
     report.skipped = skipped
     return report
 
@@ -305,8 +364,9 @@ def _ready_worker(previous: Index | None, workers: int) -> multiprocessing.pool.
     return _workers(1, warm=True)
 
 
-def _chunked(sources: Sequence[Path], previous: Index | None, known: dict[int, int],
-             max_file_size: int) -> tuple[list[Chunked], list[Skipped]]:
+def _chunked(
+    sources: Sequence[Path], previous: Index | None, known: dict[int, int], max_file_size: int
+) -> tuple[list[Chunked], list[Skipped]]:
     """The documents of the sources, those read exactly as for the previous index taken from it, and the files
     that give none."""
     chunked: list[Chunked] = []
@@ -351,20 +411,35 @@ def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
 
 def _reuse(previous: Index, number: int, source: str, key: int) -> Chunked:
     """Document number of the previous index as it was, but for where it was read from this time."""
-    return Chunked({**previous.documents[number], "source": source}, previous.document_passages(number), key,
-                   previous.document_folded(number))
+    return Chunked(
+        {**previous.documents[number], "source": source},
+        previous.document_passages(number),
+        key,
+        previous.document_folded(number),
+    )
 
 
-def build_documents(documents: Sequence[Document], out: Path, workers: int | None = None,
-                    progress: Progress | None = None, info: dict | None = None) -> BuildReport:
+def build_documents(
+    documents: Sequence[Document],
+    out: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    info: dict | None = None,
+) -> BuildReport:
     """Index documents made in memory into out as its only segment, holding its write lock (no drafts: none is
     reused, though the analysis of their texts is)."""
     with store.writing(out):
         return _build([chunk(d) for d in documents], out, workers, progress, info)
 
 
-def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, progress: Progress | None = None,
-           info: dict | None = None, ready: multiprocessing.pool.Pool | None = None) -> BuildReport:
+def _build(
+    documents: Sequence[Chunked],
+    out: Path,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    info: dict | None = None,
+    ready: multiprocessing.pool.Pool | None = None,
+) -> BuildReport:
     """Make the chunked documents the collection in out, in one segment: the previous one stays usable until the
     switch. Texts analysed for the collection already there (same text, same analyser) are not analysed again."""
     started = time.perf_counter()
@@ -374,9 +449,14 @@ def _build(documents: Sequence[Chunked], out: Path, workers: int | None = None, 
     return BuildReport(entry["documents"], entry["passages"], seconds=time.perf_counter() - started)
 
 
-def write_segment(change: store.Change, documents: Sequence[Chunked], workers: int | None = None,
-                  progress: Progress | None = None, ready: multiprocessing.pool.Pool | None = None,
-                  known: tuple[np.ndarray, Bags] | None = None) -> dict:
+def write_segment(
+    change: store.Change,
+    documents: Sequence[Chunked],
+    workers: int | None = None,
+    progress: Progress | None = None,
+    ready: multiprocessing.pool.Pool | None = None,
+    known: tuple[np.ndarray, Bags] | None = None,
+) -> dict:
     """Analyse and count the terms of chunked documents and write them as a new segment of the change; returns its
     manifest entry. Texts in known (sorted text keys and their bags) are not analysed again."""
     passages = [(d, p) for d, document in enumerate(documents) for p in document.passages]
@@ -387,32 +467,48 @@ def write_segment(change: store.Change, documents: Sequence[Chunked], workers: i
     at = np.minimum(np.searchsorted(known_keys, distinct), max(len(known_keys) - 1, 0))
     found = (known_keys[at] == distinct) if len(known_keys) else np.zeros(len(distinct), dtype=bool)
     log.info("analysing %d texts, reusing the analysis of %d", len(first) - int(found.sum()), int(found.sum()))
-    every = Bags.concat([known_bags, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1,
-                                                  progress, ready)])
+    every = Bags.concat(
+        [known_bags, _analyse_all([texts[i] for i in first[~found]], workers or os.cpu_count() or 1, progress, ready)]
+    )
     del known_bags
     # The bag of each distinct text, in key order, without the terms of texts this segment does not have.
     analysis = every.take(np.where(found, at, len(known_keys) + np.cumsum(~found) - 1)).pruned()
     del every
     segment = Segment.from_bags(*_passage_bags(analysis, where, passage_doc), len(passages))
     blobs = [p.text.encode("utf-8") for _, p in passages]
-    folded = [f for d in documents
-              for f in (d.folded if d.folded is not None else
-                        [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages])]
+    folded = [
+        f
+        for d in documents
+        for f in (
+            d.folded if d.folded is not None else [corpus.folded_sentences(p.text).encode("utf-8") for p in d.passages]
+        )
+    ]
     arrays = {
-        "keys": segment.keys, "indptr": segment.indptr, "postings": segment.passage, "tf": segment.tf,
-        "lengths": segment.lengths, "peaks": segment.peak, "passage_doc": passage_doc,
+        "keys": segment.keys,
+        "indptr": segment.indptr,
+        "postings": segment.passage,
+        "tf": segment.tf,
+        "lengths": segment.lengths,
+        "peaks": segment.peak,
+        "passage_doc": passage_doc,
         "spans": np.array([(p.start, p.end) for _, p in passages], dtype=np.int64).reshape(-1, 2),
-        "text_offsets": store.blob_offsets(blobs), "folded_offsets": store.blob_offsets(folded),
+        "text_offsets": store.blob_offsets(blobs),
+        "folded_offsets": store.blob_offsets(folded),
         # Every term of the analysis is in some passage, so its vocabulary is the segment's: rows of keys.
-        "analysis_texts": distinct, "analysis_indptr": analysis.indptr, "analysis_terms": analysis.terms,
-        "analysis_counts": analysis.counts, DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
+        "analysis_texts": distinct,
+        "analysis_indptr": analysis.indptr,
+        "analysis_terms": analysis.terms,
+        "analysis_counts": analysis.counts,
+        DRAFTS: np.array([d.draft for d in documents], dtype=np.uint64),
     }
-    return change.segment(arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)},
-                          [d.record for d in documents], segment.average)
+    return change.segment(
+        arrays, {"texts": b"".join(blobs), "folded": b"".join(folded)}, [d.record for d in documents], segment.average
+    )
 
 
-def ensure(directory: Path, sources: Sequence[Path], waiting: store.Waiting | None = None,
-           checksums: bool | None = None) -> Index:
+def ensure(
+    directory: Path, sources: Sequence[Path], waiting: store.Waiting | None = None, checksums: bool | None = None
+) -> Index:
     """The index of sources in directory, built first when it is missing, damaged, of another format or analyser,
     or older than the sources, by one process while any others wait for it: for the built-in article, whose
     sources ship with qa. A collection of the user's is loaded as it is (store.load): what it holds is decided by
@@ -428,13 +524,14 @@ def ensure(directory: Path, sources: Sequence[Path], waiting: store.Waiting | No
             index = store.load(directory, checksums)
         except IndexFileError as error:
             raise IndexFileError(f"{error}; but {directory} is read-only") from None
-        log.warning("the index in %s is older than its sources, but the folder is read-only: answering from it "
-                    "as it is", directory)
+        log.warning(
+            "the index in %s is older than its sources, but the folder is read-only: answering from it as it is",
+            directory,
+        )
         return index
     with store.writing(directory, waiting):
         if not (_up_to_date(directory, sources) and not store.verify(directory)):
-            log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory,
-                     len(sources))
+            log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory, len(sources))
             _build_sources(sources, directory)
     return store.load(directory, checksums)
 
@@ -442,5 +539,9 @@ def ensure(directory: Path, sources: Sequence[Path], waiting: store.Waiting | No
 def _up_to_date(directory: Path, sources: Sequence[Path]) -> bool:
     """Whether the index in directory was built by this qa from these sources as they are now."""
     manifest = store.any_manifest(directory)
-    return manifest is not None and manifest.get("version") == store.VERSION \
-        and manifest.get("analyser") == ANALYSER_VERSION and manifest.get("fingerprint") == fingerprint(sources)
+    return (
+        manifest is not None
+        and manifest.get("version") == store.VERSION
+        and manifest.get("analyser") == ANALYSER_VERSION
+        and manifest.get("fingerprint") == fingerprint(sources)
+    )

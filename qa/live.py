@@ -1,6 +1,7 @@
 """The collection a server answers from, kept current: between requests it looks at the collection's manifest (at
 most every CHECK_SECONDS, or at once when asked, as on SIGHUP) and moves to a new version as a whole, loaded and
 checked before any question sees it. A file damaged under it turns into IndexUnavailable, not a dead worker."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ class LiveEngine:
     A collection that is not one folder of segments (a sharded one, qa.shards) is served as it is.
     """
 
-    def __init__(self, engine: Engine, check_seconds: float = CHECK_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, engine: Engine, check_seconds: float = CHECK_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
         self._engine, self.check_seconds, self._clock = engine, check_seconds, clock
         self.follows = isinstance(engine.index, store.Index)
         self.directory = engine.index.directory if self.follows else None
@@ -46,8 +48,10 @@ class LiveEngine:
             self.refresh()
         changed = self._engine.index.changed_file()
         if changed:
-            self.problem = (f"index file {changed} in {self.directory} was changed while being served; "
-                            f"{store.how_to_rebuild(self.directory, self._engine.index.manifest)}")
+            self.problem = (
+                f"index file {changed} in {self.directory} was changed while being served; "
+                f"{store.how_to_rebuild(self.directory, self._engine.index.manifest)}"
+            )
             log.error("%s", self.problem)
             self.refresh(force=True)  # a writer may have put a whole new version beside it
             if self._engine.index.changed_file():

@@ -1,4 +1,5 @@
 """A news page's article as its reader sees it: trafilatura finds the main content and the page's metadata."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,15 @@ def read_page(html: str) -> Article:
     if tree is None:
         return Article([])
     lead = _lead(tree)
-    found = bare_extraction(tree, include_tables=True, include_images=True, include_formatting=True,
-                            favor_precision=True, with_metadata=True,
-                            date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M", "original_date": True})
+    found = bare_extraction(
+        tree,
+        include_tables=True,
+        include_images=True,
+        include_formatting=True,
+        favor_precision=True,
+        with_metadata=True,
+        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M", "original_date": True},
+    )
     if found is None or found.body is None:
         return Article([])
     title = _one_line(found.title or "") or None
@@ -56,8 +63,10 @@ def _block(element) -> Block:
     if element.tag == "list":
         return Block(tuple(line for item in element.iter("item") if (line := _item_text(item))))
     if element.tag == "table":
-        rows = (CELL_SEPARATOR.join(t for cell in row.iter("cell") if (t := _one_line("".join(cell.itertext()))))
-                for row in element.iter("row"))
+        rows = (
+            CELL_SEPARATOR.join(t for cell in row.iter("cell") if (t := _one_line("".join(cell.itertext()))))
+            for row in element.iter("row")
+        )
         return Block(tuple(row for row in rows if row))
     if element.tag == "graphic":
         return Block(())
@@ -76,8 +85,13 @@ def _all_bold(element) -> bool:
     if element.tag != "p" or len(children) != 1:
         return False
     [run] = children
-    return run.tag == "hi" and "#b" in run.get("rend", "") and not len(run) \
-        and not (element.text or "").strip() and not (run.tail or "").strip()
+    return (
+        run.tag == "hi"
+        and "#b" in run.get("rend", "")
+        and not len(run)
+        and not (element.text or "").strip()
+        and not (run.tail or "").strip()
+    )
 
 
 def _item_text(item) -> str:

@@ -1,5 +1,6 @@
 """A Markdown document by its structure: headings, paragraphs, list items, quotes and table rows, and the title,
 date, author and url of its front matter."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,7 @@ def read_markdown(text: str) -> Article:
     title = fields.get("title")
     if blocks and blocks[0].heading and title in (None, blocks[0].lines[0]):
         title, blocks = blocks[0].lines[0], blocks[1:]
-    return Article(paragraphs(blocks), title, _iso_date(fields.get("date")), fields.get("author"),
-                   fields.get("url"))
+    return Article(paragraphs(blocks), title, _iso_date(fields.get("date")), fields.get("author"), fields.get("url"))
 
 
 def front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -43,7 +43,7 @@ def front_matter(text: str) -> tuple[dict[str, str], str]:
         field = _FIELD.match(line)
         if field and field.group(2):
             fields[field.group(1).lower()] = re.sub(r"^([\"'])(.*)\1$", r"\2", field.group(2))
-    return fields, text[match.end():]
+    return fields, text[match.end() :]
 
 
 def _iso_date(value: str | None) -> str | None:

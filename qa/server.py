@@ -1,5 +1,6 @@
 """The web face: the chat page at /, the JSON endpoints /api/ask, /api/documents and /healthz, all over one engine
 that follows its collection as it changes (qa.live)."""
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,13 @@ SECURITY_HEADERS = {
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take " 3", "+3" and "٣"
 
 
-def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: str | None = None,
-               max_upload: int = MAX_UPLOAD_BYTES, writable: bool = True) -> Flask:
+def create_app(
+    engine: Engine,
+    examples: Sequence[str] = EXAMPLES,
+    admin_token: str | None = None,
+    max_upload: int = MAX_UPLOAD_BYTES,
+    writable: bool = True,
+) -> Flask:
     """Application factory: everything the app needs comes in as arguments, so tests build their own.
 
     The app answers from the engine's collection as it changes (qa.live); admin_token turns on the writes of
@@ -57,8 +63,9 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
 
     @app.get("/")
     def page() -> str:
-        return render_template("index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS,
-                               documents=live.follows)
+        return render_template(
+            "index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS, documents=live.follows
+        )
 
     @app.route("/api/ask", methods=["GET", "POST"])
     def ask() -> Response:
@@ -80,8 +87,11 @@ def create_app(engine: Engine, examples: Sequence[str] = EXAMPLES, admin_token: 
 
     if live.follows:  # a collection of segments; a sharded one has no documents page or API yet
         register_documents(app, live, admin_token, max_upload, writable)
-        app.add_url_rule("/documents", "documents_page", lambda: render_template(
-            "documents.html", admin=admin_token is not None and writable))
+        app.add_url_rule(
+            "/documents",
+            "documents_page",
+            lambda: render_template("documents.html", admin=admin_token is not None and writable),
+        )
     _register_error_handlers(app)
     return app
 
@@ -98,8 +108,12 @@ def _get_arguments() -> tuple[object, int, Filters, tuple]:
     top_k = request.args.get("top_k", str(DEFAULT_TOP_K))
     if not _WHOLE_NUMBER.fullmatch(top_k):
         raise _bad_top_k()
-    return request.args["q"], check_top_k(int(top_k)), Filters.parse(*map(request.args.get,
-                                                                        ("since", "until", "doc_id"))), ()
+    return (
+        request.args["q"],
+        check_top_k(int(top_k)),
+        Filters.parse(*map(request.args.get, ("since", "until", "doc_id"))),
+        (),
+    )
 
 
 def _post_arguments() -> tuple[object, int, Filters, object]:
@@ -111,8 +125,12 @@ def _post_arguments() -> tuple[object, int, Filters, object]:
     filters = body.get("filters") or {}
     if not isinstance(filters, dict) or set(filters) - {"since", "until", "doc_id"}:
         raise ApiError(400, "bad_filter", '"filters" must be an object of "since", "until" and "doc_id"')
-    return body["question"], check_top_k(body.get("top_k", DEFAULT_TOP_K)), Filters.parse(**filters), \
-        check_history(body.get("history", []))
+    return (
+        body["question"],
+        check_top_k(body.get("top_k", DEFAULT_TOP_K)),
+        Filters.parse(**filters),
+        check_history(body.get("history", [])),
+    )
 
 
 def _bad_top_k() -> ApiError:
@@ -179,10 +197,18 @@ class _Gunicorn(BaseApplication):
         return self.app
 
 
-def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Sequence[str] = EXAMPLES,
-        on_ready: Callable[[str], None] = lambda url: None, workers: int | None = None,
-        access_log: str | None = None, admin_token: str | None = None, max_upload: int = MAX_UPLOAD_BYTES,
-        writable: bool = True) -> None:
+def run(
+    engine: Engine,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    examples: Sequence[str] = EXAMPLES,
+    on_ready: Callable[[str], None] = lambda url: None,
+    workers: int | None = None,
+    access_log: str | None = None,
+    admin_token: str | None = None,
+    max_upload: int = MAX_UPLOAD_BYTES,
+    writable: bool = True,
+) -> None:
     """Serve with gunicorn worker processes until Ctrl-C or SIGTERM; OSError when it cannot listen.
 
     Asking holds the GIL, so one process answers with one core at most: the workers are forked after
@@ -193,10 +219,14 @@ def run(engine: Engine, host: str = "127.0.0.1", port: int = 8000, examples: Seq
         pass
     engine.warm_up()  # not on a visitor
     options = {
-        "bind": _bind(host, port), "workers": workers or default_workers(),
-        "worker_class": Worker, "loglevel": "warning", "accesslog": access_log,
+        "bind": _bind(host, port),
+        "workers": workers or default_workers(),
+        "worker_class": Worker,
+        "loglevel": "warning",
+        "accesslog": access_log,
         "limit_request_line": 0,  # gunicorn's own limit stops at 8 KiB; the worker's MAX_REQUEST_LINE applies
-        "graceful_timeout": 5, "timeout": 60,
+        "graceful_timeout": 5,
+        "timeout": 60,
         "when_ready": lambda arbiter: on_ready(_url(host, arbiter.LISTENERS[0].sock.getsockname()[1])),
     }
     master = os.getpid()

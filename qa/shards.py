@@ -5,6 +5,7 @@ A shard is a segment at a larger scale: an immutable part ranked with the collec
 score. Nothing here needs Ray: the shards are asked through a ShardClient, in this process (LocalShards) or as
 Ray Serve deployments (qa.cluster).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,17 +50,19 @@ def shard_dirs(directory: Path) -> list[Path]:
     try:
         listing = json.loads((directory / SHARDS).read_text(encoding="utf-8"))
         names = listing["shards"]
-        if listing.get("format") != FORMAT or not names or not all(isinstance(n, str) and "/" not in n
-                                                                   for n in names):
+        if listing.get("format") != FORMAT or not names or not all(isinstance(n, str) and "/" not in n for n in names):
             raise ValueError("not a list of shard folders")
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise store.IndexFileError(f"{directory / SHARDS} cannot be read ({error}); build the collection again "
-                                   f"with qa index build SOURCE... --shards N --out {directory}") from None
+        raise store.IndexFileError(
+            f"{directory / SHARDS} cannot be read ({error}); build the collection again "
+            f"with qa index build SOURCE... --shards N --out {directory}"
+        ) from None
     return [directory / name for name in names]
 
 
-def read_sharded(sources: Sequence[Path], count: int, max_file_size: int = corpus.MAX_FILE_SIZE,
-                 only: int | None = None) -> tuple[list[list[Chunked]], list[Skipped]]:
+def read_sharded(
+    sources: Sequence[Path], count: int, max_file_size: int = corpus.MAX_FILE_SIZE, only: int | None = None
+) -> tuple[list[list[Chunked]], list[Skipped]]:
     """The documents of the sources, cleaned and cut into passages, grouped by shard (only: of that shard alone, the
     others left uncleaned); and the files and documents that give none."""
     groups: list[list[Chunked]] = [[] for _ in range(count)]
@@ -79,9 +82,15 @@ def read_sharded(sources: Sequence[Path], count: int, max_file_size: int = corpu
     return groups, skipped
 
 
-def build(sources: Sequence[Path], out: Path, count: int, workers: int | None = None,
-          progress: Progress | None = None, waiting: store.Waiting | None = None,
-          max_file_size: int = corpus.MAX_FILE_SIZE) -> BuildReport:
+def build(
+    sources: Sequence[Path],
+    out: Path,
+    count: int,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    waiting: store.Waiting | None = None,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+) -> BuildReport:
     """Index the sources into out as count shards (each document to shard_of its id), one after the other, holding
     out's write lock; the list of shards is written last."""
     with store.writing(out, waiting):
@@ -91,29 +100,46 @@ def build(sources: Sequence[Path], out: Path, count: int, workers: int | None = 
         reports = []
         for number, documents in enumerate(groups):
             with store.writing(out / shard_name(number), waiting):
-                reports.append(build_shard(documents, out / shard_name(number), sources, workers,
-                                           progress and _part_of(progress, number, count)))
+                reports.append(
+                    build_shard(
+                        documents,
+                        out / shard_name(number),
+                        sources,
+                        workers,
+                        progress and _part_of(progress, number, count),
+                    )
+                )
         write_listing(out, count)
-    return BuildReport(sum(r.documents for r in reports), sum(r.passages for r in reports), skipped,
-                       sum(r.seconds for r in reports))
+    return BuildReport(
+        sum(r.documents for r in reports), sum(r.passages for r in reports), skipped, sum(r.seconds for r in reports)
+    )
 
 
-def build_shard(documents: Sequence[Chunked], folder: Path, sources: Sequence[Path], workers: int | None = None,
-                progress: Progress | None = None) -> BuildReport:
+def build_shard(
+    documents: Sequence[Chunked],
+    folder: Path,
+    sources: Sequence[Path],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
     """Write the documents as the shard in folder, whose write lock the caller holds: a collection of its own."""
     info = {"fingerprint": fingerprint(sources), "sources": [str(Path(s).resolve()) for s in sources]}
     return _build(documents, folder, workers, progress, info)
 
 
-def add(sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE,
-        waiting: store.Waiting | None = None) -> collection.ChangeReport:
+def add(
+    sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE, waiting: store.Waiting | None = None
+) -> collection.ChangeReport:
     """Add the documents of the sources to the sharded collection in out, each to the shard its id hashes to (as
     collection.add does for one collection)."""
     with store.writing(out, waiting):
         dirs = shard_dirs(out)
-        reports = [collection.add(sources, folder, max_file_size, waiting,
-                                  only=lambda doc_id, n=number: shard_of(doc_id, len(dirs)) == n)
-                   for number, folder in enumerate(dirs)]
+        reports = [
+            collection.add(
+                sources, folder, max_file_size, waiting, only=lambda doc_id, n=number: shard_of(doc_id, len(dirs)) == n
+            )
+            for number, folder in enumerate(dirs)
+        ]
     report = _summed(reports)
     report.skipped = list({(s.source, s.reason): s for s in report.skipped}.values())  # every shard read them all
     return report
@@ -129,8 +155,9 @@ def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = No
         held = {d["id"] for folder, ids in zip(dirs, by_shard) if ids for _, d in store.load(folder).live_documents()}
         unknown = [i for i in wanted if i not in held]
         if unknown:
-            raise collection.NoSuchDocument(f"no document {', '.join(map(repr, unknown))} in {out}; nothing was "
-                                            f"removed")
+            raise collection.NoSuchDocument(
+                f"no document {', '.join(map(repr, unknown))} in {out}; nothing was removed"
+            )
         return _summed([collection.remove(ids, folder, waiting) for folder, ids in zip(dirs, by_shard) if ids])
 
 
@@ -154,12 +181,14 @@ def _part_of(progress: Progress, number: int, count: int) -> Progress:
 def write_listing(out: Path, count: int) -> None:
     """Write out's list of shards, switched to in one atomic rename."""
     temporary = out / f".{SHARDS}.{os.getpid()}"
-    temporary.write_text(json.dumps({"format": FORMAT, "shards": [shard_name(n) for n in range(count)]}),
-                         encoding="utf-8")
+    temporary.write_text(
+        json.dumps({"format": FORMAT, "shards": [shard_name(n) for n in range(count)]}), encoding="utf-8"
+    )
     os.replace(temporary, out / SHARDS)
 
 
 # What a shard answers: where the collection's statistics come together, and what the engine reads of a hit.
+
 
 @dataclass
 class Hit:
@@ -191,8 +220,7 @@ class Shard:
 
     def size(self) -> dict:
         """{"documents", "passages" (live), "numbered" (deleted ones included), "total_length"}."""
-        return {**self.index.stats, "numbered": self.index.n_passages,
-                "total_length": self.index.postings.total_length}
+        return {**self.index.stats, "numbered": self.index.n_passages, "total_length": self.index.postings.total_length}
 
     def warm_up(self) -> None:
         """Ready to rank many questions: the compiled MaxScore loaded for a large shard."""
@@ -204,8 +232,14 @@ class Shard:
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         return self.index.postings.any_within(terms, first, last)
 
-    def rank(self, terms: Sequence[str], counts: Sequence[int], k: int, compounds: tuple[Sequence[int], Sequence[int]],
-             stats: CollectionStats) -> Ranking:
+    def rank(
+        self,
+        terms: Sequence[str],
+        counts: Sequence[int],
+        k: int,
+        compounds: tuple[Sequence[int], Sequence[int]],
+        stats: CollectionStats,
+    ) -> Ranking:
         """The shard's k best passages for the terms, scored with the collection's statistics."""
         doc_freq, asked_idf, numbers, scores = self.index.postings.ranked(terms, counts, k, compounds, stats=stats)
         return Ranking(doc_freq, asked_idf, [self.hit(n, s) for n, s in zip(numbers.tolist(), scores.tolist())])
@@ -249,6 +283,7 @@ class LocalShards:
 
 # What the engine reads: a sharded collection that looks like one loaded collection (store.Index).
 
+
 class ShardedIndex:
     """A sharded collection as qa.search.Engine reads a collection: passages numbered through the shards in order,
     ranked exactly as one index of them all (two rounds: the collection's statistics, then each shard's top-k)."""
@@ -267,8 +302,11 @@ class ShardedIndex:
     def stats(self) -> dict:
         """{"documents", "passages", "shards": [{"name", "replicas"}]}: the replicas live now."""
         live = self.shards.replicas()
-        return {"documents": self.documents, "passages": self.postings.n_live,
-                "shards": [{"name": name, "replicas": live.get(name, 0)} for name in self.shards.names]}
+        return {
+            "documents": self.documents,
+            "passages": self.postings.n_live,
+            "shards": [{"name": name, "replicas": live.get(name, 0)} for name in self.shards.names],
+        }
 
     def passage(self, number: int) -> Passage:
         return self._hit(number).passage
@@ -351,9 +389,14 @@ class ShardedPostings:
         offset = int(self.index.offsets[shard])
         return bool(self.index.shards.call(shard, "any_within", list(terms), first - offset, last - offset))
 
-    def ranked(self, terms: Sequence[str], counts: Sequence[int], k: int,
-               compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
-               allowed: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    def ranked(
+        self,
+        terms: Sequence[str],
+        counts: Sequence[int],
+        k: int,
+        compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, ...]:
         """What bm25.Postings.ranked gives for the whole collection: each shard's top k, ranked with the statistics
         of all of them, merged by score (ties to the lower shard). allowed is always None: filters refuse a sharded
         collection before (filters.Filters.passages)."""
@@ -361,12 +404,19 @@ class ShardedPostings:
         compounds = (list(compounds[0]), list(compounds[1]))
         stats = CollectionStats(self.n_live, self.total_length, self._summed(terms))
         rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats)
-        merged = [(hit.score, number) for shard, ranking in enumerate(rankings)
-                  for number, hit in zip(self.index.keep(shard, ranking.hits), ranking.hits)]
+        merged = [
+            (hit.score, number)
+            for shard, ranking in enumerate(rankings)
+            for number, hit in zip(self.index.keep(shard, ranking.hits), ranking.hits)
+        ]
         merged.sort(key=lambda pair: (-pair[0], pair[1]))
         merged = merged[:k]
-        return (rankings[0].doc_freq, rankings[0].asked_idf, np.array([n for _, n in merged], dtype=np.int64),
-                np.array([s for s, _ in merged], dtype=np.float64))
+        return (
+            rankings[0].doc_freq,
+            rankings[0].asked_idf,
+            np.array([n for _, n in merged], dtype=np.int64),
+            np.array([s for s, _ in merged], dtype=np.float64),
+        )
 
     def _summed(self, terms: list[str]) -> dict[str, int]:
         """How many passages of the collection hold each term: remembered, or asked of every shard and added up."""

@@ -9,6 +9,7 @@ sentence that holds too little of the question, or no span of the kind near its 
 rather than a guess. Only patterns and string work: underthesea's taggers were tried and did not help
 (docs/quality.md).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,14 +48,45 @@ class Asked:
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
 # and matched folded when the question has none. "thế nào" (how) and "tại sao" (why) ask for no span.
 _NOT_SPECIFIC = ("như thế nào", "thế nào", "ra sao", "tại sao", "vì sao", "làm sao")
-_TIME_WORDS = ("năm", "ngày", "tháng", "thế kỷ", "thế kỉ", "thập niên", "thập kỷ", "thời điểm", "thời gian",
-               "giai đoạn", "lúc", "thời kỳ", "mùa", "dịp")
-_PLACE_WORDS = ("nơi", "chỗ", "địa điểm", "thành phố", "tỉnh", "nước", "quốc gia", "vùng", "khu vực", "châu lục",
-                "lục địa", "sông", "đảo", "thị trấn", "huyện", "xã", "bang", "địa phương")
+_TIME_WORDS = (
+    "năm",
+    "ngày",
+    "tháng",
+    "thế kỷ",
+    "thế kỉ",
+    "thập niên",
+    "thập kỷ",
+    "thời điểm",
+    "thời gian",
+    "giai đoạn",
+    "lúc",
+    "thời kỳ",
+    "mùa",
+    "dịp",
+)
+_PLACE_WORDS = (
+    "nơi",
+    "chỗ",
+    "địa điểm",
+    "thành phố",
+    "tỉnh",
+    "nước",
+    "quốc gia",
+    "vùng",
+    "khu vực",
+    "châu lục",
+    "lục địa",
+    "sông",
+    "đảo",
+    "thị trấn",
+    "huyện",
+    "xã",
+    "bang",
+    "địa phương",
+)
 _PERSON_WORDS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "cầu thủ", "nghệ sĩ", "nhà văn", "tác giả")
 _RULES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
-    (AnswerType.TIME, ("khi nào", "bao giờ", "lúc nào", "năm bao nhiêu")
-     + tuple(w + " nào" for w in _TIME_WORDS)),
+    (AnswerType.TIME, ("khi nào", "bao giờ", "lúc nào", "năm bao nhiêu") + tuple(w + " nào" for w in _TIME_WORDS)),
     (AnswerType.NUMBER, ("bao nhiêu", "mấy")),
     (AnswerType.PLACE, ("ở đâu", "đâu") + tuple(w + " nào" for w in _PLACE_WORDS)),
     (AnswerType.PERSON, ("là ai", "ai") + tuple(w + " nào" for w in _PERSON_WORDS)),
@@ -71,11 +103,15 @@ def _phrase_pattern(phrases: tuple[str, ...], marked: bool) -> re.Pattern:
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?!\w)")
 
 
-_PATTERNS = {marked: ([(kind, _phrase_pattern(p, marked)) for kind, p in _RULES],
-                      _phrase_pattern(_NOT_SPECIFIC, marked)) for marked in (True, False)}
+_PATTERNS = {
+    marked: ([(kind, _phrase_pattern(p, marked)) for kind, p in _RULES], _phrase_pattern(_NOT_SPECIFIC, marked))
+    for marked in (True, False)
+}
 _NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
-_HOW_MANY = {True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
-             False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})")}
+_HOW_MANY = {
+    True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
+    False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})"),
+}
 
 
 def asked_for(question: str) -> Asked | None:
@@ -95,7 +131,7 @@ def asked_for(question: str) -> Asked | None:
         kind = AnswerType.NAME
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
-        unit = tuple(folded[count.start(1):count.end(1)].split())
+        unit = tuple(folded[count.start(1) : count.end(1)].split())
     syllables = frozenset(folded.split())
     content = frozenset(folded[:asked_from].split() + folded[asked_to:].split())
     # The question word is the phrase's last syllable ("gì" of "gọi là gì", "nào" of "công ty nào"): what stands
@@ -105,8 +141,16 @@ def asked_for(question: str) -> Asked | None:
     rest_end = next((m.start() for m in _CLAUSE.finditer(written, asked_to)), len(written))
     before = tuple(folded[clause_start:word_start].split())
     head = before[-2:] if folded[word_start:asked_to] == "nao" else ()
-    return Asked(kind, unit, syllables, content - _FOLDED_STOPWORDS, before, tuple(folded[asked_to:rest_end].split()),
-                 frozenset(_WORD.findall(written)) if marked else frozenset(), frozenset(head))
+    return Asked(
+        kind,
+        unit,
+        syllables,
+        content - _FOLDED_STOPWORDS,
+        before,
+        tuple(folded[asked_to:rest_end].split()),
+        frozenset(_WORD.findall(written)) if marked else frozenset(),
+        frozenset(head),
+    )
 
 
 _CLAUSE = re.compile(r"[,;:()\[\]“”\"?!.]")
@@ -144,13 +188,17 @@ _NOT_EDGE = rf"[^\s{re.escape(_EDGE)}]"
 _CAPITAL = rf"[{_UPPER}](?:\S*{_NOT_EDGE})?"
 _SPACED = re.compile(r"\S+")
 _PARTICLE = "|".join(sorted(_NAME_PARTICLES))
-_NAME_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
-                       rf"|\d(?:\S*{_NOT_EDGE})?))*")
+_NAME_RUN = re.compile(
+    rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
+    rf"|\d(?:\S*{_NOT_EDGE})?))*"
+)
 # The name of an organisation or a work capitalises only the first syllable of each of its words ("Đảng Lao động
 # Úc", "Ban Dân vận"): a lowercase syllable between capitalised ones, unless a function word, is part of it.
 _FUNCTION_WORDS = "|".join(sorted(STOPWORDS | {"hoặc", "hay", "với", "và"}))
-_TITLE_RUN = re.compile(rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
-                        rf"|(?!(?:{_FUNCTION_WORDS})\s)[^\W\d_]+\s+{_CAPITAL}|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*")
+_TITLE_RUN = re.compile(
+    rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
+    rf"|(?!(?:{_FUNCTION_WORDS})\s)[^\W\d_]+\s+{_CAPITAL}|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*"
+)
 
 
 def _name_runs(text: str, start: int, end: int, pattern: re.Pattern) -> list[list[tuple[int, int]]]:
@@ -188,11 +236,11 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
             if last and _in_name(text[first:last], folded[first:last], asked, opening):
                 piece.append((first, last))
                 continue
-            while piece and text[piece[-1][0]:piece[-1][1]].lower() in _NAME_PARTICLES:
+            while piece and text[piece[-1][0] : piece[-1][1]].lower() in _NAME_PARTICLES:
                 piece.pop()
             if asked.kind is AnswerType.PERSON:
                 piece = _from_surname(text, piece)
-            if piece and any(text[s:s + 1].isupper() for s, _ in piece):
+            if piece and any(text[s : s + 1].isupper() for s, _ in piece):
                 found.append(Candidate(piece[0][0], piece[-1][1]))
             piece = []
     return found
@@ -208,8 +256,10 @@ def _in_name(word: str, key: str, asked: Asked, opening: bool) -> bool:
 
 
 # The commonest Vietnamese surnames (nine in ten people bear one): a person's full name starts with one.
-_SURNAMES = frozenset("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý đinh đoàn trương "
-                      "lương mai cao lâm trịnh".split())
+_SURNAMES = frozenset(
+    "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý đinh đoàn trương "
+    "lương mai cao lâm trịnh".split()
+)
 
 
 def _from_surname(text: str, piece: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -228,13 +278,15 @@ _CURRENCY = r"(?:\s+(?:đồng|USD|đô\s+la|EUR|euro|bảng\s+Anh|yên|nhân\s+
 _NUMBER = re.compile(rf"(?<![\w.,])\$?{_DIGITS}{_SCALE}(?:\s*%|\s+phần\s+trăm|{_CURRENCY}(?!\w))?(?!\w)", _I)
 _SPELLED = re.compile(rf"(?<!\w)(?:{_NUMBER_WORDS})(?:\s+(?:{_NUMBER_WORDS}))*(?!\w)", _I)
 _NUMERALS = r"(?:mười\s+)?(?:một|hai|ba|tư|bốn|năm|sáu|bảy|tám|chín|mười|giêng|chạp)"
-_DATE_PART = (r"(?:ngày|mùng|mồng)\s+\d{1,2}(?:\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?)?"
-              rf"|tháng\s+(?:\d{{1,2}}(?:\s*/\s*\d{{4}})?|{_NUMERALS})"
-              r"|năm\s+\d{1,4}(?:\s+(?:TCN|SCN|trước\s+Công\s+nguyên))?"
-              r"|thế\s+k[ỷỉ]\s+(?:thứ\s+)?(?:\d{1,2}|[IVXLC]+)(?:\s+TCN)?"
-              r"|(?:thập\s+(?:niên|kỷ|kỉ)|những\s+năm)\s+\d{2,4}"
-              r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-              r"|(?<![\d.,])(?:1\d{3}|20\d{2})(?![\d.,%])")
+_DATE_PART = (
+    r"(?:ngày|mùng|mồng)\s+\d{1,2}(?:\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{2,4})?)?"
+    rf"|tháng\s+(?:\d{{1,2}}(?:\s*/\s*\d{{4}})?|{_NUMERALS})"
+    r"|năm\s+\d{1,4}(?:\s+(?:TCN|SCN|trước\s+Công\s+nguyên))?"
+    r"|thế\s+k[ỷỉ]\s+(?:thứ\s+)?(?:\d{1,2}|[IVXLC]+)(?:\s+TCN)?"
+    r"|(?:thập\s+(?:niên|kỷ|kỉ)|những\s+năm)\s+\d{2,4}"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
+    r"|(?<![\d.,])(?:1\d{3}|20\d{2})(?![\d.,%])"
+)
 _DATE = re.compile(rf"(?<!\w)(?:{_DATE_PART})(?:\s*,?\s*(?:{_DATE_PART}))*(?!\w)", _I)
 _PERCENT = ("phan", "tram")
 
@@ -248,7 +300,7 @@ def _unit_end(text: str, at: int, unit: tuple[str, ...]) -> int | None:
     nhiêu tấn": its first word at least), or None when it does not follow."""
     matched = None
     for key in unit:
-        word = _WORD.match(text, at + 1) if text[at:at + 1] == " " else None
+        word = _WORD.match(text, at + 1) if text[at : at + 1] == " " else None
         if not word or fold(word.group().lower()) != key:
             break
         at = matched = word.end()
@@ -279,8 +331,11 @@ _LOCATIVE = frozenset(fold(w) for w in "ở tại từ đến tới vào trong n
 
 def _candidates(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
     """The spans of text[start:end] of the kind asked for that are more than the question's own words."""
-    return [c for c in _of_kind(text, folded, start, end, asked)
-            if not asked.syllables.issuperset(folded[c.start:c.end].split())]
+    return [
+        c
+        for c in _of_kind(text, folded, start, end, asked)
+        if not asked.syllables.issuperset(folded[c.start : c.end].split())
+    ]
 
 
 def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
@@ -294,8 +349,15 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
         return names
     # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ"),
     # and a person is not where something happens, nor a people ("người Norman").
-    return [c for c in names if not (_one_syllable(text[c.start:c.end]) or
-                                     asked.kind is AnswerType.PERSON and _word_before(text, c.start) in _LOCATIVE)]
+    return [
+        c
+        for c in names
+        if not (
+            _one_syllable(text[c.start : c.end])
+            or asked.kind is AnswerType.PERSON
+            and _word_before(text, c.start) in _LOCATIVE
+        )
+    ]
 
 
 def _one_syllable(name: str) -> bool:
@@ -337,11 +399,12 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
         chosen = Candidate(*slot)
     if chosen is None:
         return None
-    return {"text": text[chosen.start:chosen.end], "start": chosen.start, "end": chosen.end}
+    return {"text": text[chosen.start : chosen.end], "start": chosen.start, "end": chosen.end}
 
 
-def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]],
-           slot: tuple[int, int] | None) -> Candidate | None:
+def _typed(
+    text: str, candidates: list[Candidate], matched: list[tuple[int, int]], slot: tuple[int, int] | None
+) -> Candidate | None:
     """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
     words; one that carries the unit asked in first."""
     best: tuple[tuple[bool, bool, int], Candidate] | None = None
@@ -349,7 +412,7 @@ def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]
     for candidate in candidates:
         # The matched words nearest on either side (highlights come in order and do not overlap).
         after = bisect_left(starts, candidate.end)
-        nearest = matched[max(0, after - 2):after + 1]
+        nearest = matched[max(0, after - 2) : after + 1]
         gap = min(_words_between(text, candidate, s, e) for s, e in nearest)
         outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
         key = (not candidate.fits, outside, gap)
@@ -361,8 +424,10 @@ def _typed(text: str, candidates: list[Candidate], matched: list[tuple[int, int]
 # The slot: at most MAX_SLOT words, ended by the verbs' helpers and the prepositions that open the next part of a
 # clause; the copula before it ("được gọi là") is no part of it.
 MAX_SLOT = 6
-_SLOT_ENDS = frozenset("là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
-                       "hay hoặc rằng của như nhằm".split())
+_SLOT_ENDS = frozenset(
+    "là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
+    "hay hoặc rằng của như nhằm".split()
+)
 _COPULA = frozenset("là được gọi bằng".split())
 
 
@@ -374,7 +439,7 @@ def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[i
     keys = [folded[s:e] for s, e, _ in words]
 
     def lower(i: int) -> str:
-        return text[words[i][0]:words[i][1]].lower()
+        return text[words[i][0] : words[i][1]].lower()
 
     found = _run(keys, asked.before, from_end=True)
     if found is not None:
@@ -385,8 +450,12 @@ def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[i
             return None
         last = first
         stop = asked.after[:1]
-        while last < len(words) and last - first < MAX_SLOT and (last == first or lower(last) not in _SLOT_ENDS) \
-                and keys[last:last + 1] != list(stop):
+        while (
+            last < len(words)
+            and last - first < MAX_SLOT
+            and (last == first or lower(last) not in _SLOT_ENDS)
+            and keys[last : last + 1] != list(stop)
+        ):
             last += 1
             if words[last - 1][2]:
                 break
@@ -406,7 +475,7 @@ def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int
     ones of those after it; [start, end) word positions."""
     for size in range(min(4, len(context)), 0, -1):
         for skip in range(0, 3 if from_end else 1):
-            part = list(context[len(context) - skip - size:len(context) - skip] if from_end else context[:size])
+            part = list(context[len(context) - skip - size : len(context) - skip] if from_end else context[:size])
             if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
                 continue
             at = _find(keys, part)
@@ -421,7 +490,7 @@ def _find(keys: list[str], part: list[str]) -> int | None:
     try:
         while True:
             at = keys.index(part[0], at + 1)
-            if keys[at:at + len(part)] == part:
+            if keys[at : at + len(part)] == part:
                 return at
     except ValueError:
         return None
@@ -436,5 +505,5 @@ def _held(folded: str, asked: Asked) -> float:
 
 def _words_between(text: str, candidate: Candidate, start: int, end: int) -> int:
     """How many words stand between a candidate and a matched word (0 when they touch or overlap)."""
-    gap = text[candidate.end:start] if candidate.end <= start else text[end:candidate.start]
+    gap = text[candidate.end : start] if candidate.end <= start else text[end : candidate.start]
     return len(_WORD.findall(gap))

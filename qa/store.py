@@ -1,6 +1,7 @@
 """The collection on disk: immutable segments of plain files (JSON + .npy, never pickled), each file with a checksum,
 deletions as a mask beside a segment, and one manifest that names them all, switched to in one atomic rename by one
 writer at a time. Everything is checked before anything reads it."""
+
 from __future__ import annotations
 
 import errno
@@ -23,7 +24,7 @@ from filelock import FileLock, Timeout
 
 from .bm25 import Postings, Segment
 from .corpus import Passage, passage_id
-from .settings import B, K1
+from .settings import K1, B
 from .text import ANALYSER_VERSION
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,18 @@ VERSION = 6
 MANIFEST = "manifest.json"
 LOCK = "write.lock"
 SEGMENT_PREFIX = "seg-"  # every file of a segment is named <segment>.<name>.<write id>
-ARRAYS = ("keys", "indptr", "postings", "tf", "lengths", "peaks", "passage_doc", "spans", "text_offsets",
-          "folded_offsets")
+ARRAYS = (
+    "keys",
+    "indptr",
+    "postings",
+    "tf",
+    "lengths",
+    "peaks",
+    "passage_doc",
+    "spans",
+    "text_offsets",
+    "folded_offsets",
+)
 BLOBS = ("texts", "folded")  # .bin: passages' text, and folded for matching (corpus.folded_sentences), UTF-8
 # Each analysed text's terms (as rows of keys) and counts, by text key: a rebuild analyses only what changed.
 ANALYSIS = ("analysis_texts", "analysis_indptr", "analysis_terms", "analysis_counts")
@@ -109,15 +120,20 @@ class Index:
 
     def __post_init__(self) -> None:
         segments = self.segments
-        self.postings = Postings([s.postings for s in segments], [s.deleted_passages for s in segments],
-                                 [s.deleted_df for s in segments], self.manifest.get("k1", K1),
-                                 self.manifest.get("b", B))
+        self.postings = Postings(
+            [s.postings for s in segments],
+            [s.deleted_passages for s in segments],
+            [s.deleted_df for s in segments],
+            self.manifest.get("k1", K1),
+            self.manifest.get("b", B),
+        )
         self.documents = [d for s in segments for d in s.documents]
         self.deleted = np.concatenate([s.deleted_documents for s in segments] + [np.zeros(0, bool)])
         self.document_offsets = np.concatenate([[0], np.cumsum([len(s.documents) for s in segments])]).astype(np.int64)
         self.passage_offsets = self.postings.offsets
-        self.passage_doc = np.concatenate([s.passage_doc + offset for s, offset in
-                                           zip(segments, self.document_offsets)] + [np.zeros(0, np.int32)])
+        self.passage_doc = np.concatenate(
+            [s.passage_doc + offset for s, offset in zip(segments, self.document_offsets)] + [np.zeros(0, np.int32)]
+        )
         self.first_passage = np.searchsorted(self.passage_doc, np.arange(len(self.documents)))
 
     @property
@@ -150,8 +166,16 @@ class Index:
         document = segment.documents[doc_number]
         text = self._decoded(_blob_item(segment.texts, segment.text_offsets, local), segment, "texts.bin")
         start, end = segment.spans[local].tolist()
-        return Passage(passage_id(document["id"], number - self.first_passage.item(self.passage_doc.item(number))),
-                       document["id"], document["title"], text, start, end, document.get("url"), document.get("date"))
+        return Passage(
+            passage_id(document["id"], number - self.first_passage.item(self.passage_doc.item(number))),
+            document["id"],
+            document["title"],
+            text,
+            start,
+            end,
+            document.get("url"),
+            document.get("date"),
+        )
 
     def folded_text(self, number: int) -> str:
         """A passage's text lowercased and folded, spaces between its syllables and newlines between its sentences:
@@ -171,8 +195,13 @@ class Index:
     def catalogue_entry(self, doc_number: int) -> dict:
         """A document as {"id", "title", "date", "url", "passages"} (passages: how many)."""
         d = self.documents[doc_number]
-        return {"id": d["id"], "title": d["title"], "date": d.get("date"), "url": d.get("url"),
-                "passages": self.passage_count(doc_number)}
+        return {
+            "id": d["id"],
+            "title": d["title"],
+            "date": d.get("date"),
+            "url": d.get("url"),
+            "passages": self.passage_count(doc_number),
+        }
 
     def passage_count(self, doc_number: int) -> int:
         """How many passages a document has."""
@@ -187,9 +216,19 @@ class Index:
             return []
         segment, local = self._segment_of(first)
         texts = _blob_slices(segment.texts, segment.text_offsets, local, local + last - first)
-        return [Passage(passage_id(document["id"], i), document["id"], document["title"],
-                        self._decoded(text, segment, "texts.bin"), start, end, document.get("url"), document.get("date"))
-                for i, (text, (start, end)) in enumerate(zip(texts, segment.spans[local:local + last - first].tolist()))]
+        return [
+            Passage(
+                passage_id(document["id"], i),
+                document["id"],
+                document["title"],
+                self._decoded(text, segment, "texts.bin"),
+                start,
+                end,
+                document.get("url"),
+                document.get("date"),
+            )
+            for i, (text, (start, end)) in enumerate(zip(texts, segment.spans[local : local + last - first].tolist()))
+        ]
 
     def document_folded(self, doc_number: int) -> list[bytes]:
         """The folded texts of a document's passages, as stored (UTF-8)."""
@@ -216,6 +255,8 @@ class Index:
 
     def _segment_of(self, number: int) -> tuple[SegmentFiles, int]:
         """The segment that holds passage number, and the passage's number in it."""
+        if len(self.segments) == 1:  # most collections, and every one after optimize: no search
+            return self.segments[0], number
         s = int(np.searchsorted(self.passage_offsets, number, side="right")) - 1
         return self.segments[s], number - int(self.passage_offsets[s])
 
@@ -223,8 +264,10 @@ class Index:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            raise IndexFileError(f"index file {segment.name}.{name} in {self.directory} is damaged (not UTF-8); "
-                                 f"{how_to_rebuild(self.directory, self.manifest)}") from None
+            raise IndexFileError(
+                f"index file {segment.name}.{name} in {self.directory} is damaged (not UTF-8); "
+                f"{how_to_rebuild(self.directory, self.manifest)}"
+            ) from None
 
 
 def _close(fds: list[int]) -> None:
@@ -238,14 +281,14 @@ def _identity(stat: os.stat_result) -> tuple:
 
 def _blob_item(blob: np.ndarray, offsets: np.ndarray, number: int) -> bytes:
     """Item number of a blob cut at offsets."""
-    return blob[offsets.item(number):offsets.item(number + 1)].tobytes()
+    return blob[offsets.item(number) : offsets.item(number + 1)].tobytes()
 
 
 def _blob_slices(blob: np.ndarray, offsets: np.ndarray, first: int, last: int) -> list[bytes]:
     """Items first to last (not included) of a blob cut at offsets, read in one slice."""
-    at = offsets[first:last + 1].tolist()
-    whole = blob[at[0]:at[-1]].tobytes()
-    return [whole[a - at[0]:b - at[0]] for a, b in zip(at, at[1:])]
+    at = offsets[first : last + 1].tolist()
+    whole = blob[at[0] : at[-1]].tobytes()
+    return [whole[a - at[0] : b - at[0]] for a, b in zip(at, at[1:])]
 
 
 def blob_offsets(items: list[bytes]) -> np.ndarray:
@@ -270,8 +313,9 @@ def writing(directory: Path, waiting: Waiting | None = None, wait_seconds: float
             (waiting or log.warning)(f"waiting for another qa command that is writing {directory}")
             lock.acquire(timeout=wait_seconds)
     except Timeout:
-        raise IndexWriteError(f"another qa command has been writing {directory} for {wait_seconds:.0f} s; "
-                              "try again when it has finished") from None
+        raise IndexWriteError(
+            f"another qa command has been writing {directory} for {wait_seconds:.0f} s; try again when it has finished"
+        ) from None
     except OSError as error:
         raise IndexWriteError(f"cannot write the index in {directory}: {error.strerror or error}") from None
     try:
@@ -305,8 +349,9 @@ class Change:
     def __init__(self, out: Path):
         self.out, self.id, self.written = out, uuid.uuid4().hex[:12], []
 
-    def segment(self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], documents: list[dict],
-                average: float) -> dict:
+    def segment(
+        self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], documents: list[dict], average: float
+    ) -> dict:
         """Write a new segment; returns its manifest entry."""
         catalogue = json.dumps(documents, ensure_ascii=False).encode("utf-8")
         self._room_for(sum(a.nbytes + 128 for a in arrays.values()) + sum(map(len, blobs.values())) + len(catalogue))
@@ -317,24 +362,39 @@ class Change:
         for key, blob in blobs.items():
             files[key + ".bin"] = self._write(name, key + ".bin", blob)
         files["documents.json"] = self._write(name, "documents.json", catalogue)
-        return {"name": name, "documents": len(documents), "passages": int(len(arrays["passage_doc"])),
-                "average": average, "files": files}
+        return {
+            "name": name,
+            "documents": len(documents),
+            "passages": int(len(arrays["passage_doc"])),
+            "average": average,
+            "files": files,
+        }
 
     def deletions(self, entry: dict, documents: np.ndarray, deleted_df: np.ndarray) -> dict:
         """Write which of a segment's documents are deleted (sorted numbers) and their postings per term; returns
         the segment's new manifest entry."""
         self._room_for(documents.nbytes + deleted_df.nbytes + 256)
-        files = {"deleted_documents.npy": self._write(entry["name"], "deleted_documents.npy", documents.astype(np.int32)),
-                 "deleted_df.npy": self._write(entry["name"], "deleted_df.npy", deleted_df.astype(np.int32))}
+        files = {
+            "deleted_documents.npy": self._write(entry["name"], "deleted_documents.npy", documents.astype(np.int32)),
+            "deleted_df.npy": self._write(entry["name"], "deleted_df.npy", deleted_df.astype(np.int32)),
+        }
         return {**entry, "deleted": {"documents": int(len(documents)), "files": files}}
 
     def commit(self, segments: list[dict], info: dict) -> dict:
         """Switch the collection to these segments in one rename and remove the files no longer listed; returns the
         new manifest."""
         live_documents = sum(s["documents"] - s.get("deleted", {}).get("documents", 0) for s in segments)
-        manifest = {"format": FORMAT, "version": VERSION, "analyser": ANALYSER_VERSION, "k1": K1, "b": B,
-                    "changed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z") + f" {self.id}", **info,
-                    "documents": live_documents, "segments": segments}
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "analyser": ANALYSER_VERSION,
+            "k1": K1,
+            "b": B,
+            "changed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z") + f" {self.id}",
+            **info,
+            "documents": live_documents,
+            "segments": segments,
+        }
         temporary = self.out / f"{MANIFEST}.{self.id}.tmp"
         self.written.append(temporary.name)
         with open(temporary, "w", encoding="utf-8") as handle:
@@ -405,8 +465,10 @@ class _Hashing:
 
 
 def _no_space(out: Path, needed: int, free: int) -> str:
-    return (f"not enough space on the disk for the index in {out}: it needs about {_mib(needed + SPARE_BYTES)} "
-            f"and {_mib(free)} is free; nothing was changed")
+    return (
+        f"not enough space on the disk for the index in {out}: it needs about {_mib(needed + SPARE_BYTES)} "
+        f"and {_mib(free)} is free; nothing was changed"
+    )
 
 
 def _mib(size: int) -> str:
@@ -429,13 +491,20 @@ def remove_unlisted(directory: Path) -> None:
     Called only by the writer that holds the lock, so no write in progress loses its files.
     """
     manifest = any_manifest(directory)
-    keep = set(listed_files(manifest)) if manifest and manifest.get("version") == VERSION else \
-        {str(e.get("file")) for e in (manifest or {}).get("files", {}).values() if isinstance(e, dict)}
-    older = set(("keys", "idf", "indptr", "postings", "weights", "peaks") + ARRAYS + ANALYSIS + BLOBS +
-                (DRAFTS, "documents"))  # the files of format 5 and before, one index without segments
+    keep = (
+        set(listed_files(manifest))
+        if manifest and manifest.get("version") == VERSION
+        else {str(e.get("file")) for e in (manifest or {}).get("files", {}).values() if isinstance(e, dict)}
+    )
+    older = set(
+        ("keys", "idf", "indptr", "postings", "weights", "peaks") + ARRAYS + ANALYSIS + BLOBS + (DRAFTS, "documents")
+    )  # the files of format 5 and before, one index without segments
     for path in directory.iterdir():
-        ours = path.name.startswith(SEGMENT_PREFIX) or path.name.split(".")[0] in older or \
-            (path.name.startswith(MANIFEST + ".") and path.name.endswith(".tmp"))
+        ours = (
+            path.name.startswith(SEGMENT_PREFIX)
+            or path.name.split(".")[0] in older
+            or (path.name.startswith(MANIFEST + ".") and path.name.endswith(".tmp"))
+        )
         if ours and path.name not in keep and path.is_file():
             path.unlink(missing_ok=True)
 
@@ -464,23 +533,34 @@ def read_manifest(directory: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexFileError(f"{path} is not a qa index manifest; {how_to_rebuild(directory)}")
     if manifest.get("version") != VERSION:
-        raise IndexFileError(f"{path} is index format version {manifest.get('version')}, this qa reads "
-                             f"{VERSION}; {how_to_rebuild(directory, manifest)}")
+        raise IndexFileError(
+            f"{path} is index format version {manifest.get('version')}, this qa reads "
+            f"{VERSION}; {how_to_rebuild(directory, manifest)}"
+        )
     if manifest.get("analyser") != ANALYSER_VERSION:
-        raise IndexFileError(f"{path} was built by text analyser {manifest.get('analyser')}, this qa analyses "
-                             f"questions with {ANALYSER_VERSION}; {how_to_rebuild(directory, manifest)}")
+        raise IndexFileError(
+            f"{path} was built by text analyser {manifest.get('analyser')}, this qa analyses "
+            f"questions with {ANALYSER_VERSION}; {how_to_rebuild(directory, manifest)}"
+        )
     segments = manifest.get("segments")
     if not isinstance(segments, list) or not all(_segment_entry_ok(s) for s in segments):
-        raise IndexFileError(f"{path} does not list its segments as this qa writes them; "
-                             f"{how_to_rebuild(directory, manifest)}")
+        raise IndexFileError(
+            f"{path} does not list its segments as this qa writes them; {how_to_rebuild(directory, manifest)}"
+        )
     return manifest
 
 
 def _segment_entry_ok(entry: object) -> bool:
-    return isinstance(entry, dict) and isinstance(entry.get("name"), str) and \
-        entry["name"].startswith(SEGMENT_PREFIX) and isinstance(entry.get("files"), dict) and \
-        isinstance(entry.get("documents"), int) and isinstance(entry.get("passages"), int) and \
-        isinstance(entry.get("average"), (int, float)) and isinstance(entry.get("deleted", {}), dict)
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and entry["name"].startswith(SEGMENT_PREFIX)
+        and isinstance(entry.get("files"), dict)
+        and isinstance(entry.get("documents"), int)
+        and isinstance(entry.get("passages"), int)
+        and isinstance(entry.get("average"), (int, float))
+        and isinstance(entry.get("deleted", {}), dict)
+    )
 
 
 def file_entry(directory: Path, manifest: dict, segment: dict, name: str, group: str = "files") -> Path:
@@ -490,10 +570,15 @@ def file_entry(directory: Path, manifest: dict, segment: dict, name: str, group:
     entry = files.get(name) if isinstance(files, dict) else None
     filename = entry.get("file") if isinstance(entry, dict) else None
     # The manifest is data, never a way out of the folder: a plain name as Change wrote it.
-    if not isinstance(filename, str) or Path(filename).name != filename or \
-            not filename.startswith(f"{segment['name']}.{name}."):
-        raise IndexFileError(f"{directory / MANIFEST} does not list {segment['name']}'s {name} as this qa writes "
-                             f"it; {how_to_rebuild(directory, manifest)}")
+    if (
+        not isinstance(filename, str)
+        or Path(filename).name != filename
+        or not filename.startswith(f"{segment['name']}.{name}.")
+    ):
+        raise IndexFileError(
+            f"{directory / MANIFEST} does not list {segment['name']}'s {name} as this qa writes "
+            f"it; {how_to_rebuild(directory, manifest)}"
+        )
     path = directory / filename
     size = path.stat().st_size if path.is_file() else None
     if size != entry.get("bytes"):
@@ -509,8 +594,9 @@ def check_sum(directory: Path, manifest: dict, path: Path) -> None:
         while block := handle.read(1 << 24):
             digest.update(block)
     if digest.hexdigest() != listed_files(manifest)[path.name].get("xxh3"):
-        raise IndexFileError(f"index file {path} is damaged (its checksum does not match); "
-                             f"{how_to_rebuild(directory, manifest)}")
+        raise IndexFileError(
+            f"index file {path} is damaged (its checksum does not match); {how_to_rebuild(directory, manifest)}"
+        )
 
 
 def checked_file(directory: Path, manifest: dict, segment: dict, name: str, group: str = "files") -> Path:
@@ -578,9 +664,15 @@ def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
         for path in paths.values():  # held open: changed_file() sees a write to the very files mapped
             fd = os.open(path, os.O_RDONLY)
             opened[path.name] = (fd, _identity(os.fstat(fd)))
-        segments = [_load_segment(directory, manifest, segment, {name: paths[(segment["name"], group, name)]
-                                                                 for (s, group, name) in paths if s == segment["name"]})
-                    for segment in manifest["segments"]]
+        segments = [
+            _load_segment(
+                directory,
+                manifest,
+                segment,
+                {name: paths[(segment["name"], group, name)] for (s, group, name) in paths if s == segment["name"]},
+            )
+            for segment in manifest["segments"]
+        ]
         index = Index(directory, manifest, segments, opened)
     except BaseException:
         _close([fd for fd, _ in opened.values()])
@@ -591,24 +683,47 @@ def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
 
 def _load_segment(directory: Path, manifest: dict, entry: dict, paths: dict[str, Path]) -> SegmentFiles:
     arrays = {name: load_array(paths[name + ".npy"], directory, manifest) for name in ARRAYS}
-    blobs = {name: np.memmap(paths[name + ".bin"], dtype=np.uint8, mode="r").view(np.ndarray)
-             if paths[name + ".bin"].stat().st_size else np.zeros(0, dtype=np.uint8) for name in BLOBS}
+    blobs = {
+        name: np.memmap(paths[name + ".bin"], dtype=np.uint8, mode="r").view(np.ndarray)
+        if paths[name + ".bin"].stat().st_size
+        else np.zeros(0, dtype=np.uint8)
+        for name in BLOBS
+    }
     try:
         documents = json.loads(paths["documents.json"].read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise IndexFileError(f"index file {paths['documents.json']} is corrupt ({error}); "
-                             f"{how_to_rebuild(directory, manifest)}") from None
-    deleted = {name: load_array(paths[name + ".npy"], directory, manifest) for name in DELETIONS
-               if name + ".npy" in paths}
+        raise IndexFileError(
+            f"index file {paths['documents.json']} is corrupt ({error}); {how_to_rebuild(directory, manifest)}"
+        ) from None
+    deleted = {
+        name: load_array(paths[name + ".npy"], directory, manifest) for name in DELETIONS if name + ".npy" in paths
+    }
     _check_structure(directory, manifest, entry, arrays, blobs, documents, deleted, paths)
     deleted_documents = np.zeros(len(documents), dtype=bool)
     if deleted:
         deleted_documents[deleted["deleted_documents"]] = True
-    postings = Segment(arrays["keys"], arrays["indptr"], arrays["postings"], arrays["tf"], arrays["lengths"],
-                       arrays["peaks"], float(entry["average"]))
-    return SegmentFiles(entry["name"], documents, postings, arrays["passage_doc"], arrays["spans"],
-                        arrays["text_offsets"], blobs["texts"], arrays["folded_offsets"], blobs["folded"],
-                        deleted_documents, deleted.get("deleted_df"))
+    postings = Segment(
+        arrays["keys"],
+        arrays["indptr"],
+        arrays["postings"],
+        arrays["tf"],
+        arrays["lengths"],
+        arrays["peaks"],
+        float(entry["average"]),
+    )
+    return SegmentFiles(
+        entry["name"],
+        documents,
+        postings,
+        arrays["passage_doc"],
+        arrays["spans"],
+        arrays["text_offsets"],
+        blobs["texts"],
+        arrays["folded_offsets"],
+        blobs["folded"],
+        deleted_documents,
+        deleted.get("deleted_df"),
+    )
 
 
 def load_array(path: Path, directory: Path, manifest: dict | None = None) -> np.ndarray:
@@ -617,59 +732,103 @@ def load_array(path: Path, directory: Path, manifest: dict | None = None) -> np.
         # A plain ndarray view of the map: the np.memmap subclass costs ~20 µs on every slice taken while scoring.
         return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
     except (ValueError, OSError, EOFError) as error:
-        raise IndexFileError(f"index file {path} is corrupt ({error}); "
-                             f"{how_to_rebuild(directory, manifest)}") from None
+        raise IndexFileError(f"index file {path} is corrupt ({error}); {how_to_rebuild(directory, manifest)}") from None
 
 
 # What each array must be for the compiled ranking and the blob slicing to stay inside their arrays.
-_DTYPES = {"keys": np.uint64, "indptr": np.int64, "postings": np.int32, "tf": np.float32, "lengths": np.float32,
-           "peaks": np.float32, "passage_doc": np.int32, "spans": np.int64, "text_offsets": np.int64,
-           "folded_offsets": np.int64, "deleted_documents": np.int32, "deleted_df": np.int32}
+_DTYPES = {
+    "keys": np.uint64,
+    "indptr": np.int64,
+    "postings": np.int32,
+    "tf": np.float32,
+    "lengths": np.float32,
+    "peaks": np.float32,
+    "passage_doc": np.int32,
+    "spans": np.int64,
+    "text_offsets": np.int64,
+    "folded_offsets": np.int64,
+    "deleted_documents": np.int32,
+    "deleted_df": np.int32,
+}
 
 
-def _check_structure(directory: Path, manifest: dict, entry: dict, arrays: dict[str, np.ndarray],
-                     blobs: dict[str, np.ndarray], documents: object, deleted: dict[str, np.ndarray],
-                     paths: dict[str, Path]) -> None:
+def _check_structure(
+    directory: Path,
+    manifest: dict,
+    entry: dict,
+    arrays: dict[str, np.ndarray],
+    blobs: dict[str, np.ndarray],
+    documents: object,
+    deleted: dict[str, np.ndarray],
+    paths: dict[str, Path],
+) -> None:
     """Nothing when a segment's arrays fit together (types, sizes, offsets increasing and in range, numbers in
     range), else an IndexFileError naming the first file that does not: checked in a few passes over the arrays,
     before any compiled code indexes with them."""
+
     def broken(name: str, why: str) -> IndexFileError:
-        return IndexFileError(f"index file {paths[name]} does not fit the rest of the index ({why}); "
-                              f"{how_to_rebuild(directory, manifest)}")
+        return IndexFileError(
+            f"index file {paths[name]} does not fit the rest of the index ({why}); "
+            f"{how_to_rebuild(directory, manifest)}"
+        )
 
     for name, array in {**arrays, **deleted}.items():
         if array.dtype != _DTYPES[name] or array.ndim != (2 if name == "spans" else 1):
             raise broken(name + ".npy", f"{array.dtype} {array.shape}")
-    if not isinstance(documents, list) or not all(isinstance(d, dict) and isinstance(d.get("id"), str)
-                                                  and isinstance(d.get("title"), str) for d in documents):
+    if not isinstance(documents, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("id"), str) and isinstance(d.get("title"), str) for d in documents
+    ):
         raise broken("documents.json", "not a list of documents")
     keys, indptr, postings = arrays["keys"], arrays["indptr"], arrays["postings"]
     n, n_docs, passage_doc = len(arrays["passage_doc"]), len(documents), arrays["passage_doc"]
     checks = [
         ("keys.npy", "not sorted", len(keys) > 1 and not np.all(keys[1:] > keys[:-1])),
         ("peaks.npy", "not one per term", len(arrays["peaks"]) != len(keys)),
-        ("indptr.npy", "not offsets of the postings",
-         len(indptr) != len(keys) + 1 or indptr[0] != 0 or indptr[-1] != len(postings)
-         or np.any(indptr[1:] < indptr[:-1])),
+        (
+            "indptr.npy",
+            "not offsets of the postings",
+            len(indptr) != len(keys) + 1
+            or indptr[0] != 0
+            or indptr[-1] != len(postings)
+            or np.any(indptr[1:] < indptr[:-1]),
+        ),
         ("tf.npy", "not one per posting", len(arrays["tf"]) != len(postings)),
-        ("postings.npy", "a passage number out of range",
-         len(postings) and (int(postings.max()) >= n or int(postings.min()) < 0)),
+        (
+            "postings.npy",
+            "a passage number out of range",
+            len(postings) and (int(postings.max()) >= n or int(postings.min()) < 0),
+        ),
         ("lengths.npy", "not one per passage", len(arrays["lengths"]) != n),
         ("passage_doc.npy", "not the counts written", n != entry["passages"] or n_docs != entry["documents"]),
-        ("passage_doc.npy", "document numbers out of order",
-         n and (passage_doc[0] < 0 or passage_doc[-1] >= n_docs or np.any(passage_doc[1:] < passage_doc[:-1]))),
+        (
+            "passage_doc.npy",
+            "document numbers out of order",
+            n and (passage_doc[0] < 0 or passage_doc[-1] >= n_docs or np.any(passage_doc[1:] < passage_doc[:-1])),
+        ),
         ("spans.npy", "not one span per passage", arrays["spans"].shape != (n, 2)),
     ]
     for blob, name in (("texts", "text_offsets"), ("folded", "folded_offsets")):
         offsets = arrays[name]
-        checks.append((name + ".npy", "not offsets of the passages",
-                       len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != len(blobs[blob])
-                       or np.any(offsets[1:] < offsets[:-1])))
+        checks.append(
+            (
+                name + ".npy",
+                "not offsets of the passages",
+                len(offsets) != n + 1
+                or offsets[0] != 0
+                or offsets[-1] != len(blobs[blob])
+                or np.any(offsets[1:] < offsets[:-1]),
+            )
+        )
     if deleted:
         numbers, df = deleted["deleted_documents"], deleted["deleted_df"]
-        checks += [("deleted_documents.npy", "document numbers out of range",
-                    len(numbers) and (int(numbers.min()) < 0 or int(numbers.max()) >= n_docs)),
-                   ("deleted_df.npy", "not one per term", len(df) != len(keys) or (len(df) and int(df.min()) < 0))]
+        checks += [
+            (
+                "deleted_documents.npy",
+                "document numbers out of range",
+                len(numbers) and (int(numbers.min()) < 0 or int(numbers.max()) >= n_docs),
+            ),
+            ("deleted_df.npy", "not one per term", len(df) != len(keys) or (len(df) and int(df.min()) < 0)),
+        ]
     for name, why, failed in checks:
         if failed:
             raise broken(name, why)
@@ -678,10 +837,15 @@ def _check_structure(directory: Path, manifest: dict, entry: dict, arrays: dict[
 def how_to_rebuild(directory: Path, manifest: dict | None = None) -> str:
     """What to run to build the index in directory again, with the sources it was built from when known."""
     sources = (manifest or {}).get("sources")
-    named = " ".join(_quoted(s) for s in sources) if isinstance(sources, list) and sources and \
-        all(isinstance(s, str) for s in sources) else "SOURCE ..."
+    named = (
+        " ".join(_quoted(s) for s in sources)
+        if isinstance(sources, list) and sources and all(isinstance(s, str) for s in sources)
+        else "SOURCE ..."
+    )
     return f"rebuild it with: qa index build {named} --out {_quoted(str(directory))}"
 
 
 def _quoted(text: str) -> str:
-    return text if text and all(c.isalnum() or c in "/._-+:@%" for c in text) else "'" + text.replace("'", "'\\''") + "'"
+    return (
+        text if text and all(c.isalnum() or c in "/._-+:@%" for c in text) else "'" + text.replace("'", "'\\''") + "'"
+    )

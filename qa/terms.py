@@ -4,6 +4,7 @@ A term is a plain string, a two-character kind then its text: "w:thu_nhập", "s
 "q:de_an". Plain strings, not objects, because a passage makes hundreds and they are hashed as they are
 (bm25.term_hash): changing how a term is spelt changes the keys of every saved index.
 """
+
 from __future__ import annotations
 
 from typing import Sequence

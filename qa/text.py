@@ -1,4 +1,5 @@
 """Vietnamese text: normalise, fold and analyse into index terms (one path for passages and questions)."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,10 @@ from .settings import KEYWORD_SYLLABLES
 ANALYSER_VERSION = "6"
 
 # Runs of spaces that are not already one plain space (rewriting every space costs three times as much).
-_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000][ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
-                     r"| [ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = re.compile(
+    r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000][ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*"
+    r"| [ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+"
+)
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
@@ -71,10 +74,39 @@ SYMBOLS = {"%": "phần trăm"}
 
 # Question phrases that carry no content: they say what kind of answer is wanted, not where it is.
 QUESTION_PHRASES = [
-    "như thế nào", "thế nào", "bao nhiêu", "bao giờ", "khi nào", "lúc nào", "ở đâu", "tại sao", "vì sao",
-    "là gì", "là ai", "cái gì", "điều gì", "việc gì", "những gì", "có phải", "hay không", "phải không",
-    "đúng không", "được không", "có không", "ai", "gì", "nào", "đâu", "mấy", "không", "chưa", "vậy", "nhỉ",
-    "hả", "ạ", "à",
+    "như thế nào",
+    "thế nào",
+    "bao nhiêu",
+    "bao giờ",
+    "khi nào",
+    "lúc nào",
+    "ở đâu",
+    "tại sao",
+    "vì sao",
+    "là gì",
+    "là ai",
+    "cái gì",
+    "điều gì",
+    "việc gì",
+    "những gì",
+    "có phải",
+    "hay không",
+    "phải không",
+    "đúng không",
+    "được không",
+    "có không",
+    "ai",
+    "gì",
+    "nào",
+    "đâu",
+    "mấy",
+    "không",
+    "chưa",
+    "vậy",
+    "nhỉ",
+    "hả",
+    "ạ",
+    "à",
 ]
 
 # Function words: matched but never highlighted, and weightless when judging whether a passage answers.
@@ -125,8 +157,10 @@ def has_marks(text: str) -> bool:
 # What a Vietnamese syllable can be, folded: an initial consonant, one to three vowels, a final consonant. "Tesla",
 # "Warsaw", "Lindisfarne", "IPCC" cannot be one: a word borrowed as it is spelt abroad, mostly a name. A word with
 # Vietnamese marks is Vietnamese even when it cannot be ("Nhữg": a typo).
-_VIETNAMESE_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}"
-                                  r"(?:ch|nh|ng|[cmnpt])?")
+_VIETNAMESE_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}"
+    r"(?:ch|nh|ng|[cmnpt])?"
+)
 
 
 def proper_names(text: str) -> list[list[str]]:
@@ -143,14 +177,13 @@ def proper_names(text: str) -> list[list[str]]:
         if not word[0].isupper():
             last_end = None
             continue
-        if last_end is not None and not text[last_end:match.start()].strip():
+        if last_end is not None and not text[last_end : match.start()].strip():
             names[-1].append(word.lower())
         else:
             names.append([word.lower()])
         last_end = match.end()
     first = SYLLABLE.search(text)
-    if names and len(names[0]) == 1 and first and first.group()[0].isupper() and \
-            may_be_vietnamese(names[0][0]):
+    if names and len(names[0]) == 1 and first and first.group()[0].isupper() and may_be_vietnamese(names[0][0]):
         names = names[1:]
     return names
 
@@ -184,7 +217,7 @@ def folded_text(text: str) -> str:
 def find_word(folded: str, word: str, start: int) -> int:
     """Where a syllable next stands whole in a folded_text from start on, -1 if nowhere."""
     at, size = folded.find(word, start), len(word)
-    while at >= 0 and not (folded[at - 1:at] in " \n" and folded[at + size:at + size + 1] in " \n"):  # "" in: ends
+    while at >= 0 and not (folded[at - 1 : at] in " \n" and folded[at + size : at + size + 1] in " \n"):  # "" in: ends
         at = folded.find(word, at + 1)
     return at
 
@@ -240,8 +273,9 @@ def _count_terms(syllables: list[str]) -> list[str]:
 def analyse(text: str) -> list[str]:
     """The terms of a passage: every form a question may meet it in, and what its numbers count."""
     clauses, words = _clauses(normalise(text))
-    counts = [t for clause in clauses for i, s in enumerate(clause) if s.isdigit()
-              for t in _count_terms(clause[i + 1:])]
+    counts = [
+        t for clause in clauses for i, s in enumerate(clause) if s.isdigit() for t in _count_terms(clause[i + 1 :])
+    ]
     return _index_terms(clauses, words, marked=True) + counts
 
 
@@ -266,7 +300,7 @@ def _drop_question_phrases(clause: list[str], marked: bool, inner_khong: bool = 
     pieces: list[list[str]] = [[]]
     i = 0
     while i < len(clause):
-        phrase = next((p for p in _QUESTION_PHRASES[marked] if tuple(forms[i:i + len(p)]) == p), None)
+        phrase = next((p for p in _QUESTION_PHRASES[marked] if tuple(forms[i : i + len(p)]) == p), None)
         if phrase and (inner_khong or phrase != _KHONG[marked] or i + 1 == len(clause)):
             pieces.append([])
             i += len(phrase)
@@ -279,8 +313,10 @@ def _drop_question_phrases(clause: list[str], marked: bool, inner_khong: bool = 
 # What asks for a count of what follows it: "bao nhiêu đề án", "mấy dự án", "số lượng / tổng số đảng viên", and "số"
 # opening a clause ("số đảng viên mới được kết nạp"; elsewhere "số" is mostly a label or part of a word: "Bão số 3",
 # "một số", "dân số").
-_HOW_MANY = {True: [("bao", "nhiêu"), ("mấy",), ("số", "lượng"), ("tổng", "số")],
-             False: [("bao", "nhieu"), ("may",), ("so", "luong"), ("tong", "so")]}
+_HOW_MANY = {
+    True: [("bao", "nhiêu"), ("mấy",), ("số", "lượng"), ("tổng", "số")],
+    False: [("bao", "nhieu"), ("may",), ("so", "luong"), ("tong", "so")],
+}
 _NUMBER_OF = {True: "số", False: "so"}
 
 
@@ -290,10 +326,12 @@ def _asked_count_terms(clauses: list[list[str]], marked: bool) -> list[str]:
     for clause in clauses:
         forms = clause if marked else [fold(s) for s in clause]
         for i in range(len(forms)):
-            phrase = next((p for p in _HOW_MANY[marked] if tuple(forms[i:i + len(p)]) == p),
-                          (_NUMBER_OF[marked],) if i == 0 and forms[0] == _NUMBER_OF[marked] else None)
+            phrase = next(
+                (p for p in _HOW_MANY[marked] if tuple(forms[i : i + len(p)]) == p),
+                (_NUMBER_OF[marked],) if i == 0 and forms[0] == _NUMBER_OF[marked] else None,
+            )
             if phrase:
-                made += _count_terms(clause[i + len(phrase):])
+                made += _count_terms(clause[i + len(phrase) :])
     return made
 
 
@@ -329,18 +367,28 @@ def analyse_question(question: str) -> QuestionTerms:
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
-    return QuestionTerms(tuple(counted.items()), tuple(keywords), names, first.group().lower() if first else "",
-                         _marked_forms([s for clause in content for s in clause]), compounds,
-                         keyword_query(text, clauses, marked))
+    return QuestionTerms(
+        tuple(counted.items()),
+        tuple(keywords),
+        names,
+        first.group().lower() if first else "",
+        _marked_forms([s for clause in content for s in clause]),
+        compounds,
+        keyword_query(text, clauses, marked),
+    )
 
 
-def keyword_query(text: str, clauses: list[list[str]], marked: bool,
-                  most: int = KEYWORD_SYLLABLES) -> tuple[tuple[str, ...], ...]:
+def keyword_query(
+    text: str, clauses: list[list[str]], marked: bool, most: int = KEYWORD_SYLLABLES
+) -> tuple[tuple[str, ...], ...]:
     """The folded syllables of each clause of a text typed as a keyword query, or () when it is a question."""
     # A question says so (a question phrase, a question mark) or runs longer than keywords do. "không" asks only at
     # the end ("... được không"); before it, it is a word ("không khí", "không dây").
-    if "?" in text or sum(map(len, clauses)) > most or \
-            any(_drop_question_phrases(clause, marked, inner_khong=False) != [clause] for clause in clauses):
+    if (
+        "?" in text
+        or sum(map(len, clauses)) > most
+        or any(_drop_question_phrases(clause, marked, inner_khong=False) != [clause] for clause in clauses)
+    ):
         return ()
     return tuple(tuple(fold(s) for s in clause) for clause in clauses)
 
@@ -369,5 +417,8 @@ def _marked_forms(syllables: list[str]) -> dict[str, frozenset[str]]:
     forms: dict[str, set[str]] = {}
     for syllable in syllables:
         forms.setdefault(fold(syllable), set()).add(syllable)
-    return {key: frozenset(written | {w.capitalize() for w in written}) for key, written in forms.items()
-            if key not in written}
+    return {
+        key: frozenset(written | {w.capitalize() for w in written})
+        for key, written in forms.items()
+        if key not in written
+    }

@@ -10,6 +10,7 @@ within WRITE_TIMEOUT ends the connection; a connection that ends waits for the c
 the event loop too. Requests gunicorn cannot parse (a request line or headers too long, a malformed head)
 are refused with the API's JSON errors instead of gunicorn's HTML pages.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,14 @@ import time
 from concurrent.futures import Future
 from functools import partial
 
-from gunicorn.http.errors import (InvalidResponseHeader, InvalidResponseHeaderName, LimitRequestHeaders,
-                                  LimitRequestLine, ParseException, UnsupportedTransferCoding)
+from gunicorn.http.errors import (
+    InvalidResponseHeader,
+    InvalidResponseHeaderName,
+    LimitRequestHeaders,
+    LimitRequestLine,
+    ParseException,
+    UnsupportedTransferCoding,
+)
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
@@ -167,8 +174,12 @@ class Worker(ThreadWorker):
             self.nr_conns -= 1
             if conn.parser.unreader.take_buffered():  # a request had begun: say why it is closed
                 self.log.info("closed a connection whose request was not whole after %s s", REQUEST_TIMEOUT)
-                _send_error(conn.sock, "408 Request Timeout", "request_timeout",
-                            f"the request did not arrive whole within {REQUEST_TIMEOUT:g} seconds")
+                _send_error(
+                    conn.sock,
+                    "408 Request Timeout",
+                    "request_timeout",
+                    f"the request did not arrive whole within {REQUEST_TIMEOUT:g} seconds",
+                )
             self._close(conn.sock)
         for sock, deadline in list(self.closing.items()):
             if deadline > now:
@@ -179,8 +190,9 @@ class Worker(ThreadWorker):
 
     def handle_error(self, req, client, addr, exc) -> None:
         """A request gunicorn's parser refused (or an error of its own), answered as the API answers: JSON."""
-        status, code = next(((status, code) for kind, status, code in _REFUSALS if isinstance(exc, kind)),
-                            _INTERNAL_ERROR)
+        status, code = next(
+            ((status, code) for kind, status, code in _REFUSALS if isinstance(exc, kind)), _INTERNAL_ERROR
+        )
         if code == "internal_error":
             self.log.exception("error handling a request")
             _send_error(client, status, code, "something went wrong on the server; it has been logged")
@@ -229,7 +241,7 @@ def _has_arrived(data: bytes) -> bool:
     end = data.find(_HEAD_END)
     if end < 0:
         return False
-    head, body = data[:end + 2], data[end + 4:]
+    head, body = data[: end + 2], data[end + 4 :]
     if _EXPECT_CONTINUE.search(head):
         return True  # the client waits for gunicorn's "100 Continue" before it sends the body
     if _CHUNKED.search(head):
@@ -250,7 +262,7 @@ def _chunked_body_arrived(body: bytes) -> bool:
         start = line_end + 2 + int(size, 16) + 2
         if start > len(body):
             return False
-        if body[start - 2:start] != b"\r\n":
+        if body[start - 2 : start] != b"\r\n":
             return True
     return False
 
@@ -258,8 +270,10 @@ def _chunked_body_arrived(body: bytes) -> bool:
 def _send_error(sock: socket.socket, status: str, code: str, message: str) -> None:
     """Write the API's JSON error and ask the client to close; best effort, the client may be gone."""
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    head = (f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     try:
         write_nonblock(sock, head + body)
     except OSError:

@@ -1,4 +1,5 @@
 """Shared fixtures: the built-in article indexed once per test session, in a temporary folder, and real servers."""
+
 import os
 import signal
 import socket
@@ -31,6 +32,7 @@ def engine(default_index_dir) -> Engine:
 def make_engine(tmp_path_factory):
     """An engine over small documents made in memory: make_engine(["text", ...]) titles them "Bài 0", "Bài 1"...,
     make_engine([("title", "text"), ...]) as given; document i's id is "d<i>"."""
+
     def make(texts: list) -> Engine:
         from qa.corpus import make_document
 
@@ -72,13 +74,29 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stdout, self.stderr = logs / "stdout.txt", logs / "stderr.txt"
-        command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--index", str(index_dir), *options]
+        command = [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--index",
+            str(index_dir),
+            *options,
+        ]
         with open(self.stdout, "w") as out, open(self.stderr, "w") as err:
             # Ctrl-C back to its default: a runner started in the background may have it ignored.
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                            env={**os.environ, **(env or {})},
-                                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            self.process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
         self._wait_until_healthy()
 
     def _wait_until_healthy(self, timeout: float = 60) -> None:
@@ -105,5 +123,3 @@ class Server:
             self.process.kill()
             self.process.wait()
             pytest.fail(f"qa serve did not stop within {timeout} s of signal {how}")
-
-

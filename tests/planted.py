@@ -8,6 +8,7 @@ A passage is boilerplate when every line of it is made of planted text alone; it
 some lines are and others are not. The article's pieces (paragraphs, list items, table cells, captions, headings
 that are not planted) are kept when some passage holds them.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,7 @@ def article_pieces(page: Path, tags: tuple[str, ...] = _ARTICLE_PIECES) -> list[
     pieces = []
     for body in tree.xpath('//*[@data-article="body"]'):
         for element in body.iter(*tags):
-            if not element.xpath('ancestor-or-self::*[@data-planted]') and (text := one_line(element.text_content())):
+            if not element.xpath("ancestor-or-self::*[@data-planted]") and (text := one_line(element.text_content())):
                 pieces.append(text)
     return pieces
 
@@ -71,8 +72,9 @@ def count(page: Path, passages: list[str]) -> Count:
         glued += any(marked) and not all(marked)
     everything = one_line(" ".join(passages)).replace(" | ", " ")
     pieces = article_pieces(page)
-    return Count(page.name, len(passages), boilerplate, glued, len(pieces),
-                 sum(one_line(p) in everything for p in pieces))
+    return Count(
+        page.name, len(passages), boilerplate, glued, len(pieces), sum(one_line(p) in everything for p in pieces)
+    )
 
 
 def count_pages(read_passages) -> list[Count]:
@@ -84,8 +86,9 @@ def main() -> None:
     from qa import corpus
 
     def read_passages(path: Path) -> list[str]:
-        return [p.text for d in corpus.read_documents([path]) if isinstance(d, corpus.Document)
-                for p in corpus.passages(d)]
+        return [
+            p.text for d in corpus.read_documents([path]) if isinstance(d, corpus.Document) for p in corpus.passages(d)
+        ]
 
     counts = count_pages(read_passages)
     print(f"reader: {corpus.__file__}")
@@ -93,10 +96,14 @@ def main() -> None:
     for c in counts:
         print(f"{c.page:<18}{c.passages:>9}{c.boilerplate:>12}{c.glued:>9}{f'{c.kept}/{c.pieces}':>14}")
     total = sum(c.passages for c in counts)
-    print(f"{'all':<18}{total:>9}{sum(c.boilerplate for c in counts):>12}{sum(c.glued for c in counts):>9}"
-          f"{f'{sum(c.kept for c in counts)}/{sum(c.pieces for c in counts)}':>14}")
-    print(f"boilerplate share: {sum(c.boilerplate for c in counts) / total:.3f}, with glued-on passages: "
-          f"{sum(c.boilerplate + c.glued for c in counts) / total:.3f}")
+    print(
+        f"{'all':<18}{total:>9}{sum(c.boilerplate for c in counts):>12}{sum(c.glued for c in counts):>9}"
+        f"{f'{sum(c.kept for c in counts)}/{sum(c.pieces for c in counts)}':>14}"
+    )
+    print(
+        f"boilerplate share: {sum(c.boilerplate for c in counts) / total:.3f}, with glued-on passages: "
+        f"{sum(c.boilerplate + c.glued for c in counts) / total:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The web layer through Flask's test client: /api/ask, its errors, /healthz, headers, the page at /."""
+
 from __future__ import annotations
 
 import io
@@ -16,8 +17,19 @@ from qa.search import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.server import EXAMPLES, MAX_BODY_BYTES, create_app
 
 RESULT_KEYS = {"question", "found", "answers", "took_ms", "asked"}
-ANSWER_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "score", "sentence", "highlights", "short_answer",
-               "url", "date"}
+ANSWER_KEYS = {
+    "rank",
+    "passage_id",
+    "doc_id",
+    "title",
+    "text",
+    "score",
+    "sentence",
+    "highlights",
+    "short_answer",
+    "url",
+    "date",
+}
 INCOME = "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
 
 
@@ -43,6 +55,7 @@ def error_of(response) -> tuple[int, str]:
 
 
 # --- answers -------------------------------------------------------------------------------------
+
 
 def test_post_answers_with_exactly_the_result_shape(client):
     response = ask(client, {"question": INCOME, "top_k": 3})
@@ -88,7 +101,9 @@ def test_not_found_is_200_with_found_false(client):
     assert response.status_code == 200 and response.get_json()["found"] is False
 
 
-@pytest.mark.parametrize("question, expected", list(zip(EXAMPLES, ["87 triệu", "640 đảng viên", "Hoàng Quốc Thưởng", "1%"])))
+@pytest.mark.parametrize(
+    "question, expected", list(zip(EXAMPLES, ["87 triệu", "640 đảng viên", "Hoàng Quốc Thưởng", "1%"]))
+)
 def test_the_pages_example_questions_are_answered_well(client, question, expected):
     data = ask(client, {"question": question}).get_json()
     assert data["found"] is True and expected in data["answers"][0]["sentence"]
@@ -97,10 +112,23 @@ def test_the_pages_example_questions_are_answered_well(client, question, expecte
 
 # --- refusals ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [{}, {"top_k": 3}, {"question": ""}, {"question": "   "}, {"question": "\n\t\r "},
-                                  {"question": None}, {"question": 42}, {"question": ["Chí Linh"]},
-                                  {"question": {"q": "Chí Linh"}}, {"question": True},
-                                  {"question": "\ud800 Chí Linh"}])  # a lone surrogate is not text
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"top_k": 3},
+        {"question": ""},
+        {"question": "   "},
+        {"question": "\n\t\r "},
+        {"question": None},
+        {"question": 42},
+        {"question": ["Chí Linh"]},
+        {"question": {"q": "Chí Linh"}},
+        {"question": True},
+        {"question": "\ud800 Chí Linh"},
+    ],
+)  # a lone surrogate is not text
 def test_bad_questions_are_400(client, body):
     assert error_of(ask(client, body)) == (400, "bad_question")
 
@@ -145,23 +173,32 @@ def test_body_just_under_the_limit_is_read(client):
     assert client.post("/api/ask", data=body, content_type="application/json").status_code == 200
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "text/html"])
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/html"],
+)
 def test_post_that_is_not_json_is_415(client, content_type):
     response = client.post("/api/ask", data='{"question": "Chí Linh"}', content_type=content_type)
     assert error_of(response) == (415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize("data", [
-    b'{"question": "Chi Linh"',  # cut short
-    b"{'question': 'Chi Linh'}",  # Python, not JSON
-    b"",
-    b'{"question": "\xff\xfe\xfd"}',  # invalid UTF-8
-    b"\xc3\x28\xa0\xa1",
-    b'["Chi Linh"]', b'"Chi Linh"', b"42", b"null", b"true",  # JSON, but not an object
-    b"[" * 10_000,  # nesting deep enough to overflow the parser's recursion
-    b'{"question": "Chi Linh", "top_k": ' + b"9" * 5000 + b"}",  # an int Python refuses to parse
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"question": "Chi Linh"',  # cut short
+        b"{'question': 'Chi Linh'}",  # Python, not JSON
+        b"",
+        b'{"question": "\xff\xfe\xfd"}',  # invalid UTF-8
+        b"\xc3\x28\xa0\xa1",
+        b'["Chi Linh"]',
+        b'"Chi Linh"',
+        b"42",
+        b"null",
+        b"true",  # JSON, but not an object
+        b"[" * 10_000,  # nesting deep enough to overflow the parser's recursion
+        b'{"question": "Chi Linh", "top_k": ' + b"9" * 5000 + b"}",  # an int Python refuses to parse
+    ],
+)
 def test_malformed_json_or_not_an_object_is_400(client, data):
     assert error_of(client.post("/api/ask", data=data, content_type="application/json")) == (400, "bad_json")
 
@@ -169,12 +206,14 @@ def test_malformed_json_or_not_an_object_is_400(client, data):
 @pytest.mark.parametrize("failure", [OSError("the client went away"), InvalidChunkSize(b"zz")])
 def test_a_body_that_cannot_be_read_is_400(client, failure):
     """The server's reader fails on a malformed chunked body or a client gone mid-body: a 400, not a 500."""
+
     class Failing(io.BytesIO):
         def readinto(self, buffer):  # how werkzeug reads the body
             raise failure
 
-    response = client.post("/api/ask", input_stream=Failing(b'{"question": "Chi Linh"}'),
-                           content_type="application/json")
+    response = client.post(
+        "/api/ask", input_stream=Failing(b'{"question": "Chi Linh"}'), content_type="application/json"
+    )
     assert error_of(response) == (400, "bad_request")
 
 
@@ -203,8 +242,10 @@ def test_unexpected_errors_are_a_logged_json_500(caplog, engine, monkeypatch):
         response = create_app(engine).test_client().post("/api/ask", json={"question": "Chí Linh"})
     assert error_of(response) == (500, "internal_error")
     assert "secret internals" not in response.get_data(as_text=True)
-    assert any("secret internals" in r.getMessage() or (r.exc_info and "secret internals" in str(r.exc_info[1]))
-               for r in caplog.records)
+    assert any(
+        "secret internals" in r.getMessage() or (r.exc_info and "secret internals" in str(r.exc_info[1]))
+        for r in caplog.records
+    )
 
 
 # --- hostile input: answered or refused, never a 500 ---------------------------------------------
@@ -212,8 +253,15 @@ def test_unexpected_errors_are_a_logged_json_500(caplog, engine, monkeypatch):
 HOSTILE = [
     "<script>alert(1)</script>",
     '<img src=x onerror="alert(1)">',
-    "Chí\x00Linh", "\x00", "\x01\x02\x03\x1b[31mred\x7f", "Chí Linh\u202e\u200b\ufeff",
-    "😀 thu nhập 2022", "' OR 1=1 --", "{{7*7}} ${7*7}", "../../etc/passwd", "\r\n\r\nHTTP/1.1 200 OK",
+    "Chí\x00Linh",
+    "\x00",
+    "\x01\x02\x03\x1b[31mred\x7f",
+    "Chí Linh\u202e\u200b\ufeff",
+    "😀 thu nhập 2022",
+    "' OR 1=1 --",
+    "{{7*7}} ${7*7}",
+    "../../etc/passwd",
+    "\r\n\r\nHTTP/1.1 200 OK",
     "ty le ho ngheo" * 70,  # under the limit, but long
 ]
 
@@ -258,6 +306,7 @@ def test_any_bytes_are_answered_or_refused_in_json(client, data):
 
 # --- /healthz and headers ------------------------------------------------------------------------
 
+
 def test_healthz_reports_the_index(client, engine):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content_type == "application/json"
@@ -287,6 +336,7 @@ def test_static_files_have_their_types(client):
 
 
 # --- the page ------------------------------------------------------------------------------------
+
 
 class Elements(HTMLParser):
     """Every start tag with its attributes, and the text inside <script> and <style>."""
@@ -365,12 +415,15 @@ def test_the_page_loads_nothing_from_elsewhere():
 
 # --- the short answer -----------------------------------------------------------------------------------------
 
+
 def test_the_top_answer_carries_the_short_answer(client):
-    for response in (ask(client, {"question": "Ai là Bí thư Thành ủy Chí Linh?"}),
-                     client.get("/api/ask", query_string={"q": "ai la bi thu thanh uy chi linh"})):
+    for response in (
+        ask(client, {"question": "Ai là Bí thư Thành ủy Chí Linh?"}),
+        client.get("/api/ask", query_string={"q": "ai la bi thu thanh uy chi linh"}),
+    ):
         top, *others = response.get_json()["answers"]
         assert top["short_answer"]["text"] == "Hoàng Quốc Thưởng"
-        assert top["text"][top["short_answer"]["start"]:top["short_answer"]["end"]] == "Hoàng Quốc Thưởng"
+        assert top["text"][top["short_answer"]["start"] : top["short_answer"]["end"]] == "Hoàng Quốc Thưởng"
         assert all(a["short_answer"] is None for a in others)
 
 
@@ -412,9 +465,24 @@ def test_the_longest_history_of_the_longest_questions_is_accepted(client):
     assert ask(client, {"question": "Ở đâu?", "history": []}).status_code == 200
 
 
-@pytest.mark.parametrize("history", [
-    "Chí Linh", {"q": "Chí Linh"}, 3, True, None, [None], [3], [["Chí Linh"]], [{"q": "Chí Linh"}],
-    ["a"] * 6, ["á" * (MAX_QUESTION_CHARS + 1)], ["\ud800 Chí Linh"], ["Chí Linh", "\udfff"]])
+@pytest.mark.parametrize(
+    "history",
+    [
+        "Chí Linh",
+        {"q": "Chí Linh"},
+        3,
+        True,
+        None,
+        [None],
+        [3],
+        [["Chí Linh"]],
+        [{"q": "Chí Linh"}],
+        ["a"] * 6,
+        ["á" * (MAX_QUESTION_CHARS + 1)],
+        ["\ud800 Chí Linh"],
+        ["Chí Linh", "\udfff"],
+    ],
+)
 def test_bad_history_is_400(client, history):
     assert error_of(ask(client, {"question": "Ở đâu?", "history": history})) == (400, "bad_history")
 
@@ -425,10 +493,13 @@ def test_history_by_get_is_refused(client):
 
 
 @settings(max_examples=60, deadline=None)
-@given(history=st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=50)),
-                            lambda inner: st.one_of(st.lists(inner, max_size=7),
-                                                    st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                            max_leaves=12))
+@given(
+    history=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=50)),
+        lambda inner: st.one_of(st.lists(inner, max_size=7), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+        max_leaves=12,
+    )
+)
 def test_any_history_is_answered_or_refused_in_json(client, history):
     response = ask(client, {"question": "Còn năm 2021?", "history": history})
     assert response.status_code in (200, 400)

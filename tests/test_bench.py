@@ -1,4 +1,5 @@
 """The benchmark corpus generator: reproducible from its seed, exact in size, with a vocabulary that keeps growing."""
+
 import importlib.util
 import json
 import re
@@ -39,8 +40,8 @@ def test_same_seed_same_corpus_and_queries():
 
 def test_a_smaller_corpus_is_the_start_of_a_larger_one():
     small, large = generate(100), generate(400)
-    assert [d["title"] for d in small] == [d["title"] for d in large[:len(small)]]
-    assert small[:-1] == large[:len(small) - 1]
+    assert [d["title"] for d in small] == [d["title"] for d in large[: len(small)]]
+    assert small[:-1] == large[: len(small) - 1]
 
 
 def test_vocabulary_keeps_growing_beyond_the_source_text():

@@ -1,4 +1,5 @@
 """The BM25 model: rank-bm25's scores with a positive idf, scored through postings."""
+
 import hashlib
 from collections import Counter
 from unittest import mock
@@ -83,8 +84,14 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
     expected = np.sort(every)[::-1][:k]
     # A small corpus would be scored whole; here the compiled MaxScore is used, with more or fewer terms starting
     # non-essential, a first threshold from fewer or more candidates, and terms made essential sooner or later.
-    pruning = [MaxScoreSettings(), MaxScoreSettings(16, 16, 0.5), MaxScoreSettings(64, 1, 0.5),
-               MaxScoreSettings(4, 2, 1.0), MaxScoreSettings(400, 16, 0.1), MaxScoreSettings(400, 3, 1.0)]
+    pruning = [
+        MaxScoreSettings(),
+        MaxScoreSettings(16, 16, 0.5),
+        MaxScoreSettings(64, 1, 0.5),
+        MaxScoreSettings(4, 2, 1.0),
+        MaxScoreSettings(400, 16, 0.1),
+        MaxScoreSettings(400, 3, 1.0),
+    ]
     for maxscore_settings in pruning:
         postings.use_compiled(from_postings=0, settings=maxscore_settings)
         best, scores = postings.top(query, k)
@@ -95,8 +102,12 @@ def test_top_skipping_long_lists_finds_the_same_passages_as_scoring_them_all(pas
 
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None)
-@given(big_corpora, st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz", "yyy"])), min_size=1, max_size=12,
-                             unique=True), st.integers(1, 12), st.data())
+@given(
+    big_corpora,
+    st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz", "yyy"])), min_size=1, max_size=12, unique=True),
+    st.integers(1, 12),
+    st.data(),
+)
 def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     postings = Postings.build(passages)
     counts = [1 + i % 3 for i in range(len(terms))]
@@ -110,16 +121,26 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     # asked count x the idf it adds to its rarest component.
     assert np.array_equal(doc_freq, plain[0]) and np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0)
     assert np.array_equal(doc_freq, [sum(t in p for p in passages) for t in terms])
-    assert np.allclose(asked_idf, bm25.added_idf(postings.idf_of(doc_freq), np.array(compounds[0], dtype=np.int64),
-                                                 np.array(compounds[1], dtype=np.int64)), rtol=1e-12, atol=0)
+    assert np.allclose(
+        asked_idf,
+        bm25.added_idf(
+            postings.idf_of(doc_freq), np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64)
+        ),
+        rtol=1e-12,
+        atol=0,
+    )
     assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
     every = postings.scores({t: c * a for t, c, a in zip(terms, counts, asked_idf)})
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(0, 2**64 - 1), unique=True, max_size=300), st.lists(st.integers(0, 2**64 - 1), max_size=20),
-       st.integers(0, 63), st.data())
+@given(
+    st.lists(st.integers(0, 2**64 - 1), unique=True, max_size=300),
+    st.lists(st.integers(0, 2**64 - 1), max_size=20),
+    st.integers(0, 63),
+    st.data(),
+)
 def test_the_compiled_search_finds_what_a_binary_search_does_from_any_guess(keys, wanted, squeeze, data):
     # Term hashes spread evenly, which the guesses count on; squeezed into a narrow range they do not, and every
     # search must still land where np.searchsorted does, for values present, absent and at either end, within any
@@ -223,12 +244,13 @@ def test_segments_with_deletions_rank_exactly_like_one_index_of_the_live_passage
         segmented.maxscore = maxscore_settings or MaxScoreSettings()
         best, scores = segmented.top(query, k)
         assert not deleted & set(best.tolist())
-        assert np.allclose(scores[scores > 0], expected[expected_top][:len(scores)][scores > 0], rtol=1e-9, atol=1e-12)
+        assert np.allclose(scores[scores > 0], expected[expected_top][: len(scores)][scores > 0], rtol=1e-9, atol=1e-12)
         assert np.allclose(every[best], scores, rtol=1e-9, atol=1e-12)
         # The same passages, by the live numbering, where scores are not tied.
         positive = scores > 0
-        assert sorted(live.index(b) for b in best[positive].tolist()) == \
-            sorted(expected_top[:len(scores)][positive].tolist()) or len(set(np.round(scores, 9))) < len(scores)
+        assert sorted(live.index(b) for b in best[positive].tolist()) == sorted(
+            expected_top[: len(scores)][positive].tolist()
+        ) or len(set(np.round(scores, 9))) < len(scores)
 
 
 def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
@@ -247,8 +269,9 @@ def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
 @pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(big_corpora, weighted_queries, st.integers(1, 12), st.lists(st.integers(0, 300), max_size=3), st.data())
-def test_a_filter_keeps_the_collections_statistics_and_ranks_only_the_passages_it_allows(passages, query, k, cuts,
-                                                                                      data):
+def test_a_filter_keeps_the_collections_statistics_and_ranks_only_the_passages_it_allows(
+    passages, query, k, cuts, data
+):
     postings = _segments_of(passages, cuts)
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(passages), max_size=len(passages))))
     every = postings.scores(query)
@@ -258,4 +281,4 @@ def test_a_filter_keeps_the_collections_statistics_and_ranks_only_the_passages_i
         postings.compiled = compiled
         best, scores = postings.top(query, k, allowed)
         assert allowed[best].all() and np.allclose(every[best], scores, rtol=1e-9, atol=1e-12)
-        assert np.allclose(scores[scores > 0], expected[:len(scores)][scores > 0], rtol=1e-9, atol=1e-12)
+        assert np.allclose(scores[scores > 0], expected[: len(scores)][scores > 0], rtol=1e-9, atol=1e-12)

@@ -1,4 +1,5 @@
 """The chat page in a real browser (headless Chromium through Playwright) against `qa serve`."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,18 @@ from pathlib import Path
 
 import pytest
 
-
 pytestmark = pytest.mark.slow  # a real server or browser per test
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # The newest reply, once its request has finished.
 LAST_ANSWER = ".conversation > li.message.bot:last-child > .bubble:not([aria-busy])"
 
@@ -49,10 +56,18 @@ def open_page(browser, server):
         contexts.append(context)
         page = context.new_page()
         # API refusals (4xx) are part of the conversation; Chromium also logs them as console errors.
-        page.on("console", lambda m: problems.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-        page.on("response", lambda r: broken.append(f"{r.status} {r.url}")
-                if r.status >= 400 and "/api/" not in r.url else None)
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: broken.append(f"{r.status} {r.url}") if r.status >= 400 and "/api/" not in r.url else None,
+        )
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("request", lambda r: None if r.url.startswith(server.url) else foreign.append(r.url))
         page.goto(server.url + "/")
@@ -83,7 +98,10 @@ def test_type_a_question_and_press_enter(open_page):
     marks = sentence.locator("mark").all_inner_texts()
     assert marks and any("Thu nhập bình quân đầu người" in m for m in marks)
     assert "Nguồn:" in answer.locator(".source").first.inner_text()
-    assert page.locator(".message.user .bubble").last.inner_text() == "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
+    assert (
+        page.locator(".message.user .bubble").last.inner_text()
+        == "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?"
+    )
     assert page.locator("#question").input_value() == ""
 
 
@@ -193,12 +211,21 @@ def test_highlights_count_code_points_and_are_clipped_to_the_sentence(open_page)
     sentence = "Câu hai có từ khóa ở đây."
     start = text.index("từ khóa")
     highlights = [[2, 5], [text.index("đầu"), text.index("Câu hai") + 3], [start, start + 7], "junk", [40]]
-    answer = {"rank": 1, "passage_id": "d#0", "doc_id": "d", "title": "<b>Tiêu đề</b>", "text": text,
-              "score": 1.5, "sentence": sentence, "highlights": highlights}
+    answer = {
+        "rank": 1,
+        "passage_id": "d#0",
+        "doc_id": "d",
+        "title": "<b>Tiêu đề</b>",
+        "text": text,
+        "score": 1.5,
+        "sentence": sentence,
+        "highlights": highlights,
+    }
     result = {"question": "từ khóa", "found": True, "answers": [answer], "took_ms": 1.0}
     page = open_page()
-    page.route("**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                          body=json.dumps(result)))
+    page.route(
+        "**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(result))
+    )
     page.locator("#question").fill("từ khóa")
     page.locator("#question").press("Enter")
     card = last_answer(page).locator(".answer")
@@ -219,8 +246,10 @@ def test_the_answer_itself_comes_first_and_large(open_page):
     assert short.inner_text() == "Hoàng Quốc Thưởng"
     first = card.evaluate("card => card.firstElementChild.className")
     assert first == "short-answer"
-    short_size, sentence_size = (card.locator(s).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
-                                 for s in (".short-answer", ".sentence"))
+    short_size, sentence_size = (
+        card.locator(s).evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+        for s in (".short-answer", ".sentence")
+    )
     assert short_size > 1.3 * sentence_size
     assert "Hoàng Quốc Thưởng" in card.locator(".sentence").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
@@ -245,9 +274,19 @@ def managed(tmp_path_factory, start_server):
 
     folder = tmp_path_factory.mktemp("managed")
     source = folder / "first.jsonl"
-    source.write_text(json.dumps({"id": "dang-vien", "title": "Đảng bộ kết nạp đảng viên", "date": "2023-05-16",
-                                  "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm."},
-                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps(
+            {
+                "id": "dang-vien",
+                "title": "Đảng bộ kết nạp đảng viên",
+                "date": "2023-05-16",
+                "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     collection.add([source], folder / "idx")
     running = start_server(folder / "idx", folder, env={"QA_ADMIN_TOKEN": ADMIN_TOKEN})
     yield running
@@ -311,7 +350,10 @@ def test_a_follow_up_is_answered_in_the_conversations_context_until_a_new_one(op
     page.locator("#question").press("Enter")
     followed = last_answer(page)
     assert "phát biểu chỉ đạo tại hội nghị?" in followed.locator(".asked").inner_text()
-    assert followed.locator(".answer .short-answer, .answer .sentence").count() >= 1 and followed.locator(".lead").count() == 0
+    assert (
+        followed.locator(".answer .short-answer, .answer .sentence").count() >= 1
+        and followed.locator(".lead").count() == 0
+    )
     assert "Lê Văn Hiệu" in followed.locator(".answer .passage-text").first.text_content()
     new = page.get_by_role("button", name="Cuộc trò chuyện mới")
     assert new.bounding_box()["x"] + new.bounding_box()["width"] <= 360

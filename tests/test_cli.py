@@ -1,4 +1,5 @@
 """The `qa` command line: output, JSON, exit codes, chat, index build, eval."""
+
 import json
 import os
 import shutil
@@ -47,8 +48,9 @@ def test_not_found_exits_1(qa):
     assert result.exit_code == 1 and "Không tìm thấy" in result.output
 
 
-@pytest.mark.parametrize("args", [["ask", "   "], ["ask", "x" * 1001], ["ask", "Chí Linh", "--top-k", "0"],
-                                  ["ask"], ["nope"]])
+@pytest.mark.parametrize(
+    "args", [["ask", "   "], ["ask", "x" * 1001], ["ask", "Chí Linh", "--top-k", "0"], ["ask"], ["nope"]]
+)
 def test_bad_usage_exits_2(qa, args):
     result = qa(*args)
     assert result.exit_code == 2
@@ -92,14 +94,40 @@ def test_index_build_with_nothing_to_index_exits_2(tmp_path):
     assert result.exit_code == 2 and "no passages" in result.output
 
 
-SQUAD = {"data": [{"title": "Chí Linh", "paragraphs": [
-    {"context": "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng.",
-     "qas": [{"id": "1", "question": "Thu nhập bình quân năm 2022 là bao nhiêu?",
-              "answers": [{"text": "87 triệu đồng", "answer_start": 42}]}]},
-    {"context": "Tỷ lệ hộ nghèo theo chuẩn mới giảm còn 1%.",
-     "qas": [{"id": "2", "question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answers": [{"text": "1%", "answer_start": 39}]},
-             {"id": "3", "question": "Thu nhập bình quân?", "answers": [{"text": "không có", "answer_start": 0}]}]},
-]}]}
+SQUAD = {
+    "data": [
+        {
+            "title": "Chí Linh",
+            "paragraphs": [
+                {
+                    "context": "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng.",
+                    "qas": [
+                        {
+                            "id": "1",
+                            "question": "Thu nhập bình quân năm 2022 là bao nhiêu?",
+                            "answers": [{"text": "87 triệu đồng", "answer_start": 42}],
+                        }
+                    ],
+                },
+                {
+                    "context": "Tỷ lệ hộ nghèo theo chuẩn mới giảm còn 1%.",
+                    "qas": [
+                        {
+                            "id": "2",
+                            "question": "Tỷ lệ hộ nghèo còn bao nhiêu?",
+                            "answers": [{"text": "1%", "answer_start": 39}],
+                        },
+                        {
+                            "id": "3",
+                            "question": "Thu nhập bình quân?",
+                            "answers": [{"text": "không có", "answer_start": 0}],
+                        },
+                    ],
+                },
+            ],
+        }
+    ]
+}
 
 
 def test_eval_reports_hits_and_mrr(tmp_path):
@@ -121,7 +149,9 @@ def test_eval_refuses_a_file_that_is_not_squad(tmp_path):
     assert result.exit_code == 2 and "SQuAD" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index", "build"], ["index", "verify"], ["serve"], ["eval"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ask"], ["chat"], ["index", "build"], ["index", "verify"], ["serve"], ["eval"]]
+)
 def test_help_is_complete(command):
     result = CliRunner().invoke(main, command + ["--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -132,9 +162,13 @@ def test_help_is_complete(command):
 def test_installed_qa_command_answers_from_another_directory(tmp_path, default_index_dir):
     qa = Path(sys.executable).with_name("qa")
     assert qa.exists(), "the qa console script is installed beside python"
-    result = subprocess.run([str(qa), "ask", "thu nhap binh quan dau nguoi", "--json", "--index",
-                             str(default_index_dir)], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": ""})
+    result = subprocess.run(
+        [str(qa), "ask", "thu nhap binh quan dau nguoi", "--json", "--index", str(default_index_dir)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert "87 triệu đồng" in json.loads(result.stdout)["answers"][0]["text"]
 
@@ -177,8 +211,11 @@ def test_python_api_asks_in_three_lines(default_index_dir):
 
 @pytest.mark.slow
 def test_python_dash_m_qa_is_the_qa_command(default_index_dir):
-    result = subprocess.run([sys.executable, "-m", "qa", "ask", "ty le ho ngheo", "--json", "--index",
-                             str(default_index_dir)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "ty le ho ngheo", "--json", "--index", str(default_index_dir)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0 and json.loads(result.stdout)["found"] is True
 
 
@@ -203,14 +240,21 @@ def test_ask_shows_the_source_date_and_can_be_limited_to_a_period_or_a_document(
     other = qa("ask", "ty le ho ngheo", "--doc", "another-document", "--json")
     assert other.exit_code == 1 and json.loads(other.output)["answers"] == []
     assert qa("ask", "ty le ho ngheo", "--doc", "chi-linh-so-ket-giua-nhiem-ky-2023-05-16").exit_code == 0
-    for bad in (["--since", "16/05/2023"], ["--until", "2023-02-30"], ["--since", "2024-01-01", "--until", "2023-01-01"]):
+    for bad in (
+        ["--since", "16/05/2023"],
+        ["--until", "2023-02-30"],
+        ["--since", "2024-01-01", "--until", "2023-01-01"],
+    ):
         refused = qa("ask", "ty le ho ngheo", *bad)
         assert refused.exit_code == 2 and "qa:" in refused.output
 
 
 def test_chat_asks_a_follow_up_in_the_context_of_the_earlier_questions(qa):
-    result = qa("chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\nÔng ấy giữ chức vụ gì?\n/moi\n"
-                                        "Ông ấy giữ chức vụ gì?\n")
+    result = qa(
+        "chat",
+        "--json",
+        input="Ai phát biểu chỉ đạo tại hội nghị?\nÔng ấy giữ chức vụ gì?\n/moi\nÔng ấy giữ chức vụ gì?\n",
+    )
     first, followed, new, alone = [json.loads(line) for line in result.output.splitlines()]
     assert followed["question"] == "Ông ấy giữ chức vụ gì?" and "ai phát biểu chỉ đạo" in followed["asked"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
@@ -219,14 +263,22 @@ def test_chat_asks_a_follow_up_in_the_context_of_the_earlier_questions(qa):
 
 
 def test_chat_leaves_a_refused_question_out_of_the_conversation(qa):
-    result = qa("chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\n" + "x" * 1200 + "\nÔng ấy giữ chức vụ gì?\n")
+    result = qa(
+        "chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\n" + "x" * 1200 + "\nÔng ấy giữ chức vụ gì?\n"
+    )
     followed = json.loads(result.output.splitlines()[-1])
     assert followed["asked"] == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
 
 
 def test_ask_takes_earlier_questions_as_history(qa):
-    result = qa("ask", "Ông ấy giữ chức vụ gì?", "--history", "Thu nhập năm 2022?", "--history",
-                "Ai phát biểu chỉ đạo tại hội nghị?")
+    result = qa(
+        "ask",
+        "Ông ấy giữ chức vụ gì?",
+        "--history",
+        "Thu nhập năm 2022?",
+        "--history",
+        "Ai phát biểu chỉ đạo tại hội nghị?",
+    )
     assert result.output.startswith("(Hiểu là: giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)")
     assert "Lê Văn Hiệu" in result.output
     refused = qa("ask", "Ở đâu?", *["--history", "Chí Linh"] * 6)

@@ -1,5 +1,6 @@
 """A sharded collection built with Ray tasks and served by Ray Serve on a real local cluster of two nodes: the same
 answers as one machine, no failed request when a shard replica dies under load, a 503 when a shard has none."""
+
 import http.client
 import json
 import os
@@ -15,10 +16,10 @@ ray = pytest.importorskip("ray")
 
 from ray import serve  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
+from sharded_corpus import questions, same_answers, write_documents  # noqa: E402
 
 from qa import cluster, shards, store  # noqa: E402
 from qa.search import Engine  # noqa: E402
-from sharded_corpus import questions, same_answers, write_documents  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Ray's own pydantic ones
 
@@ -53,8 +54,13 @@ def built(ray_cluster, documents, tmp_path_factory) -> tuple[Path, Path]:
 
     index.build(documents, single)
     done = []
-    report = cluster.build(documents, sharded, SHARD_COUNT, ray_cluster.address,
-                           progress=lambda finished, total: done.append((finished, total)))
+    report = cluster.build(
+        documents,
+        sharded,
+        SHARD_COUNT,
+        ray_cluster.address,
+        progress=lambda finished, total: done.append((finished, total)),
+    )
     assert done[-1] == (SHARD_COUNT, SHARD_COUNT)
     assert report.passages == store.load(single).postings.n_live
     return single, sharded
@@ -94,8 +100,11 @@ def wait_until(condition, seconds: float = 90.0) -> None:
 def replicas_of(shard: str) -> list:
     """The live replica actors of a shard's deployment."""
     named = ray.util.list_named_actors(all_namespaces=True)
-    return [ray.get_actor(a["name"], namespace=a["namespace"]) for a in named
-            if a["name"].startswith(f"SERVE_REPLICA::{cluster.APPLICATION}#{shard}#")]
+    return [
+        ray.get_actor(a["name"], namespace=a["namespace"])
+        for a in named
+        if a["name"].startswith(f"SERVE_REPLICA::{cluster.APPLICATION}#{shard}#")
+    ]
 
 
 def test_distributed_build_equals_a_local_build(built, documents, tmp_path):
@@ -111,8 +120,9 @@ def test_distributed_build_equals_a_local_build(built, documents, tmp_path):
 
 def test_a_build_task_whose_worker_dies_is_retried(ray_cluster, built, documents, tmp_path):
     out, finished = tmp_path / "rebuilt", {}
-    building = threading.Thread(target=lambda: finished.update(
-        report=cluster.build(documents, out, SHARD_COUNT, ray_cluster.address)))
+    building = threading.Thread(
+        target=lambda: finished.update(report=cluster.build(documents, out, SHARD_COUNT, ray_cluster.address))
+    )
     building.start()
     killed = kill_a_process_titled("ray::_build_shard")
     building.join(timeout=240)

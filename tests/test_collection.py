@@ -1,4 +1,5 @@
 """A living collection: documents added, replaced and removed in segments, ranked exactly as a fresh build."""
+
 import json
 from pathlib import Path
 
@@ -25,14 +26,24 @@ SENTENCES = [
     "Phở bò Nam Định dùng bánh phở mềm và nước dùng trong.",
     "Các trường đại học công bố điểm chuẩn năm 2023.",
 ]
-QUERIES = [{terms.folded("dang"): 1.0, terms.folded("vien"): 1.0}, {terms.folded("thu"): 2.0, terms.pair("thu", "nhap"): 1.0},
-           {terms.folded("ha"): 1.0, terms.folded("noi"): 1.0}, {terms.folded("dong"): 1.0},
-           {terms.folded("pho"): 1.0, terms.folded("bo"): 1.0}, {terms.folded("nam"): 1.0, terms.folded("2023"): 1.0}]
+QUERIES = [
+    {terms.folded("dang"): 1.0, terms.folded("vien"): 1.0},
+    {terms.folded("thu"): 2.0, terms.pair("thu", "nhap"): 1.0},
+    {terms.folded("ha"): 1.0, terms.folded("noi"): 1.0},
+    {terms.folded("dong"): 1.0},
+    {terms.folded("pho"): 1.0, terms.folded("bo"): 1.0},
+    {terms.folded("nam"): 1.0, terms.folded("2023"): 1.0},
+]
 
 
 def write_jsonl(path: Path, documents: dict[str, str]) -> Path:
-    path.write_text("".join(json.dumps({"id": i, "title": f"Bài {i}", "text": t}, ensure_ascii=False) + "\n"
-                            for i, t in documents.items()), encoding="utf-8")
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "title": f"Bài {i}", "text": t}, ensure_ascii=False) + "\n"
+            for i, t in documents.items()
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -51,17 +62,22 @@ def same_ranking(a: dict, b: dict) -> bool:
 
 
 texts = st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4).map(" ".join)
-steps = st.lists(st.one_of(
-    st.tuples(st.just("add"), st.dictionaries(st.sampled_from("abcdefgh"), texts, min_size=1, max_size=3)),
-    st.tuples(st.just("remove"), st.sets(st.sampled_from("abcdefgh"), min_size=1, max_size=2))), min_size=1,
-    max_size=12)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.dictionaries(st.sampled_from("abcdefgh"), texts, min_size=1, max_size=3)),
+        st.tuples(st.just("remove"), st.sets(st.sampled_from("abcdefgh"), min_size=1, max_size=2)),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps, st.integers(2, 4))
-def test_any_sequence_of_adds_and_removes_ranks_exactly_like_a_fresh_build(tmp_path_factory, monkeypatch, steps,
-                                                                          max_segments):
+def test_any_sequence_of_adds_and_removes_ranks_exactly_like_a_fresh_build(
+    tmp_path_factory, monkeypatch, steps, max_segments
+):
     monkeypatch.setattr(collection, "MAX_SEGMENTS", max_segments)  # merges happen within a few adds
     folder = tmp_path_factory.mktemp("living")
     out, live, step_file = folder / "idx", {}, folder / "step.jsonl"

@@ -1,4 +1,5 @@
 """Reading documents: formats, encodings, page residue, passages with offsets."""
+
 import json
 import unicodedata
 from pathlib import Path
@@ -8,8 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa import corpus
-from qa.corpus import (Document, Skipped, folded_sentences, make_document, passages, read_documents, sentence_spans,
-                       sentence_spans_in)
+from qa.corpus import (
+    Document,
+    Skipped,
+    folded_sentences,
+    make_document,
+    passages,
+    read_documents,
+    sentence_spans,
+    sentence_spans_in,
+)
 from qa.index import default_corpus
 from qa.text import folded_text
 
@@ -33,15 +42,15 @@ def test_built_in_article_title_and_date_are_metadata(article):
 
 
 def test_built_in_article_page_facts_are_its_last_passage(article):
-    assert passages(article)[-1].text == \
-        "Bài báo được đăng trên ĐCSVN lúc Thứ ba, 16/05/2023 19:36. Tác giả: Nhóm PV."
+    assert passages(article)[-1].text == "Bài báo được đăng trên ĐCSVN lúc Thứ ba, 16/05/2023 19:36. Tác giả: Nhóm PV."
 
 
 def test_page_facts_only_from_what_the_page_shows():
     plain = make_document("d", ["Tiêu đề", "Đoạn một kể chuyện.", "Đoạn hai kể tiếp."], "test")
     assert plain.text == "Đoạn một kể chuyện.\n\nĐoạn hai kể tiếp."
-    tagged = make_document("d", ["Tiêu đề", "HÀ NỘI (TTXVN) - Sáng nay trời mưa.", "Đường ngập.",
-                                 "Minh Anh (TTXVN)"], "test")
+    tagged = make_document(
+        "d", ["Tiêu đề", "HÀ NỘI (TTXVN) - Sáng nay trời mưa.", "Đường ngập.", "Minh Anh (TTXVN)"], "test"
+    )
     assert tagged.text.split("\n\n")[-1] == "Bài báo được đăng trên TTXVN. Tác giả: Minh Anh (TTXVN)."
     for last in ["Ông Kiên Phát Biểu.", "Ảnh: TTXVN"]:
         assert make_document("d", ["Tiêu đề", "Đoạn một kể chuyện.", last], "test").text.endswith(last)
@@ -60,7 +69,7 @@ def test_passages_point_into_the_document_text(article):
     assert len(found) > 10
     assert len({p.id for p in found}) == len(found)
     for passage in found:
-        assert article.text[passage.start:passage.end] == passage.text
+        assert article.text[passage.start : passage.end] == passage.text
         assert passage.doc_id == article.id and passage.title == article.title
 
 
@@ -69,8 +78,10 @@ def test_long_paragraph_is_cut_between_sentences(monkeypatch):
     text = "Câu thứ nhất nói về kinh tế. Câu thứ hai nói về xã hội. Câu thứ ba nói về quốc phòng."
     document = make_document("d", [text], "test", title="T")
     cut = passages(document)
-    assert [p.text for p in cut] == ["Câu thứ nhất nói về kinh tế. Câu thứ hai nói về xã hội.",
-                                     "Câu thứ ba nói về quốc phòng."]
+    assert [p.text for p in cut] == [
+        "Câu thứ nhất nói về kinh tế. Câu thứ hai nói về xã hội.",
+        "Câu thứ ba nói về quốc phòng.",
+    ]
 
 
 def test_sentences_are_not_cut_at_abbreviations():
@@ -81,20 +92,52 @@ def test_sentences_are_not_cut_at_abbreviations():
 def test_sentences_are_not_cut_at_initials():
     text = "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui. Nó nổi tiếng."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
-        "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui.", "Nó nổi tiếng."]
+        "Biểu đồ dựa trên bài viết của Michael E. Mann và T. T. Tsui.",
+        "Nó nổi tiếng.",
+    ]
 
 
 def test_folded_sentences_mark_the_breaks_and_keep_the_folded_text():
     text = "Ông Kiên làm việc tại TP. Chí Linh.  \n\n  “Ông sinh năm 1970.” Ông ấy nói!\n"
     marked = folded_sentences(text)
     assert [text[s:e] for s, e in sentence_spans_in(marked)] == [
-        "Ông Kiên làm việc tại TP. Chí Linh.", "“Ông sinh năm 1970.", "Ông ấy nói!"]
+        "Ông Kiên làm việc tại TP. Chí Linh.",
+        "“Ông sinh năm 1970.",
+        "Ông ấy nói!",
+    ]
     assert marked.replace("\n", " ") == folded_text(text)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["Ông", "TP.", "Chí", "Linh.", "năm", "1970.", "E.", "”", "“", "(", "...", "!",
-                                 "?", "—", " ", "  ", "\n", "\n\n", "a", "B"]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Ông",
+                "TP.",
+                "Chí",
+                "Linh.",
+                "năm",
+                "1970.",
+                "E.",
+                "”",
+                "“",
+                "(",
+                "...",
+                "!",
+                "?",
+                "—",
+                " ",
+                "  ",
+                "\n",
+                "\n\n",
+                "a",
+                "B",
+            ]
+        ),
+        max_size=30,
+    )
+)
 def test_sentences_read_from_the_marks_are_those_of_the_text(words):
     text = " ".join(words)
     marked = folded_sentences(text)
@@ -103,8 +146,16 @@ def test_sentences_read_from_the_marks_are_those_of_the_text(words):
 
 
 def test_heading_is_joined_to_its_paragraph():
-    document = make_document("d", ["Tiêu đề bài", "Thực hiện hiệu quả các chương trình", "",
-                                   "Báo cáo tại Hội nghị, ông Kiên cho biết kết quả tốt."], "test")
+    document = make_document(
+        "d",
+        [
+            "Tiêu đề bài",
+            "Thực hiện hiệu quả các chương trình",
+            "",
+            "Báo cáo tại Hội nghị, ông Kiên cho biết kết quả tốt.",
+        ],
+        "test",
+    )
     [passage] = passages(document)
     assert passage.text.startswith("Thực hiện hiệu quả các chương trình\nBáo cáo")
 
@@ -122,13 +173,19 @@ def test_html_drops_scripts_navigation_and_forms(tmp_path):
     <form>Họ và tên <input> Gửi bình luận</form><footer>Bản quyền</footer></body></html>"""
     [doc] = read(tmp_path, "a.html", page)
     assert doc.title == "Tin Chí Linh" and doc.date == "2023-05-16T19:36"
-    assert doc.text == "Thu nhập bình quân đạt 87 triệu đồng.\n\nTỷ lệ hộ nghèo giảm còn 1%.\n\n" \
+    assert (
+        doc.text == "Thu nhập bình quân đạt 87 triệu đồng.\n\nTỷ lệ hộ nghèo giảm còn 1%.\n\n"
         "Bài báo được đăng lúc 16/05/2023 19:36."
+    )
 
 
 def test_jsonl_records_and_bad_lines(tmp_path):
-    lines = [json.dumps({"id": "a1", "title": "Bài một", "text": "Nội dung bài một rất dài.", "url": "http://a"}),
-             "{not json", json.dumps({"id": "a2"}), json.dumps({"id": "a3", "title": "Ba", "text": "Đoạn ba có nội dung."})]
+    lines = [
+        json.dumps({"id": "a1", "title": "Bài một", "text": "Nội dung bài một rất dài.", "url": "http://a"}),
+        "{not json",
+        json.dumps({"id": "a2"}),
+        json.dumps({"id": "a3", "title": "Ba", "text": "Đoạn ba có nội dung."}),
+    ]
     found = read(tmp_path, "a.jsonl", "\n".join(lines))
     docs = [d for d in found if isinstance(d, Document)]
     skipped = [d for d in found if isinstance(d, Skipped)]
@@ -142,15 +199,20 @@ def windows_1258(text: str) -> bytes:
     out = []
     for ch in text:
         parts = unicodedata.normalize("NFD", ch)
-        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-                   + "".join(c for c in parts if c in tones))
+        out.append(
+            unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            + "".join(c for c in parts if c in tones)
+        )
     return "".join(out).encode("cp1258")
 
 
 def test_odd_encodings_are_read(tmp_path):
     text = "Tiêu đề\n\nĐảng bộ thành phố Chí Linh kết nạp đảng viên mới.\n"
-    for name, data in [("bom.txt", b"\xef\xbb\xbf" + text.encode()), ("utf16.txt", text.encode("utf-16")),
-                       ("cp1258.txt", windows_1258(text))]:
+    for name, data in [
+        ("bom.txt", b"\xef\xbb\xbf" + text.encode()),
+        ("utf16.txt", text.encode("utf-16")),
+        ("cp1258.txt", windows_1258(text)),
+    ]:
         [doc] = read(tmp_path, name, data)
         assert doc.text == "Đảng bộ thành phố Chí Linh kết nạp đảng viên mới.", name
 

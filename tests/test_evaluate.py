@@ -1,4 +1,5 @@
 """Measuring quality: the ways of asking, question sets over an index, misses and negatives."""
+
 import json
 import unicodedata
 
@@ -30,10 +31,16 @@ def test_typo_changes_one_syllable_reproducibly():
 
 def test_question_set_over_the_built_in_article(tmp_path, default_index_dir):
     questions = tmp_path / "q.jsonl"
-    questions.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
-        {"question": "Thu nhập bình quân đầu người năm 2022?", "answer": "87 triệu đồng", "split": "tune"},
-        {"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%", "split": "heldout"},
-    ]), encoding="utf-8")
+    questions.write_text(
+        "\n".join(
+            json.dumps(x, ensure_ascii=False)
+            for x in [
+                {"question": "Thu nhập bình quân đầu người năm 2022?", "answer": "87 triệu đồng", "split": "tune"},
+                {"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%", "split": "heldout"},
+            ]
+        ),
+        encoding="utf-8",
+    )
     negatives = tmp_path / "n.jsonl"
     negatives.write_text(json.dumps({"question": "Thời tiết Hà Nội hôm nay thế nào?"}, ensure_ascii=False))
     misses: list = []
@@ -49,11 +56,14 @@ def test_question_set_over_the_built_in_article(tmp_path, default_index_dir):
 
 def test_misses_file_says_what_went_wrong(tmp_path, default_index_dir):
     questions = tmp_path / "q.jsonl"
-    questions.write_text(json.dumps({"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "không có ở đâu"},
-                                    ensure_ascii=False), encoding="utf-8")
+    questions.write_text(
+        json.dumps({"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "không có ở đâu"}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     out = tmp_path / "misses.jsonl"
-    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir),
-                                       "--variant", "original", "--misses", str(out)])
+    result = CliRunner().invoke(
+        main, ["eval", str(questions), "--index", str(default_index_dir), "--variant", "original", "--misses", str(out)]
+    )
     assert result.exit_code == 0, result.output
     [miss] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert miss["variant"] == "original" and miss["gold_rank"] is None
@@ -95,18 +105,47 @@ def test_answers_are_compared_as_squad_does_made_vietnamese():
 
 def _squad(tmp_path):
     """Two articles of one paragraph each, one question on each."""
+
     def article(title, context, question, answer):
-        return {"title": title, "paragraphs": [{"context": context, "qas": [
-            {"id": title, "question": question,
-             "answers": [{"text": answer, "answer_start": context.index(answer)}]}]}]}
+        return {
+            "title": title,
+            "paragraphs": [
+                {
+                    "context": context,
+                    "qas": [
+                        {
+                            "id": title,
+                            "question": question,
+                            "answers": [{"text": answer, "answer_start": context.index(answer)}],
+                        }
+                    ],
+                }
+            ],
+        }
 
     path = tmp_path / "squad.json"
-    path.write_text(json.dumps({"data": [
-        article("Chí Linh", "Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu kết luận tại hội nghị sơ kết.",
-                "Ai là Bí thư Thành ủy Chí Linh?", "Hoàng Quốc Thưởng"),
-        article("Tesla", "Tesla hợp tác với hai doanh nhân Robert Lane và Benjamin Vail vào năm 1886 ở New Jersey.",
-                "Tesla hợp tác với các doanh nhân vào năm nào?", "1886"),
-    ]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "data": [
+                    article(
+                        "Chí Linh",
+                        "Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu kết luận tại hội nghị sơ kết.",
+                        "Ai là Bí thư Thành ủy Chí Linh?",
+                        "Hoàng Quốc Thưởng",
+                    ),
+                    article(
+                        "Tesla",
+                        "Tesla hợp tác với hai doanh nhân Robert Lane và Benjamin Vail vào năm 1886 ở New Jersey.",
+                        "Tesla hợp tác với các doanh nhân vào năm nào?",
+                        "1886",
+                    ),
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -131,30 +170,50 @@ def _keyword_set(path, rows):
 
 
 def test_keyword_queries_report_found_first_and_not_found(tmp_path, default_index_dir):
-    keywords = _keyword_set(tmp_path / "k.jsonl", [
-        {"question": "thu ngân sách", "answer": "3.200 tỷ đồng", "corpus": "article", "split": "tune"},
-        {"question": "tiết mục văn nghệ", "answer": "văn nghệ chào mừng", "corpus": "article", "split": "tune"},
-        {"question": "Tesla", "answer": "Tesla", "corpus": "squad", "split": "tune"},  # no SQuAD file: left out
-        {"question": "thời tiết", "topic": "thời tiết", "split": "tune"},
-        {"question": "giá nhà", "topic": "bất động sản", "corpus": "article", "split": "heldout"},
-    ])
-    questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%",
-                                                      "split": "tune"}])
+    keywords = _keyword_set(
+        tmp_path / "k.jsonl",
+        [
+            {"question": "thu ngân sách", "answer": "3.200 tỷ đồng", "corpus": "article", "split": "tune"},
+            {"question": "tiết mục văn nghệ", "answer": "văn nghệ chào mừng", "corpus": "article", "split": "tune"},
+            {"question": "Tesla", "answer": "Tesla", "corpus": "squad", "split": "tune"},  # no SQuAD file: left out
+            {"question": "thời tiết", "topic": "thời tiết", "split": "tune"},
+            {"question": "giá nhà", "topic": "bất động sản", "corpus": "article", "split": "heldout"},
+        ],
+    )
+    questions = _keyword_set(
+        tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%", "split": "tune"}]
+    )
     misses: list = []
     report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, keywords)
     assert report["keywords"] == 2 and report["keywords_found_first"] == 1.0
     assert report["keyword_negatives"] == 2 and report["keyword_negatives_not_found"] == 1.0 and misses == []
-    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
-                                       "original", "--keywords", str(keywords), "--split", "tune"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(questions),
+            "--index",
+            str(default_index_dir),
+            "--variant",
+            "original",
+            "--keywords",
+            str(keywords),
+            "--split",
+            "tune",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "2 keyword queries in the corpus" in result.output and "1 keyword queries out of it" in result.output
 
 
 def test_a_keyword_query_found_elsewhere_is_a_miss(tmp_path, default_index_dir):
-    keywords = _keyword_set(tmp_path / "k.jsonl", [
-        {"question": "thu ngân sách", "answer": "không có ở đâu", "corpus": "article"},
-        {"question": "cải cách hành chính", "topic": "planted: the article has it"},
-    ])
+    keywords = _keyword_set(
+        tmp_path / "k.jsonl",
+        [
+            {"question": "thu ngân sách", "answer": "không có ở đâu", "corpus": "article"},
+            {"question": "cải cách hành chính", "topic": "planted: the article has it"},
+        ],
+    )
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
     misses: list = []
     report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, keywords)
@@ -165,8 +224,19 @@ def test_a_keyword_query_found_elsewhere_is_a_miss(tmp_path, default_index_dir):
 def test_a_keyword_set_needs_both_kinds_of_rows(tmp_path, default_index_dir):
     keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thời tiết", "topic": "thời tiết"}])
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
-                                       "original", "--keywords", str(keywords)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(questions),
+            "--index",
+            str(default_index_dir),
+            "--variant",
+            "original",
+            "--keywords",
+            str(keywords),
+        ],
+    )
     assert result.exit_code == 2 and str(keywords) in result.output
 
 
@@ -177,8 +247,10 @@ def test_shipped_keyword_set_holds_together(engine):
     from qa.text import SYLLABLE
 
     passages = [engine.index.passage(n).text for n in range(engine.index.n_passages)]
-    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "keyword_queries.jsonl").read_text("utf-8")
-            .splitlines()]
+    rows = [
+        json.loads(x)
+        for x in (Path(__file__).parent / "data" / "keyword_queries.jsonl").read_text("utf-8").splitlines()
+    ]
     inside = [r for r in rows if r.get("answer")]
     outside = [r for r in rows if not r.get("answer")]
     assert len(inside) >= 150 and len(outside) >= 150 and len({r["question"] for r in rows}) == len(rows)
@@ -191,22 +263,49 @@ def test_shipped_keyword_set_holds_together(engine):
 
 
 def test_a_keyword_row_with_an_answer_that_is_not_text_exits_2(tmp_path, default_index_dir):
-    keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thu ngân sách", "answer": 3200, "corpus": "article"},
-                                                   {"question": "thời tiết", "topic": "thời tiết"}])
+    keywords = _keyword_set(
+        tmp_path / "k.jsonl",
+        [
+            {"question": "thu ngân sách", "answer": 3200, "corpus": "article"},
+            {"question": "thời tiết", "topic": "thời tiết"},
+        ],
+    )
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
-                                       "original", "--keywords", str(keywords)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(questions),
+            "--index",
+            str(default_index_dir),
+            "--variant",
+            "original",
+            "--keywords",
+            str(keywords),
+        ],
+    )
     assert result.exit_code == 2 and "must be strings" in result.output
 
 
 def test_followups_report_the_last_turn_with_history_and_alone_per_split(tmp_path, default_index_dir):
-    dialogues = _keyword_set(tmp_path / "f.jsonl", [
-        {"turns": ["Ai phát biểu chỉ đạo tại hội nghị?", "Ông ấy giữ chức vụ gì?"],
-         "answer": "Phó Bí thư Thường trực Tỉnh ủy", "corpus": "article", "split": "tune"},
-        {"turns": ["Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?", "Còn tỷ lệ hộ nghèo?"], "answer": "1%",
-         "corpus": "article", "split": "heldout"},
-        {"turns": ["Tesla hợp tác với ai?", "Năm nào?"], "answer": "1886", "corpus": "squad", "split": "tune"},
-    ])
+    dialogues = _keyword_set(
+        tmp_path / "f.jsonl",
+        [
+            {
+                "turns": ["Ai phát biểu chỉ đạo tại hội nghị?", "Ông ấy giữ chức vụ gì?"],
+                "answer": "Phó Bí thư Thường trực Tỉnh ủy",
+                "corpus": "article",
+                "split": "tune",
+            },
+            {
+                "turns": ["Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?", "Còn tỷ lệ hộ nghèo?"],
+                "answer": "1%",
+                "corpus": "article",
+                "split": "heldout",
+            },
+            {"turns": ["Tesla hợp tác với ai?", "Năm nào?"], "answer": "1886", "corpus": "squad", "split": "tune"},
+        ],
+    )
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
     misses: list = []
     report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, followups=dialogues)
@@ -216,16 +315,38 @@ def test_followups_report_the_last_turn_with_history_and_alone_per_split(tmp_pat
     assert heldout["dialogues"] == 1 and heldout["with_history"] == {"hit@1": 1.0, "found": 1.0}
     squad = evaluate(_squad(tmp_path), 10, ["original"], default_index_dir, "tune", followups=dialogues)
     assert list(squad["followups"]) == ["tune"] and squad["followups"]["tune"]["dialogues"] == 2
-    shown = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
-                                      "original", "--followups", str(dialogues)])
+    shown = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(questions),
+            "--index",
+            str(default_index_dir),
+            "--variant",
+            "original",
+            "--followups",
+            str(dialogues),
+        ],
+    )
     assert shown.exit_code == 0 and "follow-ups, heldout: 1 dialogues" in shown.output
 
 
 def test_a_followup_set_without_turns_exits_2(tmp_path, default_index_dir):
     dialogues = _keyword_set(tmp_path / "f.jsonl", [{"turns": "Ở đâu?", "answer": "Chí Linh", "corpus": "article"}])
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(default_index_dir), "--variant",
-                                       "original", "--followups", str(dialogues)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            str(questions),
+            "--index",
+            str(default_index_dir),
+            "--variant",
+            "original",
+            "--followups",
+            str(dialogues),
+        ],
+    )
     assert result.exit_code == 2 and str(dialogues) in result.output
 
 
@@ -234,8 +355,9 @@ def test_unrelated_history_is_measured_against_asking_alone(tmp_path):
     row = report["unrelated_history"]
     assert row["questions"] == 2 and row["hit@1_alone"] == report["hit@1"] == 1.0
     assert row["change"] == row["hit@1"] - row["hit@1_alone"]
-    shown = CliRunner().invoke(main, ["eval", str(_squad(tmp_path)), "--variant", "original",
-                                      "--with-unrelated-history"])
+    shown = CliRunner().invoke(
+        main, ["eval", str(_squad(tmp_path)), "--variant", "original", "--with-unrelated-history"]
+    )
     assert shown.exit_code == 0 and "2 questions each asked with an unrelated earlier question" in shown.output
 
 
@@ -243,8 +365,7 @@ def test_shipped_followup_set_holds_together(engine):
     from pathlib import Path
 
     passages = [engine.index.passage(n).text for n in range(engine.index.n_passages)]
-    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "followups.jsonl").read_text("utf-8")
-            .splitlines()]
+    rows = [json.loads(x) for x in (Path(__file__).parent / "data" / "followups.jsonl").read_text("utf-8").splitlines()]
     assert len(rows) >= 80 and all(2 <= len(r["turns"]) <= 3 for r in rows)
     assert {r["corpus"] for r in rows} == {"article", "squad"} and {r["split"] for r in rows} == {"tune", "heldout"}
     assert all(any(normalise(r["answer"]) in p for p in passages) for r in rows if r["corpus"] == "article")

@@ -3,6 +3,7 @@
 What must hold after each: every ask answers (or says clearly why it cannot), nothing damaged is served, and the
 previous collection is still there when a write fails.
 """
+
 import json
 import multiprocessing
 import os
@@ -45,8 +46,9 @@ def built(tmp_path, source) -> Path:
 
 
 def run_qa(*args: str, env: dict | None = None, **options) -> subprocess.CompletedProcess:
-    return subprocess.run(QA + list(args), capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=300, **options)
+    return subprocess.run(
+        QA + list(args), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300, **options
+    )
 
 
 def answers(directory: Path, question: str = "kết nạp đảng viên") -> bool:
@@ -135,8 +137,12 @@ def test_a_second_writer_waits_saying_so_then_writes(built, source):
     lock = FileLock(str(built / store.LOCK))
     lock.acquire()
     try:
-        writer = subprocess.Popen(QA + ["index", "build", str(source), "--out", str(built)], stderr=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            QA + ["index", "build", str(source), "--out", str(built)],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         said = ""
         deadline = time.monotonic() + 60
         while "waiting" not in said and time.monotonic() < deadline:
@@ -169,12 +175,17 @@ def _files(directory: Path) -> dict[str, Path]:
 
 def _kinds(directory: Path) -> set[str]:
     """The kinds of file in a collection's folder ("keys.npy", "manifest.json"...), whatever their segment and write."""
-    return {p.name.split(".", 1)[1].rsplit(".", 1)[0] if p.name.startswith("seg-") else p.name
-            for p in directory.iterdir()}
+    return {
+        p.name.split(".", 1)[1].rsplit(".", 1)[0] if p.name.startswith("seg-") else p.name for p in directory.iterdir()
+    }
 
 
-@pytest.mark.parametrize("name", [a + ".npy" for a in store.ARRAYS + store.ANALYSIS + (store.DRAFTS,)]
-                         + [b + ".bin" for b in store.BLOBS] + ["documents.json"])
+@pytest.mark.parametrize(
+    "name",
+    [a + ".npy" for a in store.ARRAYS + store.ANALYSIS + (store.DRAFTS,)]
+    + [b + ".bin" for b in store.BLOBS]
+    + ["documents.json"],
+)
 def test_one_flipped_bit_in_any_file_is_named_by_verify(built, name):
     path = _files(built)[name]
     data = bytearray(path.read_bytes())
@@ -203,20 +214,26 @@ def _damaged_array(directory: Path, name: str, change) -> None:
         np.save(handle, array)
     manifest = json.loads((directory / "manifest.json").read_text())
     import xxhash
-    manifest["segments"][0]["files"][name + ".npy"].update(bytes=path.stat().st_size, xxh3=xxhash.xxh3_64(path.read_bytes()).hexdigest())
+
+    manifest["segments"][0]["files"][name + ".npy"].update(
+        bytes=path.stat().st_size, xxh3=xxhash.xxh3_64(path.read_bytes()).hexdigest()
+    )
     (directory / "manifest.json").write_text(json.dumps(manifest))
 
 
-@pytest.mark.parametrize("name, change", [
-    ("indptr", lambda a: a.__setitem__(1, 1 << 36)),  # the flipped bit that asked numpy for 64 GiB
-    ("indptr", lambda a: a.__setitem__(slice(1, 3), a[1:3][::-1].copy())),
-    ("postings", lambda a: a.__setitem__(0, 10 ** 6)),
-    ("postings", lambda a: a.__setitem__(0, -1)),
-    ("keys", lambda a: a.__setitem__(slice(0, 2), a[0:2][::-1].copy())),
-    ("passage_doc", lambda a: a.__setitem__(-1, 5)),
-    ("text_offsets", lambda a: a.__setitem__(1, 10 ** 9)),
-    ("folded_offsets", lambda a: a.__setitem__(slice(1, 3), a[1:3][::-1].copy())),
-])
+@pytest.mark.parametrize(
+    "name, change",
+    [
+        ("indptr", lambda a: a.__setitem__(1, 1 << 36)),  # the flipped bit that asked numpy for 64 GiB
+        ("indptr", lambda a: a.__setitem__(slice(1, 3), a[1:3][::-1].copy())),
+        ("postings", lambda a: a.__setitem__(0, 10**6)),
+        ("postings", lambda a: a.__setitem__(0, -1)),
+        ("keys", lambda a: a.__setitem__(slice(0, 2), a[0:2][::-1].copy())),
+        ("passage_doc", lambda a: a.__setitem__(-1, 5)),
+        ("text_offsets", lambda a: a.__setitem__(1, 10**9)),
+        ("folded_offsets", lambda a: a.__setitem__(slice(1, 3), a[1:3][::-1].copy())),
+    ],
+)
 def test_arrays_that_do_not_fit_together_are_refused_before_use(built, name, change):
     _damaged_array(built, name, change)
     with pytest.raises(IndexFileError, match=f"{name}.npy"):
@@ -321,8 +338,12 @@ def test_a_killed_build_leaves_no_worker_and_the_next_writer_removes_its_files(t
     out = tmp_path / "idx"
     index.build([source], out)
     before = _kinds(out)
-    build = subprocess.Popen([sys.executable, "-c", BUILD_WITH_WORKERS, str(large_source), str(out)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    build = subprocess.Popen(
+        [sys.executable, "-c", BUILD_WITH_WORKERS, str(large_source), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while len(_children(build.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)

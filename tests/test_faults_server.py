@@ -2,6 +2,7 @@
 
 Everything goes over raw sockets to `qa serve` on 127.0.0.1, with bounded loops and socket time-outs.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,16 @@ import pytest
 from qa.worker import REQUEST_TIMEOUT, WRITE_TIMEOUT
 
 QUESTION = json.dumps({"question": "ty le ho ngheo", "top_k": 1}).encode()
-CHUNKED_HEAD = (b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n")
+CHUNKED_HEAD = (
+    b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+)
 
 
 def post_head(length: int) -> bytes:
-    return (b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % length)
+    return (
+        b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % length
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +59,17 @@ def json_error(reply: bytes) -> tuple[int, str]:
     return status, error["code"]
 
 
-@pytest.mark.parametrize("body", [
-    b"zz\r\nabc\r\n0\r\n\r\n",  # not a size
-    b"-5\r\nabc\r\n0\r\n\r\n",  # a negative size
-    b"FFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",  # a size far beyond what is sent
-    b"5\r\nab",  # a chunk cut short
-    b"5\r\nhelloXX0\r\n\r\n",  # no CRLF after the chunk's data
-], ids=["zz", "negative", "huge", "truncated", "no-crlf"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"zz\r\nabc\r\n0\r\n\r\n",  # not a size
+        b"-5\r\nabc\r\n0\r\n\r\n",  # a negative size
+        b"FFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",  # a size far beyond what is sent
+        b"5\r\nab",  # a chunk cut short
+        b"5\r\nhelloXX0\r\n\r\n",  # no CRLF after the chunk's data
+    ],
+    ids=["zz", "negative", "huge", "truncated", "no-crlf"],
+)
 def test_a_malformed_chunked_body_is_a_json_400(server, body):
     assert json_error(exchange(server, CHUNKED_HEAD + body)) == (400, "bad_request")
 
@@ -84,22 +92,38 @@ def test_the_longest_question_fits_in_a_get(server):
     assert exchange(server, request.encode()).startswith(b"HTTP/1.1 200")
 
 
-@pytest.mark.parametrize("request_bytes, status, code", [
-    (b"GET /api/ask?q=" + b"a" * 40_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "uri_too_long"),
-    (b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
-     431, "request_header_fields_too_large"),
-    (b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: a\r\n" % n for n in range(200)) + b"\r\n",
-     431, "request_header_fields_too_large"),
-    (b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: a\r\n\r\n", 400, "bad_request"),
-], ids=["request-line", "long-header", "many-headers", "bad-header-name"])
+@pytest.mark.parametrize(
+    "request_bytes, status, code",
+    [
+        (b"GET /api/ask?q=" + b"a" * 40_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "uri_too_long"),
+        (
+            b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (
+            b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"".join(b"X-%d: a\r\n" % n for n in range(200))
+            + b"\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"GET /api/ask?q=a HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: a\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["request-line", "long-header", "many-headers", "bad-header-name"],
+)
 def test_what_gunicorn_refuses_is_a_json_error(server, request_bytes, status, code):
     assert json_error(exchange(server, request_bytes, done_sending=False)) == (status, code)
 
 
 def test_a_request_that_never_arrives_whole_gets_a_408_and_is_closed(server):
     started = time.monotonic()
-    reply = exchange(server, b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le", done_sending=False,
-                     timeout=REQUEST_TIMEOUT + 5)
+    reply = exchange(
+        server,
+        b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le",
+        done_sending=False,
+        timeout=REQUEST_TIMEOUT + 5,
+    )
     assert json_error(reply) == (408, "request_timeout")
     assert time.monotonic() - started >= REQUEST_TIMEOUT - 0.5  # it had its time first
 
@@ -126,9 +150,13 @@ def test_slow_clients_do_not_hold_up_the_others(server):
     request = post_head(len(QUESTION)) + QUESTION
     head_length = len(post_head(len(QUESTION)))
     stop, replies = threading.Event(), []
-    slow = [threading.Thread(target=trickle, args=(server, request[:head_length * (n % 2)],
-                                                   request[head_length * (n % 2):], stop, replies))
-            for n in range(10)]
+    slow = [
+        threading.Thread(
+            target=trickle,
+            args=(server, request[: head_length * (n % 2)], request[head_length * (n % 2) :], stop, replies),
+        )
+        for n in range(10)
+    ]
     for thread in slow:
         thread.start()
     try:
@@ -159,8 +187,9 @@ def test_clients_that_never_close_do_not_hold_up_the_others(server):
             connection.close()
 
 
-def test_a_client_that_does_not_read_its_answers_holds_a_worker_for_a_while_only(default_index_dir, tmp_path,
-                                                                               start_server):
+def test_a_client_that_does_not_read_its_answers_holds_a_worker_for_a_while_only(
+    default_index_dir, tmp_path, start_server
+):
     """One worker; a client asks for a hundred long answers at once and reads none: once the socket buffers
     are full, the worker gives up on it after WRITE_TIMEOUT and answers the next client."""
     running = start_server(default_index_dir, tmp_path, "--workers", "1")

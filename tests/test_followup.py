@@ -1,15 +1,30 @@
 """Follow-ups: which questions lean on the earlier ones, and what is asked for them."""
+
 import pytest
 
 from qa.followup import in_context, refers_back
 
-LEANING = ["Ông ấy giữ chức vụ gì?", "ong ay giu chuc vu gi", "Còn năm 2021?", "Thế còn thu ngân sách?",
-           "thế còn thu ngân sách", "Ở đâu?", "Khi nào?", "Năm đó tỉnh đạt bao nhiêu?", "Họ đề xuất gì?",
-           "Bà ấy phụ trách lĩnh vực gì ở tỉnh và ở thành phố Chí Linh trong nhiệm kỳ này?"]
-ALONE = ["Ai là Bí thư Thành ủy Chí Linh?", "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?", "NASUWT là gì?",
-         "Manning đã chơi cho bao nhiêu đội trong khi anh ấy ở trong đội của họ?", "con dau dat bao nhieu",
-         "Điều gì sau đó được phát hiện do Luther viết?", "Dự án này của thành phố Chí Linh được triển khai ở những xã "
-         "phường nào trong giai đoạn 2020-2025?"]
+LEANING = [
+    "Ông ấy giữ chức vụ gì?",
+    "ong ay giu chuc vu gi",
+    "Còn năm 2021?",
+    "Thế còn thu ngân sách?",
+    "thế còn thu ngân sách",
+    "Ở đâu?",
+    "Khi nào?",
+    "Năm đó tỉnh đạt bao nhiêu?",
+    "Họ đề xuất gì?",
+    "Bà ấy phụ trách lĩnh vực gì ở tỉnh và ở thành phố Chí Linh trong nhiệm kỳ này?",
+]
+ALONE = [
+    "Ai là Bí thư Thành ủy Chí Linh?",
+    "Thu nhập bình quân đầu người năm 2022 đạt bao nhiêu?",
+    "NASUWT là gì?",
+    "Manning đã chơi cho bao nhiêu đội trong khi anh ấy ở trong đội của họ?",
+    "con dau dat bao nhieu",
+    "Điều gì sau đó được phát hiện do Luther viết?",
+    "Dự án này của thành phố Chí Linh được triển khai ở những xã phường nào trong giai đoạn 2020-2025?",
+]
 
 
 @pytest.mark.parametrize("question", LEANING)
@@ -43,4 +58,6 @@ def test_a_chain_of_follow_ups_keeps_the_first_questions_subject():
 
 def test_a_capital_that_only_opened_the_earlier_question_is_lowered_a_name_is_kept():
     assert in_context("Ông ấy nói gì?", ["Lê Văn Hiệu đề nghị gì?"]) == "nói gì? Lê Văn Hiệu đề nghị gì?"
-    assert in_context("Ông ấy nói gì?", ["Bí thư Thành ủy Chí Linh là ai?"]) == "nói gì? bí thư Thành ủy Chí Linh là ai?"
+    assert (
+        in_context("Ông ấy nói gì?", ["Bí thư Thành ủy Chí Linh là ai?"]) == "nói gì? bí thư Thành ủy Chí Linh là ai?"
+    )

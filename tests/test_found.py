@@ -1,18 +1,45 @@
 """Deciding whether the best passage answers: names spelt a letter off, and the share of content it holds."""
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa import terms
-from qa.found import (QuestionContent, _keys, common_word, credible, drop_opening_word, first_with_names,
-                      holds_query, name_nearly_in, named_place, names_apart, near, order_by_names, order_by_query,
-                      query_links, query_pieces, unknown_number, unseen_pair_share, without_short_forms)
+from qa.found import (
+    QuestionContent,
+    _keys,
+    common_word,
+    credible,
+    drop_opening_word,
+    first_with_names,
+    holds_query,
+    name_nearly_in,
+    named_place,
+    names_apart,
+    near,
+    order_by_names,
+    order_by_query,
+    query_links,
+    query_pieces,
+    unknown_number,
+    unseen_pair_share,
+    without_short_forms,
+)
 from qa.settings import MIN_SHARE, NAMED_DEPTH, NAMED_SCORE, PAIR_WEIGHT, UNSEEN_PAIR, UNSEEN_SYLLABLE
 from qa.text import analyse_question, folded_text
 
 
-@pytest.mark.parametrize("a,b", [("maastricht", "maastrich"), ("seaman", "seamans"), ("bendigo", "bedigo"),
-                                 ("zeira", "zeria"), ("kenya", "kenya"), ("loudoun", "loudoum")])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("maastricht", "maastrich"),
+        ("seaman", "seamans"),
+        ("bendigo", "bedigo"),
+        ("zeira", "zeria"),
+        ("kenya", "kenya"),
+        ("loudoun", "loudoum"),
+    ],
+)
 def test_one_letter_off_is_near(a, b):
     assert near(a, b) and near(b, a)
 
@@ -44,8 +71,13 @@ def test_a_name_of_several_syllables_needs_a_pair_side_by_side():
 def test_unseen_pairs_count_only_content_syllables_the_corpus_knows():
     pairs = [("thai", "san"), ("nghi", "thai"), ("may", "thang"), ("xyzw", "thang")]
     content = {"thai", "san", "nghi", "thang", "xyzw"}
-    seen = {terms.folded("thai"), terms.folded("san"), terms.folded("nghi"), terms.folded("thang"),
-            terms.pair("nghi", "thai")}
+    seen = {
+        terms.folded("thai"),
+        terms.folded("san"),
+        terms.folded("nghi"),
+        terms.folded("thang"),
+        terms.pair("nghi", "thai"),
+    }
     # ("may", "thang"): "mấy" is no content; ("xyzw", "thang"): a syllable the corpus lacks may be a typo.
     assert unseen_pair_share(pairs, content, seen) == 0.5
     assert unseen_pair_share([], content, seen) == 0.0
@@ -78,13 +110,17 @@ def test_only_a_common_syllable_is_no_name():
 def small_engine(make_engine):
     """Documents where "đại" is everywhere but in the one that answers, and one that says "thủ tướng cuối cùng" most
     but of no named country."""
-    texts = ["Chicago có nhiều cựu sinh viên nổi tiếng như Satya Nadella.",
-             "Đại hội đại biểu toàn quốc họp tại Hà Nội.", "Đại biểu Quốc hội tiếp xúc cử tri.",
-             "Đại dương bao phủ phần lớn Trái Đất.", "Đại lộ mới được khánh thành.",
-             "Thủ tướng cuối cùng từ chức. Ai là thủ tướng cuối cùng? Thủ tướng cuối cùng của nhiệm kỳ cũng là thủ tướng "
-             "cuối cùng được yêu mến.",
-             "Lothar de Maizière, luật sư và nhạc sĩ vĩ cầm, là thủ tướng cuối cùng của Đông Đức trước khi nước này "
-             "thống nhất với Tây Đức vào tháng 10 năm 1990 sau nhiều tháng đàm phán."]
+    texts = [
+        "Chicago có nhiều cựu sinh viên nổi tiếng như Satya Nadella.",
+        "Đại hội đại biểu toàn quốc họp tại Hà Nội.",
+        "Đại biểu Quốc hội tiếp xúc cử tri.",
+        "Đại dương bao phủ phần lớn Trái Đất.",
+        "Đại lộ mới được khánh thành.",
+        "Thủ tướng cuối cùng từ chức. Ai là thủ tướng cuối cùng? Thủ tướng cuối cùng của nhiệm kỳ cũng là thủ tướng "
+        "cuối cùng được yêu mến.",
+        "Lothar de Maizière, luật sư và nhạc sĩ vĩ cầm, là thủ tướng cuối cùng của Đông Đức trước khi nước này "
+        "thống nhất với Tây Đức vào tháng 10 năm 1990 sau nhiều tháng đàm phán.",
+    ]
     return make_engine(texts)
 
 
@@ -104,8 +140,10 @@ def test_short_forms_are_no_part_of_a_name():
 def test_a_common_word_opening_the_question_is_no_part_of_its_name():
     common, known = {"người", "trước"}.__contains__, set().__contains__
     assert drop_opening_word((("người", "kenya"),), "người", common, known) == (("kenya",),)
-    assert drop_opening_word((("trước", "manning"), ("super", "bowl")), "trước", common, known) == \
-        (("manning",), ("super", "bowl"))
+    assert drop_opening_word((("trước", "manning"), ("super", "bowl")), "trước", common, known) == (
+        ("manning",),
+        ("super", "bowl"),
+    )
     # a rare word: part of the name
     assert drop_opening_word((("quảng", "nam"),), "quảng", common, known) == (("quảng", "nam"),)
     # not the first word asked
@@ -117,7 +155,9 @@ def test_a_foreign_word_opening_the_question_is_a_name_unless_a_short_one_the_co
     common, known = set().__contains__, {"tesla"}.__contains__
     assert drop_opening_word((("tesla",), ("edison",)), "tesla", common, known) == (("tesla",), ("edison",))
     assert drop_opening_word((("eistein",),), "eistein", common, known) == (("eistein",),)  # may be misspelt
-    assert drop_opening_word((("cng",), ("hà", "nội")), "cng", common, known) == (("hà", "nội"),)  # "Cùng", a letter lost
+    assert drop_opening_word((("cng",), ("hà", "nội")), "cng", common, known) == (
+        ("hà", "nội"),
+    )  # "Cùng", a letter lost
 
 
 def test_a_name_opening_the_question_is_looked_for_without_a_common_first_word(small_engine):
@@ -145,39 +185,53 @@ def test_a_named_passage_goes_second_after_one_that_matches_twice_as_well():
 def test_the_named_passage_is_judged_where_it_goes(make_engine):
     # The paragraph that answers lost the name in translation ("giải thưởng", not "Giải thưởng Nobel"); another
     # names it in passing. The answer stays first; found is judged on the named one, shown second.
-    texts = ["Tesla đã nhận được một trong 38 đề nghị cho giải thưởng vào năm 1937, Edison vào năm 1915.",
-             "Người đoạt Giải Nobel Kinh tế Milton Friedman dạy ở đây."]
+    texts = [
+        "Tesla đã nhận được một trong 38 đề nghị cho giải thưởng vào năm 1937, Edison vào năm 1915.",
+        "Người đoạt Giải Nobel Kinh tế Milton Friedman dạy ở đây.",
+    ]
     engine = make_engine(texts)
     for top_k in (1, 2):
         result = engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", top_k)
         assert "1937" in result.answers[0].text and len(result.answers) == top_k
         assert result.found  # the named passage holds "Giải Nobel": judged there even when it is not shown
-    assert [a.doc_id for a in engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", 2).answers] \
-        == ["d0", "d1"]
+    assert [
+        a.doc_id for a in engine.ask("Tesla đã nhận được đề nghị cho Giải thưởng Nobel vào năm nào?", 2).answers
+    ] == ["d0", "d1"]
     # Without the name, nothing named is looked for: the answer is judged on its own, and holds the question.
     assert engine.ask("Tesla đã nhận được đề nghị cho giải thưởng vào năm nào?", 1).found
 
 
 def test_a_passage_is_judged_with_its_title(make_engine):
     # The paragraph says "Ông": only the title names Tesla, as BM25 sees it too.
-    texts = [("Nikola Tesla", "Ông sinh năm 1856 tại Smiljan, trong một gia đình người Serb."),
-             ("Thomas Edison", "Edison sinh năm 1847 ở Ohio và mở phòng thí nghiệm tại Menlo Park."),
-             ("Marie Curie", "Bà hai lần đoạt giải Nobel, về vật lý và hóa học.")]
+    texts = [
+        ("Nikola Tesla", "Ông sinh năm 1856 tại Smiljan, trong một gia đình người Serb."),
+        ("Thomas Edison", "Edison sinh năm 1847 ở Ohio và mở phòng thí nghiệm tại Menlo Park."),
+        ("Marie Curie", "Bà hai lần đoạt giải Nobel, về vật lý và hóa học."),
+    ]
     result = make_engine(texts).ask("Nikola Tesla sinh năm nào?", 1)
     assert result.found and "1856" in result.answers[0].text
-
 
 
 def test_the_pairs_of_the_one_word_no_passage_has_do_not_count():
     # "thuộc" is in no passage: its absence counts once, as a syllable, not again in each of its pairs.
     f, p = terms.folded, terms.pair
-    rarity = {f("chi"): 1.0, f("linh"): 1.5, f("thuoc"): 4.0, f("tinh"): 2.0,
-              p("chi", "linh"): 1.5, p("linh", "thuoc"): 4.0, p("thuoc", "tinh"): 4.0, p("linh", "tinh"): 4.0}
+    rarity = {
+        f("chi"): 1.0,
+        f("linh"): 1.5,
+        f("thuoc"): 4.0,
+        f("tinh"): 2.0,
+        p("chi", "linh"): 1.5,
+        p("linh", "thuoc"): 4.0,
+        p("thuoc", "tinh"): 4.0,
+        p("linh", "tinh"): 4.0,
+    }
     seen = {f("chi"), f("linh"), f("tinh"), p("chi", "linh")}
     content = QuestionContent.of(("chi", "linh", "thuoc", "tinh"), rarity, seen, 4.0, {})
     assert content.syllables == {"chi": 1.0, "linh": 1.5, "thuoc": UNSEEN_SYLLABLE * 4.0, "tinh": 2.0}
-    assert content.pairs == {("chi", "linh"): PAIR_WEIGHT * 1.5,
-                             ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}  # both words known, never side by side
+    assert content.pairs == {
+        ("chi", "linh"): PAIR_WEIGHT * 1.5,
+        ("linh", "tinh"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0,
+    }  # both words known, never side by side
 
 
 def test_a_pair_counts_for_found_as_much_as_the_ranking_asked_for_it(engine):
@@ -188,21 +242,25 @@ def test_a_pair_counts_for_found_as_much_as_the_ranking_asked_for_it(engine):
     postings = engine.index.postings
     rows, asked_idf, _, _ = postings.ranked(question_terms, [c for _, c in asked.terms], 3, asked.compounds)
     seen = {t for t, row in zip(question_terms, rows.tolist()) if row >= 0}
-    content = QuestionContent.of(asked.keywords, dict(zip(question_terms, asked_idf.tolist())), seen,
-                                 postings.unseen_idf, asked.marked)
+    content = QuestionContent.of(
+        asked.keywords, dict(zip(question_terms, asked_idf.tolist())), seen, postings.unseen_idf, asked.marked
+    )
     idf = dict(zip(question_terms, postings.term_idf(question_terms).tolist()))
     assert ("chi", "linh") in content.pairs and terms.pair("chi", "linh") in seen
     assert content.pairs[("chi", "linh")] == pytest.approx(
-        PAIR_WEIGHT * max(idf[terms.pair("chi", "linh")] - max(idf[terms.folded("chi")], idf[terms.folded("linh")]),
-                          0.0))
+        PAIR_WEIGHT
+        * max(idf[terms.pair("chi", "linh")] - max(idf[terms.folded("chi")], idf[terms.folded("linh")]), 0.0)
+    )
 
 
 def test_the_pairs_of_two_words_no_passage_has_still_count():
     f, p = terms.folded, terms.pair
     rarity = {f("gia"): 2.0, f("vang"): 4.0, f("hom"): 4.0, p("gia", "vang"): 4.0, p("vang", "hom"): 4.0}
     content = QuestionContent.of(("gia", "vang", "hom"), rarity, {f("gia")}, 4.0, {})
-    assert content.pairs == {("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0,
-                             ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0}
+    assert content.pairs == {
+        ("gia", "vang"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0,
+        ("vang", "hom"): PAIR_WEIGHT * UNSEEN_PAIR * 4.0,
+    }
 
 
 def test_a_word_counts_as_the_question_writes_its_marks():
@@ -210,17 +268,41 @@ def test_a_word_counts_as_the_question_writes_its_marks():
     text = "Uống rượu bí tích phạt, UBND"
     marked = analyse_question("Uống rượu bị phạt, Maiziere, Ủy ban?").marked
     assert marked["bi"] == {"bị", "Bị"} and "maiziere" not in marked
-    content = QuestionContent.of(("uong", "ruou", "bi", "phat", "uy", "ban"),
-                                 {terms.folded("bi"): 1.0, terms.pair("bi", "phat"): 1.0}, set(), 4.0, marked)
+    content = QuestionContent.of(
+        ("uong", "ruou", "bi", "phat", "uy", "ban"),
+        {terms.folded("bi"): 1.0, terms.pair("bi", "phat"): 1.0},
+        set(),
+        4.0,
+        marked,
+    )
     kept = content.as_written(content.matches(folded_text(text)), text, folded_text(text))
     assert [text[s:e] for s, e, _, _ in kept] == ["Uống", "rượu", "phạt", "UBND", "UBND", "UBND", "UBND"]
     assert [after for _, _, _, after in kept][:3] == [False, True, False]
 
 
-syllables = st.sampled_from(["thành", "phố", "Chí", "Linh", "UBND", "TP", "ủy", "ban", "nhân", "dân", "đảng", "viên",
-                             "thanh", "pho", "87", "triệu"])
+syllables = st.sampled_from(
+    [
+        "thành",
+        "phố",
+        "Chí",
+        "Linh",
+        "UBND",
+        "TP",
+        "ủy",
+        "ban",
+        "nhân",
+        "dân",
+        "đảng",
+        "viên",
+        "thanh",
+        "pho",
+        "87",
+        "triệu",
+    ]
+)
 texts = st.lists(st.tuples(syllables, st.sampled_from([" ", " ", ", ", ". ", "\n", " - "])), max_size=40).map(
-    lambda parts: "".join(s + sep for s, sep in parts))
+    lambda parts: "".join(s + sep for s, sep in parts)
+)
 keys = st.sampled_from(["thanh", "pho", "chi", "linh", "uy", "ban", "nhan", "dan", "dang", "vien", "87", "tp"])
 
 
@@ -241,6 +323,7 @@ def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
 
 
 # Keyword queries: the whole query, each syllable next to its neighbour.
+
 
 def _content(*syllables: str) -> QuestionContent:
     """The content of a question made of these folded syllables, each of weight 1."""
@@ -280,12 +363,15 @@ def test_each_syllable_needs_only_one_of_its_neighbours():
 
 
 def test_names_and_numbers_may_stand_alone_but_vietnamese_syllables_may_not():
-    assert holds_query(query_links((("galor", "zeira"),), _content("galor", "zeira"), set()),
-                       _matches("galor", "zeira"), _nowhere)
-    assert holds_query(query_links((("apollo", "11"),), _content("apollo", "11"), set()), _matches("apollo", "11"),
-                       _nowhere)
-    assert not holds_query(query_links((("bao", "so", "3"),), _content("bao", "so", "3"), set()),
-                           _matches("bao", "so", "3"), _nowhere)
+    assert holds_query(
+        query_links((("galor", "zeira"),), _content("galor", "zeira"), set()), _matches("galor", "zeira"), _nowhere
+    )
+    assert holds_query(
+        query_links((("apollo", "11"),), _content("apollo", "11"), set()), _matches("apollo", "11"), _nowhere
+    )
+    assert not holds_query(
+        query_links((("bao", "so", "3"),), _content("bao", "so", "3"), set()), _matches("bao", "so", "3"), _nowhere
+    )
 
 
 def test_a_topic_of_the_document_may_be_missing_from_the_passage_when_the_rest_is_there():

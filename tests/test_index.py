@@ -1,4 +1,5 @@
 """Saving and loading the index: plain files, atomic writes, stale and damaged indexes."""
+
 import json
 import os
 import subprocess
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 
 from qa import index, store
-from qa.store import IndexFileError
 from qa.corpus import folded_sentences
+from qa.store import IndexFileError
 
 ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
 
@@ -46,8 +47,12 @@ def test_round_trip(built):
 def test_files_are_plain_json_and_npy_without_pickle(built):
     (segment,) = json.loads((built / "manifest.json").read_text())["segments"]
     names = {p.name.removeprefix(segment["name"] + ".").split(".")[0] for p in built.iterdir()}
-    assert names == set(store.ARRAYS) | set(store.ANALYSIS) | set(store.BLOBS) | {store.DRAFTS, "documents", "manifest",
-                                                                                 "write"}
+    assert names == set(store.ARRAYS) | set(store.ANALYSIS) | set(store.BLOBS) | {
+        store.DRAFTS,
+        "documents",
+        "manifest",
+        "write",
+    }
     for path in built.glob("*.npy*"):
         np.load(path, allow_pickle=False)  # would raise for object arrays
     json.loads((built / "manifest.json").read_text(encoding="utf-8"))
@@ -73,7 +78,7 @@ def test_truncated_file_is_named_with_how_to_rebuild(built):
     assert str(path) in str(error.value) and "qa index build" in str(error.value)
 
 
-@pytest.mark.parametrize("damage", [b"{not json", b"", "[1, 2]".encode()])
+@pytest.mark.parametrize("damage", [b"{not json", b"", b"[1, 2]"])
 def test_corrupt_manifest(built, damage):
     (built / "manifest.json").write_bytes(damage)
     with pytest.raises(IndexFileError, match="manifest.json"):
@@ -135,7 +140,8 @@ def test_stale_index_is_rebuilt_from_the_sources_given_not_served(source, built)
     (source / "bai.txt").write_text(ARTICLE.replace("640", "700"), encoding="utf-8")
     os.utime(source / "bai.txt", ns=(1, 1))
     assert "Đảng bộ thành phố kết nạp 700 đảng viên mới." in [
-        index.ensure(built, [source]).passage(i).text for i in range(2)]
+        index.ensure(built, [source]).passage(i).text for i in range(2)
+    ]
 
 
 def test_a_collection_is_never_rebuilt_from_the_sources_its_manifest_names(source, built, tmp_path):
@@ -208,8 +214,10 @@ def counted(monkeypatch) -> list[str]:
 def same_index(a: Path, b: Path) -> bool:
     """Whether two collections of one segment hold the same postings."""
     (first,), (second,) = store.load(a).postings.segments, store.load(b).postings.segments
-    return all(np.array_equal(getattr(first, name), getattr(second, name))
-               for name in ("keys", "indptr", "passage", "tf", "lengths", "peak"))
+    return all(
+        np.array_equal(getattr(first, name), getattr(second, name))
+        for name in ("keys", "indptr", "passage", "tf", "lengths", "peak")
+    )
 
 
 def test_rebuild_analyses_only_the_changed_document(tmp_path, source, counted):
@@ -268,25 +276,35 @@ def test_a_documents_passages_read_at_once_are_those_read_one_by_one(tmp_path, s
 
 def test_rebuild_cleans_and_cuts_only_the_changed_document(tmp_path, source, cleaned):
     many_documents(source)
-    (source / "news.jsonl").write_text("".join(json.dumps({"id": f"n{i}", "title": "Tin", "date": "2024-01-02",
-                                                           "text": ARTICLE.replace("640", str(i))},
-                                                          ensure_ascii=False) + "\n" for i in range(3)),
-                                       encoding="utf-8")
+    (source / "news.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {"id": f"n{i}", "title": "Tin", "date": "2024-01-02", "text": ARTICLE.replace("640", str(i))},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
     index.build([source], tmp_path / "idx")
     assert len(cleaned) == 10
     cleaned.clear()
     (source / "b3.txt").write_text(ARTICLE.replace("640", "777"), encoding="utf-8")
     lines = (source / "news.jsonl").read_text(encoding="utf-8").splitlines()
     # A line added on top moves the others: their source (file:line) changes, their text does not.
-    (source / "news.jsonl").write_text("\n".join(['{"id": "n9", "text": "Tin mới về giá xăng hôm nay."}'] + lines),
-                                       encoding="utf-8")
+    (source / "news.jsonl").write_text(
+        "\n".join(['{"id": "n9", "text": "Tin mới về giá xăng hôm nay."}'] + lines), encoding="utf-8"
+    )
     index.build([source], tmp_path / "idx")
     assert sorted(cleaned) == ["b3", "n9"]
     index.build([source], tmp_path / "fresh")
     assert same_index(tmp_path / "idx", tmp_path / "fresh")
     rebuilt, fresh = store.load(tmp_path / "idx"), store.load(tmp_path / "fresh")
     assert rebuilt.documents == fresh.documents
-    assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [fresh.passage(i) for i in range(fresh.n_passages)]
+    assert [rebuilt.passage(i) for i in range(rebuilt.n_passages)] == [
+        fresh.passage(i) for i in range(fresh.n_passages)
+    ]
     assert any(d["source"].endswith("news.jsonl:4") and d["id"] == "n2" for d in rebuilt.documents)
     # The folded texts answers are matched in, kept for unchanged documents, made for new ones.
     assert all(rebuilt.folded_text(i) == folded_sentences(rebuilt.passage(i).text) for i in range(rebuilt.n_passages))
@@ -315,8 +333,9 @@ def test_damaged_draft_keys_mean_every_document_is_read_again(built, source, cle
 
 @pytest.mark.parametrize("name", store.ANALYSIS)
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "missing", "wrong values"])
-def test_damaged_analysis_is_ignored_and_everything_analysed_again(tmp_path, source, built, counted, name, damage,
-                                                                   caplog):
+def test_damaged_analysis_is_ignored_and_everything_analysed_again(
+    tmp_path, source, built, counted, name, damage, caplog
+):
     manifest = json.loads((built / "manifest.json").read_text())
     path = built / manifest["segments"][0]["files"][name + ".npy"]["file"]
     if damage == "garbage":
@@ -350,8 +369,9 @@ def test_saved_terms_score_exactly_like_rank_bm25(tmp_path, source):
     reference = FixedIdfBM25(index.passage_terms(loaded))
     (segment,) = loaded.postings.segments
     for row in range(0, len(segment.keys), 7):
-        ours = loaded.postings._segment_scores(0, np.array([row]), loaded.postings.idf_of(segment.doc_freq(
-            np.array([row]))))
+        ours = loaded.postings._segment_scores(
+            0, np.array([row]), loaded.postings.idf_of(segment.doc_freq(np.array([row])))
+        )
         assert np.allclose(ours, reference.get_scores([row]), rtol=1e-9, atol=0)
 
 

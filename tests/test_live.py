@@ -1,4 +1,5 @@
 """A served collection that changes: the documents API, the switch to a new version, filters, damage under it."""
+
 import io
 import json
 from pathlib import Path
@@ -11,17 +12,32 @@ from qa.search import Engine
 from qa.server import create_app
 
 TOKEN = "s3cret-token-for-the-tests"
-WEATHER = {"id": "thoi-tiet", "title": "Thời tiết Hà Nội", "text": "Hà Nội hôm nay trời nắng, nhiệt độ cao nhất 35 độ C.",
-           "date": "2023-06-01", "url": "https://example.vn/thoi-tiet"}
+WEATHER = {
+    "id": "thoi-tiet",
+    "title": "Thời tiết Hà Nội",
+    "text": "Hà Nội hôm nay trời nắng, nhiệt độ cao nhất 35 độ C.",
+    "date": "2023-06-01",
+    "url": "https://example.vn/thoi-tiet",
+}
 
 
 @pytest.fixture
 def living(tmp_path) -> Path:
     out = tmp_path / "idx"
     source = tmp_path / "first.jsonl"
-    source.write_text(json.dumps({"id": "dang-vien", "title": "Đảng bộ", "date": "2023-05-16",
-                                  "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm."}, ensure_ascii=False)
-                      + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps(
+            {
+                "id": "dang-vien",
+                "title": "Đảng bộ",
+                "date": "2023-05-16",
+                "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới trong năm.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     collection.add([source], out)
     return out
 
@@ -68,24 +84,42 @@ def test_documents_are_listed_read_and_removed(client):
 
 
 def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
-    page = "<html><head><title>Giá xăng</title></head><body><article><p>Giá xăng RON 95 tăng thêm 500 đồng mỗi " \
-           "lít từ chiều nay, theo liên Bộ Công Thương và Tài chính.</p></article></body></html>"
-    sent = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(page.encode()), "../../gia-xang.html")})
+    page = (
+        "<html><head><title>Giá xăng</title></head><body><article><p>Giá xăng RON 95 tăng thêm 500 đồng mỗi "
+        "lít từ chiều nay, theo liên Bộ Công Thương và Tài chính.</p></article></body></html>"
+    )
+    sent = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(page.encode()), "../../gia-xang.html")},
+    )
     assert sent.status_code == 201 and sent.get_json()["added"] == ["gia-xang"]
-    odd = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
-                      data={"file": (io.BytesIO(b"MZ\x00\x01"), "virus.exe")})
+    odd = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"MZ\x00\x01"), "virus.exe")},
+    )
     assert odd.status_code == 415
-    big = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
-                      data={"file": (io.BytesIO(b"a " * (3 << 20)), "big.txt")})
+    big = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"a " * (3 << 20)), "big.txt")},
+    )
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "request_too_large"
 
 
-@pytest.mark.parametrize("body, problem", [
-    ({"title": "", "text": "Một bài."}, "title"), ({"title": "Bài", "text": 5}, "text"),
-    ({"title": "Bài", "text": "Một bài có nội dung.", "date": "16/05/2023"}, "date"),
-    ({"title": "Bài", "text": "Một bài có nội dung.", "url": ["x"]}, "url"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"title": "", "text": "Một bài."}, "title"),
+        ({"title": "Bài", "text": 5}, "text"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "date": "16/05/2023"}, "date"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "url": ["x"]}, "url"),
+    ],
+)
 def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
     manifest = (living / store.MANIFEST).read_bytes()
     refused = client.post("/api/documents", json=body, headers=auth())
@@ -97,11 +131,19 @@ def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, pro
 def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living):
     manifest = (living / store.MANIFEST).read_bytes()
     lines = [json.dumps({"id": "a", "text": "Hà Nội hôm nay trời nắng."}), json.dumps({"id": "a", "text": "Mưa."})]
-    refused = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
-                          data={"file": (io.BytesIO("\n".join(lines).encode()), "two.jsonl")})
+    refused = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO("\n".join(lines).encode()), "two.jsonl")},
+    )
     assert refused.status_code == 400 and "duplicate id 'a'" in refused.get_json()["error"]["message"]
-    latin = client.post("/api/documents", headers=auth(), content_type="multipart/form-data",
-                        data={"file": (io.BytesIO(bytes(range(0, 32)) * 10), "binary.txt")})
+    latin = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(bytes(range(0, 32)) * 10), "binary.txt")},
+    )
     assert latin.status_code == 400
     assert (living / store.MANIFEST).read_bytes() == manifest
 

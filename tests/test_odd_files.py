@@ -1,5 +1,6 @@
 """Odd sources: line endings, text without punctuation, long first lines, bad JSON lines, duplicate ids, files
 that are not regular or too large. Each is read or refused by name, and never stops a build."""
+
 import json
 import os
 import threading
@@ -49,11 +50,13 @@ def test_a_long_first_line_is_text_and_gives_a_title_cut_at_a_space():
 
 
 def test_bad_jsonl_lines_are_skipped_by_number_and_the_rest_read(tmp_path):
-    lines = [json.dumps({"id": "a1", "text": "Bài một nói về phở bò."}),
-             '{"id": "a2", "text": "Chữ hỏng \\ud800 ở đây."}',
-             json.dumps({"id": ["a3"], "text": "Mã là một danh sách."}),
-             json.dumps({"id": "a4", "title": {"x": 1}, "text": "Tiêu đề là một đối tượng."}),
-             json.dumps({"id": 5, "text": "Mã là một số nguyên."})]
+    lines = [
+        json.dumps({"id": "a1", "text": "Bài một nói về phở bò."}),
+        '{"id": "a2", "text": "Chữ hỏng \\ud800 ở đây."}',
+        json.dumps({"id": ["a3"], "text": "Mã là một danh sách."}),
+        json.dumps({"id": "a4", "title": {"x": 1}, "text": "Tiêu đề là một đối tượng."}),
+        json.dumps({"id": 5, "text": "Mã là một số nguyên."}),
+    ]
     (tmp_path / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
     documents, skipped = split(list(read_documents([tmp_path / "a.jsonl"])))
     assert [d.id for d in documents] == ["a1", "5"]
@@ -75,7 +78,9 @@ def test_duplicate_ids_are_refused_by_name_within_and_across_sources(tmp_path):
     first = f"duplicate id 'dup' (first read from {tmp_path}/a/x.jsonl:1)"
     assert skipped == {f"{tmp_path / 'a' / 'x.jsonl'}:2": first, f"{tmp_path / 'b' / 'y.jsonl'}:1": first}
     _, named_twice = split(list(read_documents([tmp_path / "a" / "tin.txt", tmp_path / "b" / "tin.txt"])))
-    assert named_twice == {str(tmp_path / "b" / "tin.txt"): f"duplicate id 'tin' (first read from {tmp_path}/a/tin.txt)"}
+    assert named_twice == {
+        str(tmp_path / "b" / "tin.txt"): f"duplicate id 'tin' (first read from {tmp_path}/a/tin.txt)"
+    }
 
 
 def test_a_build_of_bad_lines_and_duplicates_indexes_the_rest_with_unique_ids(tmp_path):
@@ -122,10 +127,12 @@ def test_build_command_names_refused_files_and_takes_a_size_limit(tmp_path):
     (tmp_path / "big.txt").write_bytes(b"Big\n\n" + b"Mot doan van dai. " * 70_000)  # 1.2 MiB
     (tmp_path / "good.txt").write_text("Tiêu đề\n\nMột đoạn văn có nội dung thật.", encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(main, ["index", "build", str(tmp_path), "--out", str(tmp_path / "i"),
-                                  "--max-file-size", "1"])
+    result = runner.invoke(
+        main, ["index", "build", str(tmp_path), "--out", str(tmp_path / "i"), "--max-file-size", "1"]
+    )
     assert result.exit_code == 0
     assert f"qa: skipped {tmp_path / 'big.txt'}: larger than 1,048,576 bytes" in result.stderr
-    result = runner.invoke(main, ["index", "build", str(tmp_path / "big.txt"), "--out", str(tmp_path / "i"),
-                                  "--max-file-size", "0"])
+    result = runner.invoke(
+        main, ["index", "build", str(tmp_path / "big.txt"), "--out", str(tmp_path / "i"), "--max-file-size", "0"]
+    )
     assert result.exit_code == 2 and "--max-file-size" in result.stderr

@@ -1,28 +1,48 @@
 """News pages and Markdown read the way a reader sees them: the test pages in tests/data/pages, in the shapes of
 big Vietnamese news sites, mark their boilerplate (data-planted) and their article (data-article), so which
 passages come out is checked mechanically (tests/planted.py)."""
+
 from pathlib import Path
 
 import pytest
+from planted import PAGES, article_pieces, count, one_line
 
 from qa import index, store
 from qa.corpus import Document, passages, read_documents, sentence_spans
 from qa.search import Engine
-from planted import PAGES, article_pieces, count, one_line
 
 HTML_PAGES = sorted(PAGES.glob("*.html"))
 METADATA = {  # what each page's head and byline say
-    "vnexpress.html": ("Giá một bát phở Hà Nội tăng lên 50.000 đồng", "2024-03-12T08:15", "Minh Hằng",
-                       "https://vnexpress.net/gia-mot-bat-pho-ha-noi-tang-len-50-000-dong-4721001.html"),
-    "tuoitre.html": ("Hà Nội mở thêm 3 tuyến xe buýt điện nối sân bay Nội Bài", "2024-03-28T10:15",
-                     "Phan Tùng Sơn", "https://tuoitre.vn/ha-noi-mo-them-3-tuyen-xe-buyt-dien-noi-san-bay-noi-bai-20240328101500123.htm"),
-    "thanhnien.html": ("TP.HCM công bố chỉ tiêu tuyển sinh lớp 10 năm học 2024-2025", "2024-04-02T15:30",
-                       "Bích Thanh", "https://thanhnien.vn/tphcm-cong-bo-chi-tieu-tuyen-sinh-lop-10-185240402153012345.htm"),
-    "dantri.html": ("Bão số 3 đổ bộ, Quảng Ninh sơ tán hơn 20.000 người", "2024-09-07T06:05", "Nguyễn Dương",
-                    "https://dantri.com.vn/xa-hoi/bao-so-3-do-bo-quang-ninh-so-tan-hon-20000-nguoi-20240907060512345.htm"),
-    "dangcongsan.html": ("Nam Định: Tổng kết 15 năm xây dựng nông thôn mới", "2023-11-10", "Ngọc Sơn",
-                         "https://dangcongsan.vn/xay-dung-nong-thon-moi/"
-                         "nam-dinh-tong-ket-15-nam-xay-dung-nong-thon-moi-662311.html"),
+    "vnexpress.html": (
+        "Giá một bát phở Hà Nội tăng lên 50.000 đồng",
+        "2024-03-12T08:15",
+        "Minh Hằng",
+        "https://vnexpress.net/gia-mot-bat-pho-ha-noi-tang-len-50-000-dong-4721001.html",
+    ),
+    "tuoitre.html": (
+        "Hà Nội mở thêm 3 tuyến xe buýt điện nối sân bay Nội Bài",
+        "2024-03-28T10:15",
+        "Phan Tùng Sơn",
+        "https://tuoitre.vn/ha-noi-mo-them-3-tuyen-xe-buyt-dien-noi-san-bay-noi-bai-20240328101500123.htm",
+    ),
+    "thanhnien.html": (
+        "TP.HCM công bố chỉ tiêu tuyển sinh lớp 10 năm học 2024-2025",
+        "2024-04-02T15:30",
+        "Bích Thanh",
+        "https://thanhnien.vn/tphcm-cong-bo-chi-tieu-tuyen-sinh-lop-10-185240402153012345.htm",
+    ),
+    "dantri.html": (
+        "Bão số 3 đổ bộ, Quảng Ninh sơ tán hơn 20.000 người",
+        "2024-09-07T06:05",
+        "Nguyễn Dương",
+        "https://dantri.com.vn/xa-hoi/bao-so-3-do-bo-quang-ninh-so-tan-hon-20000-nguoi-20240907060512345.htm",
+    ),
+    "dangcongsan.html": (
+        "Nam Định: Tổng kết 15 năm xây dựng nông thôn mới",
+        "2023-11-10",
+        "Ngọc Sơn",
+        "https://dangcongsan.vn/xay-dung-nong-thon-moi/nam-dinh-tong-ket-15-nam-xay-dung-nong-thon-moi-662311.html",
+    ),
 }
 
 
@@ -51,9 +71,22 @@ def test_article_paragraphs_captions_and_tables_come_out(page):
     assert pieces and [p for p in pieces if p not in everything] == []
 
 
-@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xfail(
-    p.name == "thanhnien.html", strict=True, reason="trafilatura knows no class of this page's article "
-    "container (detail-content) and recovers only its paragraphs, quotes and tables")) for p in HTML_PAGES], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            p,
+            marks=pytest.mark.xfail(
+                p.name == "thanhnien.html",
+                strict=True,
+                reason="trafilatura knows no class of this page's article "
+                "container (detail-content) and recovers only its paragraphs, quotes and tables",
+            ),
+        )
+        for p in HTML_PAGES
+    ],
+    ids=lambda p: p.stem,
+)
 def test_article_headings_and_list_items_come_out(page):
     everything = one_line(" ".join(texts(page)))
     pieces = article_pieces(page, ("li", "h2", "h3", "h4"))
@@ -70,15 +103,18 @@ def test_page_metadata_becomes_the_documents(page):
 
 
 def test_lead_above_the_article_is_its_first_passage():
-    assert texts(PAGES / "vnexpress.html")[0] == ("Nhiều quán phở ở Hà Nội tăng giá bán thêm 5.000-10.000 đồng một bát "
-                                                  "vì giá thịt bò và gạo tăng.")
+    assert texts(PAGES / "vnexpress.html")[0] == (
+        "Nhiều quán phở ở Hà Nội tăng giá bán thêm 5.000-10.000 đồng một bát vì giá thịt bò và gạo tăng."
+    )
     assert texts(PAGES / "dangcongsan.html")[0].startswith("(ĐCSVN) - Ngày 10/11, Tỉnh ủy Nam Định")
 
 
 def test_page_facts_name_the_source_tag_date_and_author():
     assert texts(PAGES / "dangcongsan.html")[-1] == "Bài báo được đăng trên ĐCSVN lúc 10/11/2023. Tác giả: Ngọc Sơn."
-    assert texts(PAGES / "dantri.html")[-1] == \
-        "Bài báo được đăng trên Dân trí lúc 07/09/2024 06:05. Tác giả: Nguyễn Dương."
+    assert (
+        texts(PAGES / "dantri.html")[-1]
+        == "Bài báo được đăng trên Dân trí lúc 07/09/2024 06:05. Tác giả: Nguyễn Dương."
+    )
 
 
 def sentences(text: str) -> list[str]:
@@ -88,8 +124,10 @@ def sentences(text: str) -> list[str]:
 def test_a_heading_opens_its_section_as_a_sentence_of_its_own():
     found = texts(PAGES / "vnexpress.html")
     [section] = [t for t in found if t.startswith("Vì sao giá phở tăng\n")]
-    assert sentences(section)[:2] == ["Vì sao giá phở tăng", "Bà Nguyễn Thị Lan, chủ một quán phở trên phố Hàng "
-                                      "Bông, nói chi phí nguyên liệu chiếm gần một nửa giá bán."]
+    assert sentences(section)[:2] == [
+        "Vì sao giá phở tăng",
+        "Bà Nguyễn Thị Lan, chủ một quán phở trên phố Hàng Bông, nói chi phí nguyên liệu chiếm gần một nửa giá bán.",
+    ]
     bold = texts(PAGES / "dangcongsan.html")  # a paragraph all in bold is a heading too
     assert any(t.startswith("Hạ tầng nông thôn thay đổi rõ nét\nGiai đoạn 2008-2023") for t in bold)
 
@@ -101,10 +139,15 @@ def test_list_items_and_table_rows_are_lines_of_their_own():
         "Các quán cho biết những khoản chi phí tăng mạnh nhất gồm:",
         "Thịt bò bắp, tăng từ 260.000 lên 300.000 đồng một kg.",
         "Bánh phở tươi, tăng từ 15.000 lên 18.000 đồng một kg.",
-        "Xương bò ninh nước dùng, tăng khoảng 20%."]
+        "Xương bò ninh nước dùng, tăng khoảng 20%.",
+    ]
     [table] = [t for t in found if "Phở tái" in t]
-    assert table.split("\n") == ["Loại phở | Giá cũ (đồng) | Giá mới (đồng)", "Phở tái | 45.000 | 50.000",
-                                 "Phở chín | 45.000 | 50.000", "Phở đặc biệt | 60.000 | 70.000"]
+    assert table.split("\n") == [
+        "Loại phở | Giá cũ (đồng) | Giá mới (đồng)",
+        "Phở tái | 45.000 | 50.000",
+        "Phở chín | 45.000 | 50.000",
+        "Phở đặc biệt | 60.000 | 70.000",
+    ]
     assert "Khách xếp hàng chờ mua phở trên phố Bát Đàn, quận Hoàn Kiếm, sáng 10/3. Ảnh: Ngọc Thành" in found
 
 
@@ -113,22 +156,36 @@ def test_quoted_paragraphs_and_line_breaks_are_lines(tmp_path):
         "<html><head><title>Trích dẫn</title></head><body><article>"
         "<p>Một đoạn văn có nội dung thật sự dài để đọc về kinh tế xã hội của thành phố.</p>"
         "<blockquote><p>Câu trích một của ông Kiên.</p><p>Câu trích hai nói tiếp.</p></blockquote>"
-        "<p>Dòng một của địa chỉ<br>Dòng hai của đoạn văn rất dài này.</p></article></body></html>", encoding="utf-8")
+        "<p>Dòng một của địa chỉ<br>Dòng hai của đoạn văn rất dài này.</p></article></body></html>",
+        encoding="utf-8",
+    )
     assert texts(tmp_path / "q.html") == [
         "Một đoạn văn có nội dung thật sự dài để đọc về kinh tế xã hội của thành phố.",
-        "Câu trích một của ông Kiên.\nCâu trích hai nói tiếp.", "Dòng một của địa chỉ\nDòng hai của đoạn văn rất dài này."]
+        "Câu trích một của ông Kiên.\nCâu trích hai nói tiếp.",
+        "Dòng một của địa chỉ\nDòng hai của đoạn văn rất dài này.",
+    ]
 
 
 def test_markdown_by_its_structure_and_front_matter():
     document = read_one(PAGES / "pho-bo.md")
     assert (document.title, document.date, document.url) == (
-        "Cách nấu phở bò Hà Nội tại nhà", "2024-01-20T07:30", "https://example.vn/am-thuc/cach-nau-pho-bo-ha-noi")
+        "Cách nấu phở bò Hà Nội tại nhà",
+        "2024-01-20T07:30",
+        "https://example.vn/am-thuc/cach-nau-pho-bo-ha-noi",
+    )
     found = [p.text for p in passages(document)]
     assert found[0].startswith("Phở bò là món ăn sáng")  # the heading that repeats the title is the title
-    assert found[1].split("\n") == ["Nguyên liệu", "1,5 kg xương ống bò", "500 g thịt bò thăn", "1 kg bánh phở tươi",
-                                    "Hành tây, gừng, quế, hồi và thảo quả"]
-    assert found[2].split("\n")[:2] == ["Cách làm", "Rửa sạch xương bò, chần qua nước sôi rồi ninh với 4 lít nước "
-                                        "trong 6 tiếng."]
+    assert found[1].split("\n") == [
+        "Nguyên liệu",
+        "1,5 kg xương ống bò",
+        "500 g thịt bò thăn",
+        "1 kg bánh phở tươi",
+        "Hành tây, gừng, quế, hồi và thảo quả",
+    ]
+    assert found[2].split("\n")[:2] == [
+        "Cách làm",
+        "Rửa sạch xương bò, chần qua nước sôi rồi ninh với 4 lít nước trong 6 tiếng.",
+    ]
     assert "Mẹo: ninh xương ở lửa nhỏ, không đậy kín nắp, nước dùng sẽ trong và không bị đục." in found
     assert "Thành phần | Lượng cho 4 người\nXương ống bò | 1,5 kg\nBánh phở | 1 kg" in found
     assert found[-1] == "Bài báo được đăng lúc 20/01/2024 07:30. Tác giả: Thu Hà."

@@ -1,4 +1,5 @@
 """The engine on the built-in article: the right passage first, its best sentence, the matched words."""
+
 import unicodedata
 
 import pytest
@@ -20,8 +21,12 @@ QUESTIONS = [
 @pytest.mark.parametrize("question,answer", QUESTIONS)
 @pytest.mark.parametrize("form", ["as typed", "no diacritics", "capitals", "nfd"])
 def test_answer_is_in_the_top_passage(engine, question, answer, form):
-    asked = {"as typed": question, "no diacritics": fold(question), "capitals": question.upper(),
-             "nfd": unicodedata.normalize("NFD", question)}[form]
+    asked = {
+        "as typed": question,
+        "no diacritics": fold(question),
+        "capitals": question.upper(),
+        "nfd": unicodedata.normalize("NFD", question),
+    }[form]
     result = engine.ask(asked, 3)
     assert result.found
     assert answer in result.answers[0].text
@@ -39,8 +44,19 @@ def test_answer_fields(engine):
     assert result.took_ms >= 0 and len(result.answers) == 2
     first, second = result.answers
     assert (first.rank, second.rank) == (1, 2) and first.score >= second.score
-    assert set(result.to_dict()["answers"][0]) == {"rank", "passage_id", "doc_id", "title", "text", "score",
-                                                   "sentence", "highlights", "short_answer", "url", "date"}
+    assert set(result.to_dict()["answers"][0]) == {
+        "rank",
+        "passage_id",
+        "doc_id",
+        "title",
+        "text",
+        "score",
+        "sentence",
+        "highlights",
+        "short_answer",
+        "url",
+        "date",
+    }
     assert first.doc_id == "chi-linh-so-ket-giua-nhiem-ky-2023-05-16"
     assert first.date == "2023-05-16T19:36" and first.url is None  # the article's date line; it names no url
     assert first.passage_id.startswith(first.doc_id + "#")
@@ -62,9 +78,16 @@ def test_abbreviation_in_the_text_is_highlighted_for_the_full_form(engine):
     assert "UBND TP Chí Linh" in " ".join(answer.text[s:e] for s, e in answer.highlights)
 
 
-@pytest.mark.parametrize("question", ["Thời tiết Hà Nội hôm nay thế nào?", "Giá vàng SJC hôm nay bao nhiêu?",
-                                      "Đội tuyển nào vô địch World Cup 2022?", "Cách nấu phở bò ngon",
-                                      "Chủ tịch UBND thành phố Đà Nẵng là ai?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Thời tiết Hà Nội hôm nay thế nào?",
+        "Giá vàng SJC hôm nay bao nhiêu?",
+        "Đội tuyển nào vô địch World Cup 2022?",
+        "Cách nấu phở bò ngon",
+        "Chủ tịch UBND thành phố Đà Nẵng là ai?",
+    ],
+)
 def test_unrelated_question_is_not_found(engine, question):
     assert not engine.ask(question, 3).found
 
@@ -149,20 +172,39 @@ def test_the_compiled_ranking_gives_the_same_answers(engine):
         postings.compiled = False
 
 
-@pytest.mark.parametrize("query", ["gia vang", "thời tiết", "giá xăng", "giá nhà", "chứng khoán", "học phí",
-                                   "cao tốc", "trí tuệ nhân tạo", "THỜI TIẾT", "thoi tiet"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "gia vang",
+        "thời tiết",
+        "giá xăng",
+        "giá nhà",
+        "chứng khoán",
+        "học phí",
+        "cao tốc",
+        "trí tuệ nhân tạo",
+        "THỜI TIẾT",
+        "thoi tiet",
+    ],
+)
 def test_a_keyword_query_the_article_does_not_cover_is_not_found(engine, query):
     # Each syllable is somewhere in the article ("tiết mục", "giá trị sản xuất", "nhà nước"), never as asked.
     assert not engine.ask(query, 3).found
 
 
-@pytest.mark.parametrize("query,passage_holds", [("COVID-19", "COVID-19"), ("covid", "COVID-19"),
-                                                 ("cải cách hành chính", "Cải cách hành chính"),
-                                                 ("cai cach hanh chinh", "Cải cách hành chính"),
-                                                 ("tiết mục văn nghệ", "tiết mục văn nghệ"),
-                                                 ("Chí Linh thu ngân sách", "Thu ngân sách nhà nước"),
-                                                 ("chi linh thu ngan sach", "Thu ngân sách nhà nước"),
-                                                 ("THU NHẬP BÌNH QUÂN CHÍ LINH 2022", "Thu nhập bình quân")])
+@pytest.mark.parametrize(
+    "query,passage_holds",
+    [
+        ("COVID-19", "COVID-19"),
+        ("covid", "COVID-19"),
+        ("cải cách hành chính", "Cải cách hành chính"),
+        ("cai cach hanh chinh", "Cải cách hành chính"),
+        ("tiết mục văn nghệ", "tiết mục văn nghệ"),
+        ("Chí Linh thu ngân sách", "Thu ngân sách nhà nước"),
+        ("chi linh thu ngan sach", "Thu ngân sách nhà nước"),
+        ("THU NHẬP BÌNH QUÂN CHÍ LINH 2022", "Thu nhập bình quân"),
+    ],
+)
 def test_a_keyword_query_the_article_covers_is_found_with_its_passage_first(engine, query, passage_holds):
     # "COVID-19": the passage with all of it before the byline's "19:36", which scores higher. "Chí Linh" is what the
     # article is about: the passage need not repeat it.

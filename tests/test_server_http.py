@@ -1,4 +1,5 @@
 """The real server: `qa serve` in a subprocess (gunicorn), real HTTP, concurrency, a clean Ctrl-C."""
+
 from __future__ import annotations
 
 import http.client
@@ -37,8 +38,9 @@ def server(default_index_dir, tmp_path_factory, start_server):
     running.stop()
 
 
-def request(server, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    server, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """One request on its own connection: (status, headers, body)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
@@ -89,49 +91,63 @@ def test_the_page_and_its_files_are_served(server):
 def test_healthz(server):
     status, _, body = request(server, "GET", "/healthz")
     health = json.loads(body)
-    assert status == 200 and health == {"status": "ok", "documents": 1, "passages": health["passages"],
-                                        "version": health["version"]} and health["passages"] > 20
+    assert (
+        status == 200
+        and health == {"status": "ok", "documents": 1, "passages": health["passages"], "version": health["version"]}
+        and health["passages"] > 20
+    )
 
 
 def test_refusals_over_http(server):
     assert error_code(post_json(server, {"question": "   "})) == (400, "bad_question")
     assert error_code(post_json(server, {"question": "Chí Linh", "top_k": 0})) == (400, "bad_top_k")
     assert error_code(post_json(server, {"question": "a" * 1001})) == (413, "question_too_long")
-    assert error_code(request(server, "POST", "/api/ask", b"question=x",
-                              {"Content-Type": "application/x-www-form-urlencoded"})) == (415, "unsupported_media_type")
+    assert error_code(
+        request(server, "POST", "/api/ask", b"question=x", {"Content-Type": "application/x-www-form-urlencoded"})
+    ) == (415, "unsupported_media_type")
     assert error_code(request(server, "DELETE", "/api/ask")) == (405, "method_not_allowed")
     assert error_code(request(server, "GET", "/api/nothing")) == (404, "not_found")
 
 
 def test_invalid_utf8_body_is_400(server):
-    status = request(server, "POST", "/api/ask", b'{"question": "\xff\xfe\xc3\x28"}', {"Content-Type": "application/json"})
+    status = request(
+        server, "POST", "/api/ask", b'{"question": "\xff\xfe\xc3\x28"}', {"Content-Type": "application/json"}
+    )
     assert error_code(status) == (400, "bad_json")
 
 
 def test_a_1_mb_body_is_a_json_413(server):
     body = json.dumps({"question": "Chí Linh", "pad": "x" * 1_000_000}).encode()
     assert error_code(request(server, "POST", "/api/ask", body, {"Content-Type": "application/json"})) == (
-        413, "request_too_large")
+        413,
+        "request_too_large",
+    )
 
 
 def test_a_chunked_body_over_the_limit_is_a_json_413(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
         chunks = (b"x" * 4096 for _ in range(MAX_BODY_BYTES // 4096 + 1))  # over the limit, with no Content-Length
-        connection.request("POST", "/api/ask", body=chunks, encode_chunked=True,
-                           headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        connection.request(
+            "POST",
+            "/api/ask",
+            body=chunks,
+            encode_chunked=True,
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        )
         response = connection.getresponse()
-        assert error_code((response.status, dict(response.getheaders()), response.read())) == (
-            413, "request_too_large")
+        assert error_code((response.status, dict(response.getheaders()), response.read())) == (413, "request_too_large")
     finally:
         connection.close()
 
 
 def test_raw_garbage_on_the_socket_is_refused_not_crashed(server):
     """Bytes no client library would send: invalid UTF-8 and control characters in the request line."""
-    for raw in (b"GET /api/ask?q=\xff\xfe\xc3\x28 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                b"GET /api/ask?q=a\x01\x7fb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                b"\x00\x01\x02 nonsense\r\n\r\n"):
+    for raw in (
+        b"GET /api/ask?q=\xff\xfe\xc3\x28 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET /api/ask?q=a\x01\x7fb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"\x00\x01\x02 nonsense\r\n\r\n",
+    ):
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
             connection.sendall(raw)
             reply = b""
@@ -207,9 +223,23 @@ def test_workers_and_access_log_options(default_index_dir, tmp_path, start_serve
 
 
 def test_an_access_log_that_cannot_be_written_exits_2(default_index_dir, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "qa.cli", "serve", "--port", "0", "--index", str(default_index_dir),
-                             "--access-log", str(tmp_path / "missing" / "access.log")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "serve",
+            "--port",
+            "0",
+            "--index",
+            str(default_index_dir),
+            "--access-log",
+            str(tmp_path / "missing" / "access.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and result.stderr.startswith("qa: cannot write the access log"), result.stderr
 
 
@@ -220,8 +250,10 @@ def asked_everywhere(server, question: str, doc_id: str, within: float = 2.0) ->
     """Seconds until every one of 10 answers in a row (spread over the workers) comes from doc_id."""
     started = time.monotonic()
     while time.monotonic() - started < within + 5:
-        answers = [json.loads(request(server, "GET", "/api/ask?" + urllib.parse.urlencode({"q": question}))[2])
-                   for _ in range(10)]
+        answers = [
+            json.loads(request(server, "GET", "/api/ask?" + urllib.parse.urlencode({"q": question}))[2])
+            for _ in range(10)
+        ]
         if all(a["answers"] and a["answers"][0]["doc_id"] == doc_id for a in answers):
             return time.monotonic() - started
         time.sleep(0.05)
@@ -233,24 +265,48 @@ def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_p
 
     out = tmp_path / "idx"
     first = tmp_path / "first.jsonl"
-    first.write_text(json.dumps({"id": "dang", "title": "Đảng bộ", "text": "Đảng bộ thành phố kết nạp 640 đảng "
-                                 "viên mới."}, ensure_ascii=False) + "\n", encoding="utf-8")
+    first.write_text(
+        json.dumps(
+            {"id": "dang", "title": "Đảng bộ", "text": "Đảng bộ thành phố kết nạp 640 đảng viên mới."},
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     collection.add([first], out)
     server = start_server(out, tmp_path, "--workers", "3", env={"QA_ADMIN_TOKEN": TOKEN})
-    document = {"id": "xang", "title": "Giá xăng", "text": "Giá xăng RON 95 tăng thêm 500 đồng mỗi lít.",
-                "url": "https://example.vn/xang", "date": "2023-07-01"}
-    refused = request(server, "POST", "/api/documents", json.dumps(document).encode(),
-                      {"Content-Type": "application/json"})
+    document = {
+        "id": "xang",
+        "title": "Giá xăng",
+        "text": "Giá xăng RON 95 tăng thêm 500 đồng mỗi lít.",
+        "url": "https://example.vn/xang",
+        "date": "2023-07-01",
+    }
+    refused = request(
+        server, "POST", "/api/documents", json.dumps(document).encode(), {"Content-Type": "application/json"}
+    )
     assert refused[0] == 401
-    status, _, body = request(server, "POST", "/api/documents", json.dumps(document).encode(),
-                              {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    status, _, body = request(
+        server,
+        "POST",
+        "/api/documents",
+        json.dumps(document).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
     assert status == 201, body
     assert asked_everywhere(server, "giá xăng RON 95", "xang") <= 2.0
     later = tmp_path / "later.jsonl"
-    later.write_text(json.dumps({"id": "mua", "title": "Thời tiết", "text": "Hà Nội mưa to, nhiệt độ 25 độ."},
-                                ensure_ascii=False) + "\n", encoding="utf-8")
-    assert subprocess.run([sys.executable, "-m", "qa.cli", "index", "add", str(later), "--index", str(out)],
-                          capture_output=True).returncode == 0
+    later.write_text(
+        json.dumps({"id": "mua", "title": "Thời tiết", "text": "Hà Nội mưa to, nhiệt độ 25 độ."}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "qa.cli", "index", "add", str(later), "--index", str(out)], capture_output=True
+        ).returncode
+        == 0
+    )
     assert asked_everywhere(server, "Hà Nội mưa nhiệt độ", "mua") <= 2.0
     server.process.send_signal(signal.SIGHUP)  # gunicorn starts new workers: they answer from the newest version
     assert asked_everywhere(server, "Hà Nội mưa nhiệt độ", "mua") <= 2.0

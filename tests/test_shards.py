@@ -1,5 +1,6 @@
 """Sharded collections: documents by id hash, ranked with the whole collection's statistics, answered exactly as
 one collection of the same documents."""
+
 import json
 import subprocess
 import sys
@@ -10,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sharded_corpus import DATA, questions, same_answers, write_documents
 
 from qa import collection, index, shards, store
 from qa.bm25 import CollectionStats, Postings
 from qa.cli import main
 from qa.search import Engine
-from sharded_corpus import DATA, questions, same_answers, write_documents
 
 
 @st.composite
@@ -23,8 +24,9 @@ def sharded_corpora(draw):
     """Documents of one to three passages of terms from a small vocabulary, a shard count, a query and k."""
     vocabulary = [f"t{i}" for i in range(draw(st.integers(2, 12)))]
     term = st.sampled_from(vocabulary)
-    documents = draw(st.lists(st.lists(st.lists(term, min_size=1, max_size=12), min_size=1, max_size=3),
-                              min_size=1, max_size=30))
+    documents = draw(
+        st.lists(st.lists(st.lists(term, min_size=1, max_size=12), min_size=1, max_size=3), min_size=1, max_size=30)
+    )
     count = draw(st.integers(1, 5))
     query = draw(st.lists(st.sampled_from(vocabulary + ["unseen"]), min_size=1, max_size=5, unique=True))
     counts = draw(st.lists(st.integers(1, 3), min_size=len(query), max_size=len(query)))

@@ -1,4 +1,5 @@
 """The answer itself: the answer type a question asks for, the span chosen, and the span through every face."""
+
 import json
 import re
 
@@ -20,31 +21,35 @@ def spans(text: str, *words: str) -> list[list[int]]:
     return [[text.index(w), text.index(w) + len(w)] for w in words]
 
 
-@pytest.mark.parametrize("question, kind", [
-    (WHO, AnswerType.PERSON),
-    ("ai la bi thu thanh uy chi linh", AnswerType.PERSON),
-    ("Người nào phát biểu kết luận?", AnswerType.PERSON),
-    ("Thu ngân sách đạt bao nhiêu?", AnswerType.NUMBER),
-    ("Có mấy chương trình?", AnswerType.NUMBER),
-    ("thu ngan sach dat bao nhieu", AnswerType.NUMBER),
-    ("Hội nghị diễn ra khi nào?", AnswerType.TIME),
-    ("Tesla sinh năm nào?", AnswerType.TIME),
-    ("Ngày nào hội nghị diễn ra?", AnswerType.TIME),
-    ("Bao giờ hoàn thành?", AnswerType.TIME),
-    ("Chí Linh ở đâu?", AnswerType.PLACE),
-    ("Chí Linh thuộc tỉnh nào?", AnswerType.PLACE),
-    ("Công ty nào khôi phục các băng gốc?", AnswerType.NAME),
-    ("Dịch vụ được đổi tên thành gì?", AnswerType.NAME),
-    ("Tên của thầy tâm linh trong Ấn Độ giáo là gì?", AnswerType.NAME),
-    ("Lông mao dùng để làm gì?", AnswerType.THING),
-    ("Các xúc tu nhỏ được gọi là cái gì?", AnswerType.THING),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        (WHO, AnswerType.PERSON),
+        ("ai la bi thu thanh uy chi linh", AnswerType.PERSON),
+        ("Người nào phát biểu kết luận?", AnswerType.PERSON),
+        ("Thu ngân sách đạt bao nhiêu?", AnswerType.NUMBER),
+        ("Có mấy chương trình?", AnswerType.NUMBER),
+        ("thu ngan sach dat bao nhieu", AnswerType.NUMBER),
+        ("Hội nghị diễn ra khi nào?", AnswerType.TIME),
+        ("Tesla sinh năm nào?", AnswerType.TIME),
+        ("Ngày nào hội nghị diễn ra?", AnswerType.TIME),
+        ("Bao giờ hoàn thành?", AnswerType.TIME),
+        ("Chí Linh ở đâu?", AnswerType.PLACE),
+        ("Chí Linh thuộc tỉnh nào?", AnswerType.PLACE),
+        ("Công ty nào khôi phục các băng gốc?", AnswerType.NAME),
+        ("Dịch vụ được đổi tên thành gì?", AnswerType.NAME),
+        ("Tên của thầy tâm linh trong Ấn Độ giáo là gì?", AnswerType.NAME),
+        ("Lông mao dùng để làm gì?", AnswerType.THING),
+        ("Các xúc tu nhỏ được gọi là cái gì?", AnswerType.THING),
+    ],
+)
 def test_the_question_words_say_what_is_asked_for(question, kind):
     assert asked_for(question).kind is kind
 
 
-@pytest.mark.parametrize("question", ["Kinh tế phát triển như thế nào?", "Tại sao thu ngân sách tăng?",
-                                      "Chí Linh", "thu nhap binh quan"])
+@pytest.mark.parametrize(
+    "question", ["Kinh tế phát triển như thế nào?", "Tại sao thu ngân sách tăng?", "Chí Linh", "thu nhap binh quan"]
+)
 def test_how_why_and_statements_ask_for_no_span(question):
     assert asked_for(question) is None
 
@@ -91,43 +96,81 @@ def test_a_short_form_repeats_its_full_form_and_is_no_persons_name():
     assert found["text"] == "Nguyễn Văn Kiên"
 
 
-@pytest.mark.parametrize("question, sentence, matched, expected", [
-    # Vietnamese leaves the question word where the statement has the answer: after "hợp tác với", not "Edison".
-    ("Tesla hợp tác với ai?", "Rời công ty của Edison, Tesla hợp tác với Robert Lane và Benjamin Vail.",
-     ["Tesla hợp tác"], "Robert Lane"),
-    ("Ai đã lấy lại được bóng?", "Miller đã tước bóng từ Newton và Ward đã lấy lại được bóng.",
-     ["lấy lại được bóng"], "Ward"),
-    ("Trong Ấn Độ giáo, thầy tâm linh được gọi là gì?", "Trong Ấn Độ giáo, thầy tâm linh được gọi là guru.",
-     ["Ấn Độ giáo", "thầy tâm linh"], "guru"),
-    ("Giáo viên ở Wales có thể đăng ký vào tổ chức nào?",
-     "Giáo viên ở Wales có thể đăng ký vào công đoàn như ATL, NUT hoặc NASUWT.", ["Giáo viên ở Wales"],
-     "công đoàn"),  # "như" opens the examples: the next phrase
-])
+@pytest.mark.parametrize(
+    "question, sentence, matched, expected",
+    [
+        # Vietnamese leaves the question word where the statement has the answer: after "hợp tác với", not "Edison".
+        (
+            "Tesla hợp tác với ai?",
+            "Rời công ty của Edison, Tesla hợp tác với Robert Lane và Benjamin Vail.",
+            ["Tesla hợp tác"],
+            "Robert Lane",
+        ),
+        (
+            "Ai đã lấy lại được bóng?",
+            "Miller đã tước bóng từ Newton và Ward đã lấy lại được bóng.",
+            ["lấy lại được bóng"],
+            "Ward",
+        ),
+        (
+            "Trong Ấn Độ giáo, thầy tâm linh được gọi là gì?",
+            "Trong Ấn Độ giáo, thầy tâm linh được gọi là guru.",
+            ["Ấn Độ giáo", "thầy tâm linh"],
+            "guru",
+        ),
+        (
+            "Giáo viên ở Wales có thể đăng ký vào tổ chức nào?",
+            "Giáo viên ở Wales có thể đăng ký vào công đoàn như ATL, NUT hoặc NASUWT.",
+            ["Giáo viên ở Wales"],
+            "công đoàn",
+        ),  # "như" opens the examples: the next phrase
+    ],
+)
 def test_the_answer_stands_where_the_question_word_stands(question, sentence, matched, expected):
     assert short_answer(question, sentence, sentence, spans(sentence, *matched))["text"] == expected
 
 
 def test_a_count_in_the_unit_asked_beats_a_nearer_number():
     text = "Broncos đánh bại Steelers với điểm số 23-16, bằng cách ghi 11 điểm trong ba phút cuối cùng."
-    found = short_answer("Broncos ghi bao nhiêu điểm trong ba phút cuối cùng?", text, text,
-                         spans(text, "Broncos", "ba phút cuối cùng"))
+    found = short_answer(
+        "Broncos ghi bao nhiêu điểm trong ba phút cuối cùng?", text, text, spans(text, "Broncos", "ba phút cuối cùng")
+    )
     assert found["text"] == "11"
 
 
-@pytest.mark.parametrize("sentence, question, expected", [
-    ("Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng/người/năm.",
-     "Thu nhập bình quân đầu người năm 2022 là bao nhiêu?", "87 triệu đồng"),
-    ("Tỷ lệ hộ nghèo theo chuẩn mới giảm còn 1%.", "Tỷ lệ hộ nghèo còn bao nhiêu phần trăm?", "1%"),
-    ("Los Angeles từng có hai đội bóng bầu dục.", "Los Angeles từng có bao nhiêu đội?", "hai"),
-    ("Hội nghị sơ kết được tổ chức vào ngày 16 tháng 5 năm 2023 tại Chí Linh.",
-     "Hội nghị sơ kết được tổ chức khi nào?", "ngày 16 tháng 5 năm 2023"),
-    ("Tesla hợp tác với hai doanh nhân vào năm 1886.", "Tesla hợp tác với hai doanh nhân năm nào?", "năm 1886"),
-])
+@pytest.mark.parametrize(
+    "sentence, question, expected",
+    [
+        (
+            "Thu nhập bình quân đầu người năm 2022 đạt 87 triệu đồng/người/năm.",
+            "Thu nhập bình quân đầu người năm 2022 là bao nhiêu?",
+            "87 triệu đồng",
+        ),
+        ("Tỷ lệ hộ nghèo theo chuẩn mới giảm còn 1%.", "Tỷ lệ hộ nghèo còn bao nhiêu phần trăm?", "1%"),
+        ("Los Angeles từng có hai đội bóng bầu dục.", "Los Angeles từng có bao nhiêu đội?", "hai"),
+        (
+            "Hội nghị sơ kết được tổ chức vào ngày 16 tháng 5 năm 2023 tại Chí Linh.",
+            "Hội nghị sơ kết được tổ chức khi nào?",
+            "ngày 16 tháng 5 năm 2023",
+        ),
+        ("Tesla hợp tác với hai doanh nhân vào năm 1886.", "Tesla hợp tác với hai doanh nhân năm nào?", "năm 1886"),
+    ],
+)
 def test_numbers_amounts_and_dates_are_read_whole(sentence, question, expected):
-    words = [w for w in ("Thu nhập bình quân đầu người năm 2022", "Tỷ lệ hộ nghèo", "còn", "Los Angeles từng có",
-                         "Hội nghị sơ kết được tổ chức", "Tesla hợp tác với hai doanh nhân") if w in sentence]
+    words = [
+        w
+        for w in (
+            "Thu nhập bình quân đầu người năm 2022",
+            "Tỷ lệ hộ nghèo",
+            "còn",
+            "Los Angeles từng có",
+            "Hội nghị sơ kết được tổ chức",
+            "Tesla hợp tác với hai doanh nhân",
+        )
+        if w in sentence
+    ]
     found = short_answer(question, sentence, sentence, spans(sentence, *words))
-    assert found["text"] == expected and sentence[found["start"]:found["end"]] == expected
+    assert found["text"] == expected and sentence[found["start"] : found["end"]] == expected
 
 
 def test_the_years_of_dates_are_no_counts():
@@ -135,26 +178,77 @@ def test_the_years_of_dates_are_no_counts():
     assert short_answer("Đội thủ có bao nhiêu lần đoạt bóng?", text, text, spans(text, "đội thủ"))["text"] == "24"
 
 
-@pytest.mark.parametrize("question, text, matched", [
-    ("Kinh tế phát triển như thế nào?", SAID, "Bí thư"),  # asks for no span
-    ("Hội nghị diễn ra khi nào?", SAID, "hội nghị"),  # no date in the sentence
-    ("Ai là Bí thư Thành ủy Chí Linh?", "Bí thư Thành ủy Chí Linh phát biểu.", "Chí Linh"),  # only the question again
-    # The sentence holds too little of what the question is about.
-    ("Ai là Bí thư Tỉnh ủy Hải Dương nhiệm kỳ trước?", SAID, "Bí thư"),
-    # The name stands too far from the words the question matched.
-    ("Ai phát biểu kết luận?", "Hoàng Quốc Thưởng, " + "sau đó một thời gian dài nữa thì ông mới " * 2
-     + "phát biểu kết luận.", "phát biểu kết luận"),
-])
+@pytest.mark.parametrize(
+    "question, text, matched",
+    [
+        ("Kinh tế phát triển như thế nào?", SAID, "Bí thư"),  # asks for no span
+        ("Hội nghị diễn ra khi nào?", SAID, "hội nghị"),  # no date in the sentence
+        (
+            "Ai là Bí thư Thành ủy Chí Linh?",
+            "Bí thư Thành ủy Chí Linh phát biểu.",
+            "Chí Linh",
+        ),  # only the question again
+        # The sentence holds too little of what the question is about.
+        ("Ai là Bí thư Tỉnh ủy Hải Dương nhiệm kỳ trước?", SAID, "Bí thư"),
+        # The name stands too far from the words the question matched.
+        (
+            "Ai phát biểu kết luận?",
+            "Hoàng Quốc Thưởng, " + "sau đó một thời gian dài nữa thì ông mới " * 2 + "phát biểu kết luận.",
+            "phát biểu kết luận",
+        ),
+    ],
+)
 def test_no_confident_span_gives_none(question, text, matched):
     assert short_answer(question, text, text, spans(text, matched)) is None
 
 
-PIECES = st.one_of(st.sampled_from(["Hoàng Quốc Thưởng", "năm 2023", "ngày 16/5", "87 triệu đồng", "1%", "Chí Linh",
-                                     "Super Bowl 50", "hai đội", "“", "”", ",", ".", "\n", "de", "UBND", "$1,5 tỷ",
-                                     "20-18", "tháng 3", "là", "được gọi là", "hợp tác với", "của", "Ấn Độ"]),
-                   st.text(max_size=12))
-ASKING = st.sampled_from(["Ai", "là ai", "bao nhiêu", "mấy", "khi nào", "năm nào", "ở đâu", "đội nào", "là gì",
-                          "tên là gì", "như thế nào", "bao nhieu", ""])
+PIECES = st.one_of(
+    st.sampled_from(
+        [
+            "Hoàng Quốc Thưởng",
+            "năm 2023",
+            "ngày 16/5",
+            "87 triệu đồng",
+            "1%",
+            "Chí Linh",
+            "Super Bowl 50",
+            "hai đội",
+            "“",
+            "”",
+            ",",
+            ".",
+            "\n",
+            "de",
+            "UBND",
+            "$1,5 tỷ",
+            "20-18",
+            "tháng 3",
+            "là",
+            "được gọi là",
+            "hợp tác với",
+            "của",
+            "Ấn Độ",
+        ]
+    ),
+    st.text(max_size=12),
+)
+ASKING = st.sampled_from(
+    [
+        "Ai",
+        "là ai",
+        "bao nhiêu",
+        "mấy",
+        "khi nào",
+        "năm nào",
+        "ở đâu",
+        "đội nào",
+        "là gì",
+        "tên là gì",
+        "như thế nào",
+        "bao nhieu",
+        "",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -166,22 +260,24 @@ def test_a_short_answer_is_always_a_span_of_its_text(pieces, asking, data):
     question = " ".join(data.draw(st.lists(st.sampled_from(pieces), max_size=4)) + [asking]) + "?"
     a = data.draw(st.integers(0, len(text)))
     sentence = data.draw(st.sampled_from([text, text[a:], text[:a], "not in the text"]))
-    highlights = [list(w) for w in data.draw(st.lists(st.sampled_from(words), max_size=6))] + \
-        data.draw(st.lists(st.lists(st.integers(-3, len(text) + 3), min_size=2, max_size=2), max_size=2))
+    highlights = [list(w) for w in data.draw(st.lists(st.sampled_from(words), max_size=6))] + data.draw(
+        st.lists(st.lists(st.integers(-3, len(text) + 3), min_size=2, max_size=2), max_size=2)
+    )
     found = short_answer(question, text, sentence, highlights)
     if found is not None:
         assert set(found) == {"text", "start", "end"}
         assert 0 <= found["start"] < found["end"] <= len(text)
-        assert text[found["start"]:found["end"]] == found["text"] and found["text"].strip() == found["text"]
+        assert text[found["start"] : found["end"]] == found["text"] and found["text"].strip() == found["text"]
 
 
 # --- through the engine and the command line ------------------------------------------------------------------------
+
 
 def test_the_engine_gives_the_top_answer_its_short_answer(engine):
     result = engine.ask(WHO, 3)
     top = result.answers[0]
     assert result.found and top.short_answer["text"] == "Hoàng Quốc Thưởng"
-    assert top.text[top.short_answer["start"]:top.short_answer["end"]] == "Hoàng Quốc Thưởng"
+    assert top.text[top.short_answer["start"] : top.short_answer["end"]] == "Hoàng Quốc Thưởng"
     assert all(a.short_answer is None for a in result.answers[1:])
 
 
@@ -197,8 +293,11 @@ def test_qa_ask_prints_the_short_answer_first(default_index_dir):
     assert shown.output.splitlines()[1].startswith("1. ")
     printed = runner.invoke(main, ["ask", WHO, "--json", "--index", str(default_index_dir)])
     top = json.loads(printed.output)["answers"][0]
-    assert top["short_answer"] == {"text": "Hoàng Quốc Thưởng", "start": top["text"].index("Hoàng Quốc Thưởng"),
-                                   "end": top["text"].index("Hoàng Quốc Thưởng") + len("Hoàng Quốc Thưởng")}
+    assert top["short_answer"] == {
+        "text": "Hoàng Quốc Thưởng",
+        "start": top["text"].index("Hoàng Quốc Thưởng"),
+        "end": top["text"].index("Hoàng Quốc Thưởng") + len("Hoàng Quốc Thưởng"),
+    }
 
 
 def test_qa_ask_without_a_short_answer_starts_with_the_sentence(default_index_dir):

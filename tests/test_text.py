@@ -1,11 +1,21 @@
 """Normalising, folding and analysing Vietnamese text."""
+
 import unicodedata
 
 from qa import terms
 from qa.settings import KEYWORD_SYLLABLES
 from qa.terms import count, folded, pair, syllable, word
-from qa.text import (analyse, analyse_question, find_word, fold, folded_syllables, folded_text, has_marks, normalise,
-                     proper_names)
+from qa.text import (
+    analyse,
+    analyse_question,
+    find_word,
+    fold,
+    folded_syllables,
+    folded_text,
+    has_marks,
+    normalise,
+    proper_names,
+)
 
 
 def test_normalise_composes_nfd_and_cleans_spaces():
@@ -37,8 +47,7 @@ def test_has_marks():
 
 def test_folded_syllables_have_the_offsets_of_the_text():
     text = "Chí Linh, 2022. ĐẢNG ủy"
-    assert folded_syllables(text) == [(0, 3, "chi"), (4, 8, "linh"), (10, 14, "2022"), (16, 20, "dang"),
-                                      (21, 23, "uy")]
+    assert folded_syllables(text) == [(0, 3, "chi"), (4, 8, "linh"), (10, 14, "2022"), (16, 20, "dang"), (21, 23, "uy")]
     assert all(fold(text[s:e].lower()) == w for s, e, w in folded_syllables(text))
 
 
@@ -96,8 +105,9 @@ def test_question_forms_meet_the_same_terms():
     assert {t for t in shouted if terms.kind(t) != terms.WORD} == {t for t in marked if terms.kind(t) != terms.WORD}
     assert question_terms("Hoà bình") == question_terms("Hòa bình")
     unmarked = analyse_question("thu nhap binh quan dau nguoi la bao nhieu")
-    assert {folded("thu"), folded("nhap"), pair("thu", "nhap"), pair("binh", "quan"), folded("dau")} <= \
-        set(dict(unmarked.terms))
+    assert {folded("thu"), folded("nhap"), pair("thu", "nhap"), pair("binh", "quan"), folded("dau")} <= set(
+        dict(unmarked.terms)
+    )
     assert "dau" in unmarked.keywords
 
 
@@ -114,8 +124,12 @@ def test_a_question_knows_the_syllables_of_its_pairs_and_words():
     asked_terms = [t for t, _ in asked.terms]
     compounds = {(asked_terms[compound], asked_terms[component]) for compound, component in zip(*asked.compounds)}
     city = word(["thành", "phố"])
-    assert compounds == {(pair("thanh", "pho"), folded("thanh")), (pair("thanh", "pho"), folded("pho")),
-                         (city, syllable("thành")), (city, syllable("phố"))}
+    assert compounds == {
+        (pair("thanh", "pho"), folded("thanh")),
+        (pair("thanh", "pho"), folded("pho")),
+        (city, syllable("thành")),
+        (city, syllable("phố")),
+    }
     assert analyse_question("Tesla?").compounds == ((), ())
 
 
@@ -173,15 +187,23 @@ def test_a_short_text_that_asks_nothing_is_a_keyword_query():
 
 
 def test_a_question_is_no_keyword_query():
-    for question in ["Lê Văn Hiệu giữ chức vụ gì?", "Chí Linh thuộc tỉnh nào", "cải cách hành chính?",
-                     "Chí Linh có phát triển không", "chủ tịch ủy ban nhân dân thành phố Chí Linh năm nay"]:
+    for question in [
+        "Lê Văn Hiệu giữ chức vụ gì?",
+        "Chí Linh thuộc tỉnh nào",
+        "cải cách hành chính?",
+        "Chí Linh có phát triển không",
+        "chủ tịch ủy ban nhân dân thành phố Chí Linh năm nay",
+    ]:
         assert analyse_question(question).query == (), question
     words = "một hai ba bốn năm sáu bảy tám chín mười mươi trăm nghìn vạn triệu tỷ".split()
     assert sum(map(len, analyse_question(" ".join(words[:KEYWORD_SYLLABLES])).query)) == KEYWORD_SYLLABLES
-    assert analyse_question(" ".join(words[:KEYWORD_SYLLABLES + 1])).query == ()
+    assert analyse_question(" ".join(words[: KEYWORD_SYLLABLES + 1])).query == ()
 
 
 def test_a_question_typed_without_marks_reads_its_short_forms():
-    assert analyse_question("hdnd tinh").keywords == analyse_question("HĐND tỉnh").keywords == \
-        ("hoi", "dong", "nhan", "dan", "tinh")
+    assert (
+        analyse_question("hdnd tinh").keywords
+        == analyse_question("HĐND tỉnh").keywords
+        == ("hoi", "dong", "nhan", "dan", "tinh")
+    )
     assert terms.folded("hoi") in dict(analyse_question("hdnd tinh").terms)
