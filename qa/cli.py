@@ -569,7 +569,7 @@ def collection_facts(loaded: store.Index) -> dict:
 @verbose_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: 2 x cores + 1).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: one per core, two at least).")
 @click.option(
     "--access-log",
     type=click.Path(dir_okay=False, allow_dash=True),

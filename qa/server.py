@@ -238,12 +238,14 @@ def run(
 
 
 def default_workers() -> int:
-    """How many worker processes serve by default: 2 x cores + 1, gunicorn's usual advice.
+    """How many worker processes serve by default: one per core, and two at least.
 
-    The workers never wait for a client (qa/worker.py), yet on a busy machine more processes than
-    cores still answered 64 clients with a shorter tail than one per core (bench/load.py, README).
+    A worker never waits for a client (qa/worker.py) and asking is CPU-bound, so a core's second process
+    only takes turns with the first: on a quiet 2-core machine 64 clients got p99 62-78 ms from 2 workers
+    against 110-117 ms from 5 (bench/load.py, README). On a machine busy with other work, more processes
+    win more of the cores: --workers.
     """
-    return 2 * (os.cpu_count() or 1) + 1
+    return max(2, os.cpu_count() or 1)
 
 
 def _bind(host: str, port: int) -> str:
