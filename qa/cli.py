@@ -38,6 +38,15 @@ index_option = click.option(
     help="Collection folder (default: $QA_INDEX, else the built-in article, indexed on first use).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+max_file_size_option = click.option(
+    "--max-file-size",
+    "max_mib",
+    type=click.IntRange(1),
+    default=corpus.MAX_FILE_SIZE // 2**20,
+    show_default=True,
+    metavar="MIB",
+    help="Refuse, unread, a file larger than this many MiB.",
+)
 
 
 def fail(message: str) -> None:
@@ -323,15 +332,7 @@ def index_group() -> None:
     type=click.IntRange(1, 256),
     help="Processes that analyse text (default: all cores; with --ray: per shard's task, default 1).",
 )
-@click.option(
-    "--max-file-size",
-    "max_mib",
-    type=click.IntRange(1),
-    default=corpus.MAX_FILE_SIZE // 2**20,
-    show_default=True,
-    metavar="MIB",
-    help="Refuse, unread, a file larger than this many MiB.",
-)
+@max_file_size_option
 @click.option(
     "--shards",
     "shard_count",
@@ -450,15 +451,7 @@ def changed_dir(index_dir: Path | None) -> Path:
 @verbose_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @index_option
-@click.option(
-    "--max-file-size",
-    "max_mib",
-    type=click.IntRange(1),
-    default=corpus.MAX_FILE_SIZE // 2**20,
-    show_default=True,
-    metavar="MIB",
-    help="Refuse, unread, a file larger than this many MiB.",
-)
+@max_file_size_option
 def add(sources: tuple[Path, ...], index_dir: Path | None, max_mib: int) -> None:
     """Add the documents of SOURCE files and folders to a collection (made if there is none).
 
