@@ -168,7 +168,7 @@ def _written(write):
     except collection.NoSuchDocument as error:
         raise ApiError(404, "no_such_document", str(error)) from None
     except store.IndexWriteError as error:
-        status, code = (507, "insufficient_storage") if "not enough space" in str(error) else (503, "busy")
+        status, code = (507, "insufficient_storage") if isinstance(error, store.DiskFull) else (503, "busy")
         raise ApiError(status, code, str(error)) from None
 
 

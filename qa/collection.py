@@ -16,9 +16,9 @@ import numpy as np
 from . import corpus, store
 from .bm25 import Segment
 from .corpus import Skipped
-from .index import Bags, Chunked, chunk, draft_key, text_key, write_segment
+from .index import Bags, Chunked, chunk, document_drafts, draft_key, segment_analysis, text_key, write_segment
 from .settings import MAX_SEGMENTS
-from .store import ANALYSIS, DRAFTS, Index, IndexFileError
+from .store import DRAFTS, Index, IndexFileError
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ def add(
     report = ChangeReport()
     with store.writing(out, waiting, wait_seconds):
         previous = _open(out)
-        live = _live_ids(previous)
-        drafts = _live_drafts(previous)
+        live = previous.document_numbers if previous else {}
+        drafts = document_drafts(previous) if previous else np.zeros(0, np.uint64)
         documents: list[Chunked] = []
         for item in corpus.read_drafts(sources, max_file_size):
             if isinstance(item, Skipped):
@@ -112,7 +112,7 @@ def remove(
     started = time.perf_counter()
     with store.writing(out, waiting, wait_seconds):
         previous = store.load(out)
-        live = _live_ids(previous)
+        live = previous.document_numbers
         unknown = [i for i in dict.fromkeys(doc_ids) if i not in live]
         if unknown:
             raise NoSuchDocument(
@@ -146,26 +146,6 @@ def _open(out: Path) -> Index | None:
     if store.any_manifest(out) is None and not (out / store.MANIFEST).exists():
         return None
     return store.load(out)
-
-
-def _live_ids(previous: Index | None) -> dict[str, int]:
-    """The number of each document not deleted, by id."""
-    return {} if previous is None else {d["id"]: number for number, d in previous.live_documents()}
-
-
-def _live_drafts(previous: Index | None) -> np.ndarray:
-    """The draft key of every document of the collection (0: made from no draft)."""
-    if previous is None:
-        return np.zeros(0, np.uint64)
-    keys = [
-        store.load_array(
-            store.checked_file(previous.directory, previous.manifest, entry, DRAFTS + ".npy"),
-            previous.directory,
-            previous.manifest,
-        )
-        for entry in previous.manifest["segments"]
-    ]
-    return np.concatenate(keys + [np.zeros(0, np.uint64)])
 
 
 def _info(previous: Index | None, sources: Sequence[Path]) -> dict:
@@ -206,10 +186,7 @@ def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
     segment's saved analysis of each passage's text and its title, not from the postings of every term."""
     directory, manifest = previous.directory, previous.manifest
     entry = manifest["segments"][s]
-    arrays = {
-        name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory, manifest)
-        for name in ANALYSIS
-    }
+    keyed, bags = segment_analysis(directory, manifest, entry)
     held = np.zeros(len(previous.segments[s].postings.keys), np.int64)
     for local in documents:
         number = int(previous.document_offsets[s]) + local
@@ -217,15 +194,14 @@ def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
         for passage in previous.document_passages(number):
             rows = []
             for key in (text_key([passage.text])[0], title_key):
-                at = int(np.searchsorted(arrays["analysis_texts"], key))
-                if at >= len(arrays["analysis_texts"]) or arrays["analysis_texts"][at] != key:
+                at = int(np.searchsorted(keyed, key))
+                if at >= len(keyed) or keyed[at] != key:
                     raise IndexFileError(
                         f"the saved analysis of {entry['name']} in {directory} lacks a text of "
                         f"{previous.documents[number]['id']!r}; "
                         f"{store.how_to_rebuild(directory, manifest)}"
                     )
-                lo, hi = arrays["analysis_indptr"][at], arrays["analysis_indptr"][at + 1]
-                rows.append(arrays["analysis_terms"][lo:hi])
+                rows.append(bags.terms[bags.indptr[at] : bags.indptr[at + 1]])
             held[np.unique(np.concatenate(rows))] += 1
     return held
 
@@ -281,7 +257,7 @@ def merge(
         + [np.zeros(0, np.int32)]
     )
     records = [previous.segments[s].documents[d] for s, d in documents]
-    drafts = _live_drafts(previous)
+    drafts = document_drafts(previous)
     draft_of = np.array([drafts[int(previous.document_offsets[s]) + d] for s, d in documents], dtype=np.uint64)
     analysis_keys, analysis = _merged_analysis(previous, chosen, keys, texts, records, new_doc)
     arrays = {
@@ -315,23 +291,8 @@ def _merged_analysis(
 ) -> tuple[np.ndarray, Bags]:
     """The saved analysis of the texts a merged segment holds (its passages and their titles), as rows of its keys."""
     directory, manifest = previous.directory, previous.manifest
-    saved_keys, bags = [], []
-    for s in chosen:
-        entry = manifest["segments"][s]
-        arrays = {
-            name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory, manifest)
-            for name in ANALYSIS
-        }
-        saved_keys.append(np.array(arrays["analysis_texts"]))
-        bags.append(
-            Bags(
-                previous.segments[s].postings.keys,
-                np.array(arrays["analysis_indptr"]),
-                np.array(arrays["analysis_terms"]),
-                np.array(arrays["analysis_counts"]),
-            )
-        )
-    every = np.concatenate(saved_keys + [np.zeros(0, np.uint64)])
+    saved_keys, bags = zip(*(segment_analysis(directory, manifest, manifest["segments"][s]) for s in chosen))
+    every = np.concatenate(list(saved_keys) + [np.zeros(0, np.uint64)])
     distinct, first = np.unique(every, return_index=True)
     wanted = np.unique(
         text_key([t.decode("utf-8") for t in texts] + [records[d]["title"] for d in np.unique(passage_doc).tolist()])

@@ -214,37 +214,61 @@ def _previous_analysis(out: Path) -> tuple[np.ndarray, Bags]:
     if manifest is None or manifest.get("version") != store.VERSION or manifest.get("analyser") != ANALYSER_VERSION:
         return nothing
     try:
-        texts, bags = [], []
-        for segment in manifest["segments"]:
-            arrays = {}
-            for name in ANALYSIS + ("keys",):  # checked: a damaged cache would build a wrong index
-                path = store.checked_file(out, manifest, segment, name + ".npy")
-                arrays[name] = store.load_array(path, out, manifest)
-            keys, keyed, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
-            rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
-            if (
-                keyed.dtype != np.uint64
-                or keys.dtype != np.uint64
-                or rows.dtype != np.int32
-                or np.any(keyed[1:] <= keyed[:-1])
-                or len(indptr) != len(keyed) + 1
-                or indptr[0] != 0
-                or indptr[-1] != len(rows)
-                or len(counts) != len(rows)
-                or np.any(np.diff(indptr) < 0)
-                or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))
-            ):
-                raise ValueError(f"the analysis of {segment['name']} does not fit together")
-            texts.append(np.array(keyed))
-            bags.append(
-                Bags(np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows), np.array(counts, dtype=np.int32))
-            )
-    except (IndexFileError, KeyError, TypeError, ValueError, OSError) as error:
+        texts, bags = zip(*(segment_analysis(out, manifest, entry) for entry in manifest["segments"]))
+    except (IndexFileError, KeyError, TypeError, OSError) as error:
         log.warning("not reusing the analysis saved in %s (%s): analysing every text again", out, error)
         return nothing
-    keyed = np.concatenate(texts + [np.zeros(0, np.uint64)])
+    keyed = np.concatenate(list(texts) + [np.zeros(0, np.uint64)])
     distinct, first = np.unique(keyed, return_index=True)  # a text analysed in two segments is taken once
     return distinct, Bags.concat(bags).take(first)
+
+
+def segment_analysis(directory: Path, manifest: dict, entry: dict) -> tuple[np.ndarray, Bags]:
+    """A segment's saved analysis: the sorted keys of the texts it analysed, and their bags over the segment's keys;
+    checksums and structure checked first (a damaged cache would build a wrong index), else IndexFileError."""
+    arrays = {
+        name: store.load_array(store.checked_file(directory, manifest, entry, name + ".npy"), directory, manifest)
+        for name in ANALYSIS + ("keys",)
+    }
+    keys, keyed, indptr = arrays["keys"], arrays["analysis_texts"], arrays["analysis_indptr"]
+    rows, counts = arrays["analysis_terms"], arrays["analysis_counts"]
+    if (
+        keyed.dtype != np.uint64
+        or keys.dtype != np.uint64
+        or rows.dtype != np.int32
+        or np.any(keyed[1:] <= keyed[:-1])
+        or len(indptr) != len(keyed) + 1
+        or indptr[0] != 0
+        or indptr[-1] != len(rows)
+        or len(counts) != len(rows)
+        or np.any(np.diff(indptr) < 0)
+        or (len(rows) and (rows.min() < 0 or rows.max() >= len(keys) or counts.min() < 1))
+    ):
+        raise IndexFileError(
+            f"the saved analysis of {entry['name']} in {directory} does not fit together; "
+            f"{store.how_to_rebuild(directory, manifest)}"
+        )
+    return np.array(keyed), Bags(
+        np.array(keys), np.array(indptr, dtype=np.int64), np.array(rows), np.array(counts, dtype=np.int32)
+    )
+
+
+def document_drafts(index: Index) -> np.ndarray:
+    """The draft key of every document of a collection, in collection order (0: made from no draft); checksums
+    checked, else IndexFileError."""
+    keys = [
+        store.load_array(
+            store.checked_file(index.directory, index.manifest, entry, DRAFTS + ".npy"), index.directory, index.manifest
+        )
+        for entry in index.manifest["segments"]
+    ]
+    keys = np.concatenate(keys + [np.zeros(0, np.uint64)])
+    if keys.dtype != np.uint64 or len(keys) != len(index.documents):
+        raise IndexFileError(
+            f"the drafts of {index.directory} do not match its documents; "
+            f"{store.how_to_rebuild(index.directory, index.manifest)}"
+        )
+    return keys
 
 
 def _texts(passages: list[str], titles: list[str], passage_doc: np.ndarray) -> list[str]:
@@ -395,13 +419,7 @@ def _previous_drafts(out: Path) -> tuple[Index | None, dict[int, int]]:
     cannot be read."""
     try:
         previous = store.load(out, checksums=True)
-        keys = []
-        for segment in previous.manifest["segments"]:
-            path = store.checked_file(out, previous.manifest, segment, DRAFTS + ".npy")
-            keys.append(store.load_array(path, out, previous.manifest))
-        keys = np.concatenate(keys + [np.zeros(0, np.uint64)])
-        if keys.dtype != np.uint64 or len(keys) != len(previous.documents):
-            raise IndexFileError(f"the drafts of {out} do not match its documents")
+        keys = document_drafts(previous)
     except (IndexFileError, KeyError, TypeError) as error:
         if store.any_manifest(out) is not None:
             log.warning("not reusing the documents of %s (%s): reading every one again", out, error)
@@ -530,9 +548,13 @@ def ensure(
         )
         return index
     with store.writing(directory, waiting):
-        if not (_up_to_date(directory, sources) and not store.verify(directory)):
-            log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory, len(sources))
-            _build_sources(sources, directory)
+        if _up_to_date(directory, sources):  # another process built it while this one waited for the lock
+            try:
+                return store.load(directory, checksums=True)
+            except IndexFileError:
+                pass
+        log.info("index in %s is missing, stale or damaged: building it from %d source(s)", directory, len(sources))
+        _build_sources(sources, directory)
     return store.load(directory, checksums)
 
 

@@ -74,6 +74,10 @@ class IndexWriteError(Exception):
     """The index cannot be written (read-only folder, full disk, another writer): the message says why."""
 
 
+class DiskFull(IndexWriteError):
+    """The disk has no room for a write: the message says how much it needs."""
+
+
 # The loaded collection
 
 
@@ -348,6 +352,7 @@ class Change:
 
     def __init__(self, out: Path):
         self.out, self.id, self.written = out, uuid.uuid4().hex[:12], []
+        self.needed = 0  # bytes this change has asked the disk for
 
     def segment(
         self, arrays: dict[str, np.ndarray], blobs: dict[str, bytes], documents: list[dict], average: float
@@ -430,8 +435,8 @@ class Change:
     def _room_for(self, needed: int) -> None:
         free = shutil.disk_usage(self.out).free
         if free < needed + SPARE_BYTES:
-            raise IndexWriteError(_no_space(self.out, needed, free))
-        self.needed = needed
+            raise DiskFull(_no_space(self.out, needed, free))
+        self.needed += needed
 
 
 @contextmanager
@@ -443,7 +448,7 @@ def change(out: Path) -> Iterator[Change]:
     except BaseException as error:
         made.abandon()
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise IndexWriteError(_no_space(out, getattr(made, "needed", 0), shutil.disk_usage(out).free)) from None
+            raise DiskFull(_no_space(out, made.needed, shutil.disk_usage(out).free)) from None
         if isinstance(error, OSError):
             raise IndexWriteError(f"cannot write the index in {out}: {error.strerror or error}") from None
         raise
@@ -637,14 +642,15 @@ def load(directory: Path, checksums: bool | None = None) -> Index:
     files add up to at most VERIFY_ON_LOAD_UP_TO bytes. A collection changed while it was being opened is opened
     again as it is now.
     """
-    for attempt in range(3):
+    attempts = 3
+    while True:
         manifest = read_manifest(directory)
         try:
             return _load(directory, manifest, checksums)
         except IndexFileError:
-            if attempt == 2 or any_manifest(directory) == manifest:
+            attempts -= 1
+            if not attempts or any_manifest(directory) == manifest:
                 raise  # the files are damaged, not replaced by a writer that switched the manifest meanwhile
-    raise AssertionError("unreachable")
 
 
 def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -315,6 +318,15 @@ def test_the_documents_page_lists_adds_and_removes_and_the_chat_answers_the_adde
     assert page.evaluate("sessionStorage.getItem('qa-admin-token')") == ADMIN_TOKEN
     assert page.get_attribute("#documents tbody tr[data-id='gia-xang-tang'] a", "href") == "https://example.vn/gia-xang"
 
+    # Every worker answers from the new version within 2 s of the 201 (each looks at most once a second).
+    deadline = time.monotonic() + 2.5
+    query = urllib.parse.urlencode({"q": "Giá xăng RON 95 tăng bao nhiêu?"})
+    answered = 0
+    while answered < 6:  # six answers in a row from it: every worker has moved
+        answers = json.loads(urllib.request.urlopen(f"{managed.url}/api/ask?{query}").read())["answers"]
+        answered = answered + 1 if answers and answers[0]["doc_id"] == "gia-xang-tang" else 0
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     chat = context.new_page()
     chat.on("pageerror", lambda e: errors.append(str(e)))
     chat.goto(managed.url + "/")

@@ -29,23 +29,7 @@
     internal_error: "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
   };
 
-  /** The url when it is a web address (http or https), else null: a document's url never runs script. */
-  function safeUrl(url) {
-    try {
-      const parsed = new URL(url);
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (_) {
-      return null;
-    }
-  }
-
-  /** Make an element with a class and (optional) text, never parsing HTML. */
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const { el, linkedTo } = window.qaDom;
 
   /**
    * text[from, to) as text nodes with the matched spans wrapped in <mark>.
@@ -94,17 +78,7 @@
     card.append(sentenceNode(answer));
 
     const source = el("p", "source");
-    const cite = el("cite", "", answer.title || answer.doc_id);
-    const href = typeof answer.url === "string" && safeUrl(answer.url);
-    if (href) {
-      const link = el("a");
-      link.href = href;
-      link.rel = "noopener noreferrer";
-      link.append(cite);
-      source.append("Nguồn: ", link);
-    } else {
-      source.append("Nguồn: ", cite);
-    }
+    source.append("Nguồn: ", linkedTo(el("cite", "", answer.title || answer.doc_id), answer.url));
     if (typeof answer.date === "string" && answer.date) source.append(" · ", el("time", "date", answer.date.replace("T", " ")));
     source.append(" · ", el("span", "score", "điểm " + scoreFormat.format(answer.score)));
     card.append(source);

@@ -14,36 +14,13 @@
   let shown = 0;
   let removeDocument = null; // set below for an admin
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function safeUrl(url) {
-    try {
-      const parsed = new URL(url);
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (_) {
-      return null;
-    }
-  }
+  const { el, linkedTo } = window.qaDom;
 
   function row(doc) {
     const tr = el("tr");
     tr.dataset.id = doc.id;
     const title = el("td", "title");
-    const href = doc.url && safeUrl(doc.url);
-    if (href) {
-      const link = el("a", "", doc.title);
-      link.href = href;
-      link.rel = "noopener noreferrer";
-      title.append(link);
-    } else {
-      title.textContent = doc.title;
-    }
-    title.append(el("span", "doc-id", doc.id));
+    title.append(linkedTo(document.createTextNode(doc.title), doc.url), el("span", "doc-id", doc.id));
     tr.append(title, el("td", "date", doc.date ? doc.date.replace("T", " ") : "—"), el("td", "count", String(doc.passages)));
     if (admin) {
       const cell = el("td");
