@@ -12,10 +12,10 @@ import signal
 import threading
 import time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import platformdirs
@@ -186,14 +186,28 @@ def _analyse_all(
     return Bags.concat(done)
 
 
-def _workers(processes: int, warm: bool = False) -> multiprocessing.pool.Pool:
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _workers(processes: int, warm: bool = False) -> Iterator[multiprocessing.pool.Pool]:
     """Worker processes that analyse text; leaving the with block (finished, failed or interrupted) ends them."""
-    return multiprocessing.Pool(processes, initializer=_start_worker, initargs=(os.getpid(), warm))
+    # Ctrl-C and SIGTERM wait until the pool is whole and its with block entered: one arriving while its processes
+    # were being started would leave them to the interpreter's exit.
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        pool = multiprocessing.Pool(processes, initializer=_start_worker, initargs=(os.getpid(), warm))
+        with pool:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+            yield pool
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _start_worker(parent: int, warm: bool) -> None:
     """Set up an analysing process: Ctrl-C is its parent's to handle, and it ends by itself within a second of its
     parent's end, kill -9 included (nothing else would end it: it waits for work on a pipe it holds both ends of)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked in the parent while it started this process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with, args=(parent,), daemon=True, name="end-with-parent").start()
     if warm:
@@ -380,7 +394,7 @@ def _build_sources(
     return report
 
 
-def _ready_worker(previous: Index | None, workers: int) -> multiprocessing.pool.Pool | nullcontext:
+def _ready_worker(previous: Index | None, workers: int) -> AbstractContextManager:
     """For the rebuild of a large corpus, a worker process that loads underthesea's model (half a second) while
     the documents are read: the few that changed are then analysed without waiting for it."""
     if previous is None or previous.n_passages < PARALLEL_FROM or workers < 2:
