@@ -10,9 +10,27 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from small_article import ARTICLE
 
 from qa import index, store
 from qa.search import Engine
+
+
+@pytest.fixture
+def source(tmp_path) -> Path:
+    """A folder holding one small article, bai.txt (tests/small_article.py)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bai.txt").write_text(ARTICLE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def built(tmp_path, source) -> Path:
+    """The folder of an index built from source."""
+    out = tmp_path / "idx"
+    index.build([source], out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -61,9 +61,7 @@ def test_misses_file_says_what_went_wrong(tmp_path, default_index_dir):
         encoding="utf-8",
     )
     out = tmp_path / "misses.jsonl"
-    result = CliRunner().invoke(
-        main, ["eval", str(questions), "--index", str(default_index_dir), "--variant", "original", "--misses", str(out)]
-    )
+    result = _eval(default_index_dir, questions, "--misses", out)
     assert result.exit_code == 0, result.output
     [miss] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert miss["variant"] == "original" and miss["gold_rank"] is None
@@ -101,6 +99,12 @@ def test_answers_are_compared_as_squad_does_made_vietnamese():
     assert token_f1("87 triệu đồng", ("87 triệu",)) == pytest.approx(0.8)  # precision 2/3, recall 1
     assert token_f1("87 triệu", ("1%", "87 triệu")) == 1.0  # the closest gold answer counts
     assert token_f1("Hoàng Quốc Thưởng", ("Nguyễn Văn Kiên",)) == 0.0
+
+
+def _eval(index, questions, *options):
+    """The result of `qa eval QUESTIONS --index INDEX --variant original OPTIONS...` run in-process."""
+    arguments = ["eval", str(questions), "--index", str(index), "--variant", "original", *map(str, options)]
+    return CliRunner().invoke(main, arguments)
 
 
 def _squad(tmp_path):
@@ -187,21 +191,7 @@ def test_keyword_queries_report_found_first_and_not_found(tmp_path, default_inde
     report = evaluate(questions, 10, ["original"], default_index_dir, "all", None, misses, keywords)
     assert report["keywords"] == 2 and report["keywords_found_first"] == 1.0
     assert report["keyword_negatives"] == 2 and report["keyword_negatives_not_found"] == 1.0 and misses == []
-    result = CliRunner().invoke(
-        main,
-        [
-            "eval",
-            str(questions),
-            "--index",
-            str(default_index_dir),
-            "--variant",
-            "original",
-            "--keywords",
-            str(keywords),
-            "--split",
-            "tune",
-        ],
-    )
+    result = _eval(default_index_dir, questions, "--keywords", keywords, "--split", "tune")
     assert result.exit_code == 0, result.output
     assert "2 keyword queries in the corpus" in result.output and "1 keyword queries out of it" in result.output
 
@@ -224,19 +214,7 @@ def test_a_keyword_query_found_elsewhere_is_a_miss(tmp_path, default_index_dir):
 def test_a_keyword_set_needs_both_kinds_of_rows(tmp_path, default_index_dir):
     keywords = _keyword_set(tmp_path / "k.jsonl", [{"question": "thời tiết", "topic": "thời tiết"}])
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(
-        main,
-        [
-            "eval",
-            str(questions),
-            "--index",
-            str(default_index_dir),
-            "--variant",
-            "original",
-            "--keywords",
-            str(keywords),
-        ],
-    )
+    result = _eval(default_index_dir, questions, "--keywords", keywords)
     assert result.exit_code == 2 and str(keywords) in result.output
 
 
@@ -271,19 +249,7 @@ def test_a_keyword_row_with_an_answer_that_is_not_text_exits_2(tmp_path, default
         ],
     )
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(
-        main,
-        [
-            "eval",
-            str(questions),
-            "--index",
-            str(default_index_dir),
-            "--variant",
-            "original",
-            "--keywords",
-            str(keywords),
-        ],
-    )
+    result = _eval(default_index_dir, questions, "--keywords", keywords)
     assert result.exit_code == 2 and "must be strings" in result.output
 
 
@@ -315,38 +281,14 @@ def test_followups_report_the_last_turn_with_history_and_alone_per_split(tmp_pat
     assert heldout["dialogues"] == 1 and heldout["with_history"] == {"hit@1": 1.0, "found": 1.0}
     squad = evaluate(_squad(tmp_path), 10, ["original"], default_index_dir, "tune", followups=dialogues)
     assert list(squad["followups"]) == ["tune"] and squad["followups"]["tune"]["dialogues"] == 2
-    shown = CliRunner().invoke(
-        main,
-        [
-            "eval",
-            str(questions),
-            "--index",
-            str(default_index_dir),
-            "--variant",
-            "original",
-            "--followups",
-            str(dialogues),
-        ],
-    )
+    shown = _eval(default_index_dir, questions, "--followups", dialogues)
     assert shown.exit_code == 0 and "follow-ups, heldout: 1 dialogues" in shown.output
 
 
 def test_a_followup_set_without_turns_exits_2(tmp_path, default_index_dir):
     dialogues = _keyword_set(tmp_path / "f.jsonl", [{"turns": "Ở đâu?", "answer": "Chí Linh", "corpus": "article"}])
     questions = _keyword_set(tmp_path / "q.jsonl", [{"question": "Tỷ lệ hộ nghèo còn bao nhiêu?", "answer": "1%"}])
-    result = CliRunner().invoke(
-        main,
-        [
-            "eval",
-            str(questions),
-            "--index",
-            str(default_index_dir),
-            "--variant",
-            "original",
-            "--followups",
-            str(dialogues),
-        ],
-    )
+    result = _eval(default_index_dir, questions, "--followups", dialogues)
     assert result.exit_code == 2 and str(dialogues) in result.output
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from filelock import FileLock
+from small_article import ARTICLE
 
 from qa import index, store
 from qa.cli import main
@@ -25,24 +26,8 @@ from qa.store import IndexFileError, IndexWriteError
 
 pytestmark = pytest.mark.slow
 
-ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
 QA = [sys.executable, "-m", "qa.cli"]
 FORK = multiprocessing.get_context("fork")
-
-
-@pytest.fixture
-def source(tmp_path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "bai.txt").write_text(ARTICLE, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def built(tmp_path, source) -> Path:
-    out = tmp_path / "idx"
-    index.build([source], out)
-    return out
 
 
 def run_qa(*args: str, env: dict | None = None, **options) -> subprocess.CompletedProcess:

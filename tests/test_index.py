@@ -8,27 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from small_article import ARTICLE
 
 from qa import index, store
 from qa.corpus import folded_sentences
 from qa.store import IndexFileError
-
-ARTICLE = "Tiêu đề bài\n\nĐảng bộ thành phố kết nạp 640 đảng viên mới.\n\nTỷ lệ hộ nghèo giảm còn 1% trong năm.\n"
-
-
-@pytest.fixture
-def source(tmp_path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "bai.txt").write_text(ARTICLE, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def built(tmp_path, source) -> Path:
-    out = tmp_path / "idx"
-    index.build([source], out)
-    return out
 
 
 def texts(directory: Path) -> list[str]:
