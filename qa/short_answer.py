@@ -4,10 +4,11 @@ The question's words say what kind of answer it wants (its answer type: a person
 name, a thing); the sentence's spans of that kind are the candidates (capitalised runs for names, patterns for
 numbers and dates), never the question's own words again. Vietnamese leaves the question word where the statement
 has the answer, so the span after the words the question puts before it (its slot) is preferred, then the one
-nearest the matched words; for "gì" and for a "nào" that no capitalised name answers, the slot is the answer. A
-sentence that holds too little of the question, or no span of the kind near its words: no short answer (None),
-rather than a guess. Only patterns and string work: underthesea's taggers were tried and did not help
-(docs/quality.md).
+nearest the matched words (a sentence's only date or figure wherever it stands); for "gì" and for a "nào" that no
+capitalised name answers, the slot is the answer when two of the question's words in a row lead to it. A sentence
+that holds too little of the question, a "nào" whose words point nowhere in it, or no span of the kind near its
+words: no short answer (None), rather than a guess. Only patterns and string work: underthesea's taggers and
+chunker were tried and did not help (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ _DATE_PART = (
     r"|thế\s+k[ỷỉ]\s+(?:thứ\s+)?(?:\d{1,2}|[IVXLC]+)(?:\s+TCN)?"
     r"|(?:thập\s+(?:niên|kỷ|kỉ)|những\s+năm)\s+\d{2,4}"
     r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-    r"|(?<![\d.,])(?:1\d{3}|20\d{2})(?![\d.,%])"
+    r"|(?<![\d.,])(?:1\d{3}|20\d{2})(?![\d%]|[.,]\d)"
 )
 _DATE = re.compile(rf"(?<!\w)(?:{_DATE_PART})(?:\s*,?\s*(?:{_DATE_PART}))*(?!\w)", _I)
 _PERCENT = ("phan", "tram")
@@ -370,11 +371,14 @@ def _word_before(text: str, start: int) -> str:
     return fold(words[-1].lower()) if words else ""
 
 
-# How many words may stand between an answer and the nearest word the question matched, and how much of what the
-# question is about its sentence must hold: further, or less, and the span is a guess.
+# How many words may stand between an answer and the nearest word the question matched, how much of what the
+# question is about its sentence must hold, and how many of the question's words in a row must lead to a slot that is
+# itself the answer: further, less or fewer, and the span is a guess.
 MAX_GAP = 4
-MIN_HELD = 0.6
+MIN_HELD = 0.5
+MIN_ANCHOR = 2
 _BY_PLACE = (AnswerType.THING, AnswerType.NAME)  # answered by the slot when no candidate of their kind is in it
+_BY_FORM = (AnswerType.TIME, AnswerType.NUMBER)  # a date or a figure says what it is by its form
 
 
 def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
@@ -394,16 +398,20 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
     candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
     # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.
     slot = _slot(text, folded, start, end, asked) if len(candidates) > 1 or asked.kind in _BY_PLACE else None
-    chosen = _typed(text, candidates, matched, slot)
-    if chosen is None and slot and asked.kind in _BY_PLACE:
-        chosen = Candidate(*slot)
+    if asked.kind is AnswerType.NAME and slot is None:  # "X nào" and no place its words point at: a name is a guess
+        return None
+    # A sentence holding the question and a single date or figure: that one, however far from the question's words.
+    anywhere = asked.kind in _BY_FORM and len(candidates) == 1
+    chosen = _typed(text, candidates, matched, slot, anywhere)
+    if chosen is None and slot and asked.kind in _BY_PLACE and slot.anchor >= MIN_ANCHOR:
+        chosen = Candidate(slot.start, slot.end)
     if chosen is None:
         return None
     return {"text": text[chosen.start : chosen.end], "start": chosen.start, "end": chosen.end}
 
 
 def _typed(
-    text: str, candidates: list[Candidate], matched: list[tuple[int, int]], slot: tuple[int, int] | None
+    text: str, candidates: list[Candidate], matched: list[tuple[int, int]], slot: Slot | None, anywhere: bool
 ) -> Candidate | None:
     """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
     words; one that carries the unit asked in first."""
@@ -414,24 +422,37 @@ def _typed(
         after = bisect_left(starts, candidate.end)
         nearest = matched[max(0, after - 2) : after + 1]
         gap = min(_words_between(text, candidate, s, e) for s, e in nearest)
-        outside = slot is None or not (candidate.start < slot[1] and slot[0] < candidate.end)
+        outside = slot is None or not (candidate.start < slot.end and slot.start < candidate.end)
         key = (not candidate.fits, outside, gap)
-        if gap <= MAX_GAP and (best is None or key < best[0]):
+        if (gap <= MAX_GAP or anywhere) and (best is None or key < best[0]):
             best = (key, candidate)
     return best[1] if best else None
 
 
-# The slot: at most MAX_SLOT words, ended by the verbs' helpers and the prepositions that open the next part of a
-# clause; the copula before it ("được gọi là") is no part of it.
-MAX_SLOT = 6
+# The slot: ended by punctuation, the verbs' helpers and the prepositions that open the next part of a clause (at
+# most MAX_SLOT words: a guard, as longer limits change nothing); the copula before it ("được gọi là") is no part of
+# it.
+MAX_SLOT = 10
 _SLOT_ENDS = frozenset(
     "là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
     "hay hoặc rằng của như nhằm".split()
 )
-_COPULA = frozenset("là được gọi bằng".split())
+# What opens a slot and is no part of it: the copula ("được gọi là guru") and the article-like "một" ("là một xã":
+# "xã").
+_OPENING = frozenset("là được gọi bằng một".split())
 
 
-def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[int, int] | None:
+@dataclass(frozen=True)
+class Slot:
+    """Where the sentence puts the answer: [start, end) offsets into the passage's text, and how many of the
+    question's words in a row lead to it (its anchor)."""
+
+    start: int
+    end: int
+    anchor: int
+
+
+def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> Slot | None:
     """Where the sentence puts the answer: Vietnamese leaves the question word where the statement has the answer
     ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the question
     word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
@@ -444,7 +465,7 @@ def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[i
     found = _run(keys, asked.before, from_end=True)
     if found is not None:
         first = found[1]
-        while first < len(words) and lower(first) in _COPULA:  # "được gọi là guru": the answer follows
+        while first < len(words) and lower(first) in _OPENING:
             first += 1
         if first < len(words) and lower(first) in _SLOT_ENDS:  # the next phrase: the answer is not here
             return None
@@ -459,14 +480,14 @@ def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> tuple[i
             last += 1
             if words[last - 1][2]:
                 break
-        return (words[first][0], words[last - 1][1]) if last > first else None
+        return Slot(words[first][0], words[last - 1][1], found[1] - found[0]) if last > first else None
     found = _run(keys, asked.after, from_end=False)
     if found is None:
         return None
     last = first = found[0]
     while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower(first - 1) not in _SLOT_ENDS:
         first -= 1
-    return (words[first][0], words[last - 1][1]) if last > first else None
+    return Slot(words[first][0], words[last - 1][1], found[1] - found[0]) if last > first else None
 
 
 def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:

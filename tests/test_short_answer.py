@@ -65,10 +65,46 @@ def test_a_name_is_cut_from_the_words_the_question_repeats():
 
 
 def test_with_marks_a_word_repeats_the_question_only_as_written():
-    text = "Bí thư chi bộ đồng thời là trưởng thôn Chí Linh."
-    matched = spans(text, "Bí thư chi bộ đồng thời")
+    text = "Bí thư chi bộ đồng thời giữ chức danh trưởng thôn Chí Linh."
+    matched = spans(text, "Bí thư chi bộ đồng thời giữ chức danh")
     found = short_answer("Bí thư chi bộ đồng thời giữ chức danh nào?", text, text, matched)
     assert found["text"] == "Chí Linh"  # "Chí" is not the question's "chi"
+
+
+def test_a_name_where_the_questions_words_point_nowhere_is_a_guess():
+    text = "Bí thư chi bộ đồng thời là trưởng thôn Chí Linh."  # "giữ chức danh" is not in it: no slot
+    matched = spans(text, "Bí thư chi bộ đồng thời")
+    assert short_answer("Bí thư chi bộ đồng thời giữ chức danh nào?", text, text, matched) is None
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("Mỗi ngày họ ăn cơm với cá.", "cơm"),  # "họ ăn", two of the question's words, lead to it
+        ("Mỗi ngày họ đều ăn cơm với cá.", None),  # only "ăn" does: one word is no anchor
+    ],
+)
+def test_a_slot_that_is_the_answer_needs_two_of_the_questions_words_before_it(sentence, expected):
+    found = short_answer("Họ ăn gì?", sentence, sentence, spans(sentence, "họ", "ăn"))
+    assert (found and found["text"]) == expected
+
+
+def test_the_article_like_mot_opening_the_slot_is_no_part_of_the_answer():
+    text = "Đơn vị cơ bản ở Ba Lan là một xã (gmina)."
+    found = short_answer("Đơn vị cơ bản ở Ba Lan là gì?", text, text, spans(text, "Đơn vị cơ bản", "Ba Lan"))
+    assert found["text"] == "xã"
+
+
+def test_a_sentences_only_date_answers_however_far_from_the_questions_words():
+    text = "Đợt bùng phát dịch hạch cuối cùng đã tàn phá thành phố Oslo của Na Uy vào năm 1654."
+    matched = spans(text, "Đợt bùng phát dịch hạch cuối cùng")
+    assert short_answer("Đợt bùng phát dịch hạch cuối cùng là khi nào?", text, text, matched)["text"] == "năm 1654"
+
+
+def test_a_year_before_a_comma_is_a_date():
+    text = "Khi Sky Digital được ra mắt vào 1998, dịch vụ mới dùng vệ tinh Astra 2A."
+    found = short_answer("Sky Digital được ra mắt khi nào?", text, text, spans(text, "Sky Digital", "ra mắt"))
+    assert found["text"] == "1998"  # "1998," is the year and a comma, not a decimal
 
 
 def test_a_persons_name_starts_at_its_surname():
