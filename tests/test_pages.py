@@ -71,22 +71,7 @@ def test_article_paragraphs_captions_and_tables_come_out(page):
     assert pieces and [p for p in pieces if p not in everything] == []
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                p.name == "thanhnien.html",
-                strict=True,
-                reason="trafilatura knows no class of this page's article "
-                "container (detail-content) and recovers only its paragraphs, quotes and tables",
-            ),
-        )
-        for p in HTML_PAGES
-    ],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("page", HTML_PAGES, ids=lambda p: p.stem)
 def test_article_headings_and_list_items_come_out(page):
     everything = one_line(" ".join(texts(page)))
     pieces = article_pieces(page, ("li", "h2", "h3", "h4"))
