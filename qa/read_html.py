@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
-from .blocks import CELL_SEPARATOR, Article, Block, paragraphs
+from .blocks import CELL_SEPARATOR, Article, Block, heading_lines, paragraphs
 
 # The lead (sapo) that Vietnamese news pages set apart above the article's body: trafilatura often leaves it out.
 _LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:sapo|summary|description|lead)(?:$|[\s_-])", re.IGNORECASE)
@@ -37,7 +37,7 @@ def read_page(html: str) -> Article:
     if lead and lead not in shown:
         blocks.insert(0, Block((lead,)))
     date = found.date.removesuffix("T00:00") if found.date else None  # no time on the page: the day alone
-    return Article(paragraphs(blocks), title, date, found.author or None, found.url or None)
+    return Article(paragraphs(blocks), title, date, found.author or None, found.url or None, heading_lines(blocks))
 
 
 def _extract(tree, with_metadata: bool):

@@ -188,4 +188,33 @@ def test_questions_about_the_pages_find_the_article_not_its_furniture(pages_engi
     assert result.found and result.answers[0].doc_id == "vnexpress"
     assert not any("Chia sẻ" in a.text or "Facebook" in a.text for a in result.answers)
     result = pages_engine.ask("Nguyên liệu nấu phở bò gồm những gì?", 3)
-    assert result.answers[0].text.startswith("Nguyên liệu\n1,5 kg xương ống bò\n")  # the heading with its list
+    [heading, *items] = result.answers[0].text.split("\n")
+    assert (heading, items[0]) == ("Nguyên liệu", "1,5 kg xương ống bò")  # the heading with its list
+    assert result.answers[0].sentence in items  # a line of the list, though the heading holds more of the question
+
+
+SECTIONS = """# Sổ tay phòng bệnh
+
+## Lịch tiêm vắc xin sởi cho trẻ
+
+Trẻ được tiêm mũi đầu tiên khi tròn 9 tháng tuổi, mũi nhắc lại lúc 18 tháng tuổi.
+
+## Giữ ấm cho trẻ
+
+Mùa đông, con nhỏ nên mặc thêm áo khoác và đội mũ len khi ra đường.
+"""
+
+
+@pytest.mark.parametrize("rebuilt", [False, True], ids=["built", "rebuilt"])
+def test_a_heading_is_the_best_sentence_only_when_no_line_of_its_section_matches(tmp_path, rebuilt):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "so-tay.md").write_text(SECTIONS, encoding="utf-8")
+    index.build([tmp_path / "docs"], tmp_path / "index")
+    if rebuilt:  # the document is unchanged: its passages are taken as they were, headings known still
+        index.build([tmp_path / "docs"], tmp_path / "index")
+    engine = Engine(store.load(tmp_path / "index"))
+    [answer] = engine.ask("Trẻ tiêm vắc xin sởi lúc mấy tháng tuổi?", 1).answers
+    assert answer.text.startswith("Lịch tiêm vắc xin sởi cho trẻ\n")
+    assert answer.sentence.startswith("Trẻ được tiêm mũi đầu tiên")
+    [answer] = engine.ask("Giữ ấm cho trẻ", 1).answers  # no line of the section's text says it
+    assert answer.sentence == "Giữ ấm cho trẻ"
