@@ -11,6 +11,11 @@ from .blocks import CELL_SEPARATOR, Article, Block, heading_lines, paragraphs
 _LEAD_CLASS = re.compile(r"(?:^|[\s_-])(?:sapo|summary|description|lead)(?:$|[\s_-])", re.IGNORECASE)
 LEAD_MIN_WORDS = 8  # fewer is a label, not a lead
 _SENTENCE_END = re.compile(r"[.!?…]$")
+# The time a live page stamps an entry with, in an element of its own: "14:30", "14h30", "7/9 14:30", "14:30 7/9/2024".
+_ENTRY_TIME = re.compile(
+    r"(?:\d{1,2}/\d{1,2}(?:/\d{4})?[\s,-]*)?\d{1,2}[:h]\d{2}(?:[\s,-]*\d{1,2}/\d{1,2}(?:/\d{4})?)?"
+)
+MIN_TIMED_ENTRIES = 2  # one time before a paragraph is the page's date line, not a live page's entries
 
 
 def read_page(html: str) -> Article:
@@ -23,16 +28,23 @@ def read_page(html: str) -> Article:
         tree = load_html(f"<div>{html}</div>")
     if tree is None:
         return Article([])
+    _mark_layout_tables(tree)
+    _captions_as_paragraphs(tree)
     lead = _lead(tree)
     found = _extract(deepcopy(tree), with_metadata=True)  # trafilatura changes the tree it reads
     if found is None or found.body is None:
         return Article([])
-    if (container := _missed_container(tree, found.body)) is not None:
+    sources = _by_text(tree)
+    if (container := _missed_container(sources, found.body)) is not None:
         framed = _extract(_framed(container), with_metadata=False)
         if framed is not None and framed.body is not None and _holds(framed.body, _inside(container, found.body)):
             found.body = framed.body
     title = _one_line(found.title or "") or None
-    blocks = [b for b in map(_block, found.body) if b.lines and not (b.heading and b.lines == (title,))]
+    blocks = [
+        block
+        for block in _blocks(found.body, _entry_times(found.body, sources))
+        if block.lines and not (block.heading and block.lines == (title,))
+    ]
     shown = " ".join(line for block in blocks for line in block.lines)
     if lead and lead not in shown:
         blocks.insert(0, Block((lead,)))
@@ -55,7 +67,38 @@ def _extract(tree, with_metadata: bool):
     )
 
 
-def _missed_container(tree, body):
+def _mark_layout_tables(tree) -> None:
+    """Mark the tables that lay a page out (role="presentation", which trafilatura reads as no table): those with a
+    table in them and no header cells, caption or thead, as browsers tell layout tables from data tables. Read as a
+    data table, a page laid out in a table is one table: its menu, article and footer glued into one passage."""
+    for table in tree.iter("table"):
+        if table.find(".//table") is not None and not table.xpath("./caption|./thead|./tr/th|./tbody/tr/th"):
+            table.set("role", "presentation")
+
+
+def _captions_as_paragraphs(tree) -> None:
+    """Put the bare text of a caption (<figcaption>Text</figcaption>, as AMP pages write it) in a paragraph:
+    trafilatura keeps a caption's paragraphs and drops its bare text."""
+    from lxml.html import Element
+
+    for caption in tree.iter("figcaption"):
+        if caption.find(".//p") is None and caption.text_content().strip():
+            paragraph = Element("p")
+            paragraph.text, caption.text = caption.text, None
+            paragraph.extend(list(caption))
+            caption.append(paragraph)
+
+
+def _by_text(tree) -> dict:
+    """The page's elements by their text (without white space), the first (outermost) of those with the same."""
+    found: dict = {}
+    for element in tree.iter("*"):
+        if text := _squashed(element.text_content()):
+            found.setdefault(text, element)
+    return found
+
+
+def _missed_container(sources: dict, body):
     """The page's element that holds most of the text trafilatura found, when trafilatura read it without knowing it
     as the article's container, else None.
 
@@ -67,9 +110,8 @@ def _missed_container(tree, body):
         return None
     found = {_squashed("".join(element.itertext())) for element in body}
     votes: dict = {}  # element -> characters of found text among its children
-    for element in tree.iter("*"):
-        parent = element.getparent()
-        if parent is not None and (text := _squashed(element.text_content())) in found:
+    for text in found:
+        if (element := sources.get(text)) is not None and (parent := element.getparent()) is not None:
             votes[parent] = votes.get(parent, 0) + len(text)
     if not votes:
         return None
@@ -110,6 +152,26 @@ def _squashed(text: str) -> str:
     return "".join(text.split())
 
 
+def _entry_times(body, sources: dict) -> dict:
+    """On a live page, the time of the entry each of trafilatura's blocks begins: a time in an element of its own, the
+    text just before the block in the page, which trafilatura leaves out (at least MIN_TIMED_ENTRIES of them)."""
+    times = {}
+    for element in body:
+        source = sources.get(_squashed("".join(element.itertext())))
+        before = source.xpath("preceding::text()[normalize-space()][1]") if source is not None else []
+        if before and _ENTRY_TIME.fullmatch(time := _one_line(before[0])):
+            times[element] = time
+    return times if len(times) >= MIN_TIMED_ENTRIES else {}
+
+
+def _blocks(body, times: dict):
+    """trafilatura's blocks, each entry of a live page opened by its time, on a line of its own (as a heading)."""
+    for element in body:
+        if element in times:
+            yield Block((times[element],), heading=True)
+        yield _block(element)
+
+
 def _lead(tree) -> str | None:
     """The text of the first element the page's classes mark as the article's lead, when it is more than a label."""
     for element in tree.xpath("//body//*[@class]"):
@@ -123,9 +185,7 @@ def _lead(tree) -> str | None:
 def _block(element) -> Block:
     """One element of trafilatura's output as a block: a heading, or lines (a list's items, a table's rows)."""
     if element.tag == "head":
-        text = _one_line("".join(element.itertext()))
-        # A lead set in a heading tag ends as sentences do: it is a paragraph, not a heading.
-        return Block((text,) if text else (), heading=not _SENTENCE_END.search(text))
+        return _heading(_one_line("".join(element.itertext())))
     if element.tag == "list":
         return Block(tuple(line for item in element.iter("item") if (line := _item_text(item))))
     if element.tag == "table":
@@ -136,13 +196,19 @@ def _block(element) -> Block:
         return Block(tuple(row for row in rows if row))
     if element.tag == "graphic":
         return Block(())
-    if _all_bold(element):  # a paragraph in bold, as many pages set their subheadings
-        return Block((_one_line("".join(element.itertext())),), heading=True)
+    if _all_bold(element):  # a paragraph in bold, as many pages set their subheadings (and some their lead)
+        return _heading(_one_line("".join(element.itertext())))
     for line_break in element.iter("lb"):  # <br> in the page: a new line
         line_break.tail = "\n" + (line_break.tail or "")
     for inner in element.iterdescendants("p"):  # a quote's paragraphs: a line each
         inner.text, inner.tail = "\n" + (inner.text or ""), "\n" + (inner.tail or "")
     return Block(tuple(line for line in map(_one_line, "".join(element.itertext()).split("\n")) if line))
+
+
+def _heading(text: str) -> Block:
+    """A heading's text as a block: a heading, unless it ends as sentences do (a lead set in a heading tag or in
+    bold), then a paragraph."""
+    return Block((text,) if text else (), heading=not _SENTENCE_END.search(text))
 
 
 def _all_bold(element) -> bool:

@@ -43,6 +43,24 @@ METADATA = {  # what each page's head and byline say
         "Ngọc Sơn",
         "https://dangcongsan.vn/xay-dung-nong-thon-moi/nam-dinh-tong-ket-15-nam-xay-dung-nong-thon-moi-662311.html",
     ),
+    "vnexpress-live.html": (  # a live page: entries stamped with their times
+        "Trực tiếp: Bão Yagi đổ bộ Quảng Ninh - Hải Phòng",
+        "2024-09-07T07:00",
+        "Nhóm phóng viên",
+        "https://vnexpress.net/truc-tiep-bao-yagi-do-bo-quang-ninh-hai-phong-4788001.html",
+    ),
+    "dantri-amp.html": (  # an AMP page: date and author in JSON-LD only, a bold lead, a caption's bare text
+        "Giá xăng giảm lần thứ ba liên tiếp",
+        "2024-10-10T15:00",
+        "Minh Tuấn",
+        "https://dantri.com.vn/kinh-doanh/gia-xang-giam-lan-thu-ba-lien-tiep-20241010150012345.htm",
+    ),
+    "baodanang-1258.html": (  # Windows-1258, laid out in tables, date in meta article:published_time only, no url
+        "Đà Nẵng khánh thành cầu Trần Thị Lý mới",
+        "2023-03-29T09:45",
+        "Hoàng Hiệp",
+        None,
+    ),
 }
 
 
@@ -53,6 +71,10 @@ def read_one(path: Path) -> Document:
 
 def texts(path: Path) -> list[str]:
     return [p.text for p in passages(read_one(path))]
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
 
 
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda p: p.stem)
@@ -94,16 +116,34 @@ def test_lead_above_the_article_is_its_first_passage():
     assert texts(PAGES / "dangcongsan.html")[0].startswith("(ĐCSVN) - Ngày 10/11, Tỉnh ủy Nam Định")
 
 
+@pytest.mark.parametrize("page", ["dantri-amp.html", "baodanang-1258.html"])
+def test_a_lead_in_bold_is_a_paragraph_not_a_heading(page):
+    first, second = texts(PAGES / page)[:2]  # a bold line that ends as sentences do is not glued to the next
+    assert first.startswith(("Từ 15h chiều nay, giá xăng RON 95", "Sáng 29/3, thành phố Đà Nẵng")) and "\n" not in first
+    assert second.startswith(("Liên Bộ Công Thương", "Cầu dài 731 m"))
+
+
+def test_a_live_pages_entries_open_with_their_times():
+    timed = [t for t in texts(PAGES / "vnexpress-live.html") if t[:1].isdigit()]
+    assert [sentences(t)[0] for t in timed] == ["14:30", "12:15", "10:00", "08:05"]
+    assert sentences(timed[2])[1].startswith("Sân bay Nội Bài, Cát Bi và Vân Đồn tạm đóng cửa")
+
+
+def test_a_windows_1258_page_laid_out_in_tables_reads_as_its_article():
+    data = (PAGES / "baodanang-1258.html").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # the page is what it says it is
+    found = texts(PAGES / "baodanang-1258.html")
+    assert "Cầu Trần Thị Lý mới nhìn từ bờ đông sông Hàn. Ảnh: Nguyễn Đông" in found  # the photo's table stays
+    assert not any("Trang chủ" in t or "Bản quyền" in t for t in found)  # the layout table's menu and footer
+
+
 def test_page_facts_name_the_source_tag_date_and_author():
     assert texts(PAGES / "dangcongsan.html")[-1] == "Bài báo được đăng trên ĐCSVN lúc 10/11/2023. Tác giả: Ngọc Sơn."
     assert (
         texts(PAGES / "dantri.html")[-1]
         == "Bài báo được đăng trên Dân trí lúc 07/09/2024 06:05. Tác giả: Nguyễn Dương."
     )
-
-
-def sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in sentence_spans(text)]
 
 
 def test_a_heading_opens_its_section_as_a_sentence_of_its_own():
@@ -191,6 +231,9 @@ def test_questions_about_the_pages_find_the_article_not_its_furniture(pages_engi
     [heading, *items] = result.answers[0].text.split("\n")
     assert (heading, items[0]) == ("Nguyên liệu", "1,5 kg xương ống bò")  # the heading with its list
     assert result.answers[0].sentence in items  # a line of the list, though the heading holds more of the question
+    result = pages_engine.ask("Bão đổ bộ vào đâu lúc 14:30?", 3)  # a live page's entry is found by its time too
+    assert result.answers[0].text.startswith("14:30\nTâm bão đã vào đất liền Quảng Ninh")
+    assert result.answers[0].sentence.startswith("Tâm bão")
 
 
 SECTIONS = """# Sổ tay phòng bệnh
