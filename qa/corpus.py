@@ -264,10 +264,14 @@ def make_document(
         title, _, rest = units[0].partition("\n")
         if len(title) <= MAX_TITLE_CHARS:  # a longer first line is text
             units[0:1] = [rest.strip()] if rest.strip() else []
-    date_line = _iso_date_to_line(date) if blocks and date else None
-    if not blocks and units and _DATE_LINE.match(units[0]):
-        date = date or _iso_date(units[0])
+    date_line = None
+    if units and _DATE_LINE.match(units[0]):  # the page's date line, above the article
+        shown = _iso_date(units[0])
+        if date is None or (shown or "").startswith(f"{date}T"):  # the page's metadata had the day without the time
+            date = shown
         date_line, units = units[0], units[1:]
+    if blocks and date:
+        date_line = _iso_date_to_line(date)
     kept = _without_residue([unit.split("\n") for unit in units] if blocks else [[unit] for unit in units])
     paragraphs = ["\n".join(unit) for unit in kept] if blocks else _join_wrapped([line for [line] in kept])
     last = paragraphs[-1] if len(paragraphs) > 1 else ""

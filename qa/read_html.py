@@ -16,6 +16,8 @@ _ENTRY_TIME = re.compile(
     r"(?:\d{1,2}/\d{1,2}(?:/\d{4})?[\s,-]*)?\d{1,2}[:h]\d{2}(?:[\s,-]*\d{1,2}/\d{1,2}(?:/\d{4})?)?"
 )
 MIN_TIMED_ENTRIES = 2  # one time before a paragraph is the page's date line, not a live page's entries
+_BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "code", "graphic", "div"})  # trafilatura's, and div
+_PARAGRAPH_BREAK = "\u2029"  # Unicode PARAGRAPH SEPARATOR: where two <br> in a row end a paragraph
 
 
 def read_page(html: str) -> Article:
@@ -56,7 +58,7 @@ def _extract(tree, with_metadata: bool):
     """trafilatura's reading of the tree: the article's body (and the page's metadata, when asked), or None."""
     from trafilatura import bare_extraction  # imported here: it takes 0.2 s, and only a build that reads HTML needs it
 
-    return bare_extraction(
+    found = bare_extraction(
         tree,
         include_tables=True,
         include_images=True,
@@ -65,6 +67,33 @@ def _extract(tree, with_metadata: bool):
         with_metadata=with_metadata,
         date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M", "original_date": True},
     )
+    if found is not None and found.body is not None:
+        _unwrap_containers(found.body)
+    return found
+
+
+def _unwrap_containers(body) -> None:
+    """Take out the divs around blocks that trafilatura's fallback extractors (readability, jusText) leave in its
+    output, their loose text made paragraphs: the blocks are then the body's children, as trafilatura's own are."""
+    from lxml.etree import strip_tags
+    from lxml.html import Element
+
+    for div in reversed(list(body.iter("div"))):  # the innermost first
+        if not any(child.tag in _BLOCK_TAGS for child in div):
+            continue  # a div of text alone is a paragraph
+        loose = [(div, div.text)] + [(child, child.tail) for child in div]
+        div.text = None
+        for before, text in reversed(loose):
+            if text and text.strip():
+                paragraph = Element("p")
+                paragraph.text = text
+                if before is div:
+                    div.insert(0, paragraph)
+                else:
+                    before.tail = None
+                    before.addnext(paragraph)
+        div.tag = "unwrapped"
+    strip_tags(body, "unwrapped")
 
 
 def _mark_layout_tables(tree) -> None:
@@ -169,7 +198,7 @@ def _blocks(body, times: dict):
     for element in body:
         if element in times:
             yield Block((times[element],), heading=True)
-        yield _block(element)
+        yield from _element_blocks(element)
 
 
 def _lead(tree) -> str | None:
@@ -182,27 +211,33 @@ def _lead(tree) -> str | None:
     return None
 
 
-def _block(element) -> Block:
-    """One element of trafilatura's output as a block: a heading, or lines (a list's items, a table's rows)."""
+def _element_blocks(element) -> list[Block]:
+    """One element of trafilatura's output as blocks: a heading, or lines (a list's items, a table's rows), or the
+    paragraphs of a text whose lines are cut by <br> and its paragraphs by two."""
     if element.tag == "head":
-        return _heading(_one_line("".join(element.itertext())))
+        return [_heading(_one_line("".join(element.itertext())))]
     if element.tag == "list":
-        return Block(tuple(line for item in element.iter("item") if (line := _item_text(item))))
+        return [Block(tuple(line for item in element.iter("item") if (line := _item_text(item))))]
     if element.tag == "table":
         rows = (
             CELL_SEPARATOR.join(t for cell in row.iter("cell") if (t := _one_line("".join(cell.itertext()))))
             for row in element.iter("row")
         )
-        return Block(tuple(row for row in rows if row))
+        return [Block(tuple(row for row in rows if row))]
     if element.tag == "graphic":
-        return Block(())
+        return []
     if _all_bold(element):  # a paragraph in bold, as many pages set their subheadings (and some their lead)
-        return _heading(_one_line("".join(element.itertext())))
-    for line_break in element.iter("lb"):  # <br> in the page: a new line
-        line_break.tail = "\n" + (line_break.tail or "")
+        return [_heading(_one_line("".join(element.itertext())))]
+    for line_break in element.iter("lb"):  # <br> in the page: a new line; two in a row, a new paragraph
+        following = line_break.getnext()
+        ends = following is not None and following.tag == "lb" and not (line_break.tail or "").strip()
+        line_break.tail = (_PARAGRAPH_BREAK if ends else "\n") + (line_break.tail or "")
     for inner in element.iterdescendants("p"):  # a quote's paragraphs: a line each
         inner.text, inner.tail = "\n" + (inner.text or ""), "\n" + (inner.tail or "")
-    return Block(tuple(line for line in map(_one_line, "".join(element.itertext()).split("\n")) if line))
+    return [
+        Block(tuple(line for line in map(_one_line, paragraph.split("\n")) if line))
+        for paragraph in "".join(element.itertext()).split(_PARAGRAPH_BREAK)
+    ]
 
 
 def _heading(text: str) -> Block:

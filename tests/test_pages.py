@@ -61,6 +61,12 @@ METADATA = {  # what each page's head and byline say
         "Hoàng Hiệp",
         None,
     ),
+    "baoquangnam.html": (  # no metadata but the title: the date from the date line under it (by htmldate)
+        "Quảng Nam: Sạt lở núi vùi lấp 3 nhà dân ở Nam Trà My",
+        "2022-11-02",
+        "Văn Phin",
+        None,
+    ),
 }
 
 
@@ -127,6 +133,32 @@ def test_a_live_pages_entries_open_with_their_times():
     timed = [t for t in texts(PAGES / "vnexpress-live.html") if t[:1].isdigit()]
     assert [sentences(t)[0] for t in timed] == ["14:30", "12:15", "10:00", "08:05"]
     assert sentences(timed[2])[1].startswith("Sân bay Nội Bài, Cát Bi và Vân Đồn tạm đóng cửa")
+
+
+def test_text_cut_by_two_line_breaks_is_paragraphs():
+    found = texts(PAGES / "baoquangnam.html")  # trafilatura's fallback (readability) reads this page
+    assert [" ".join(t.split()[:4]) for t in found] == [
+        "Mưa lớn nhiều ngày",  # the lead in bold, and the text after it (loose in the element)
+        "Chiều 2/11, UBND huyện",
+        "Theo chính quyền địa",
+        "Huyện Nam Trà My",
+        "Từ đầu mùa mưa",
+        "Bài báo được đăng",
+    ]
+
+
+def test_a_date_line_above_the_article_is_its_date_not_a_passage(tmp_path):
+    (tmp_path / "tin.md").write_text(
+        "---\ntitle: Sạt lở ở Nam Trà My\ndate: 2022-11-02\n---\n\nThứ Tư, 02/11/2022 - 16:40\n\n"
+        "Chiều 2/11, mưa lớn kéo dài đã gây sạt lở núi tại thôn 2, xã Trà Leng, vùi lấp 3 nhà dân.\n",
+        encoding="utf-8",
+    )
+    document = read_one(tmp_path / "tin.md")
+    assert document.date == "2022-11-02T16:40"  # the line gives the time the metadata does not
+    assert [p.text for p in passages(document)] == [
+        "Chiều 2/11, mưa lớn kéo dài đã gây sạt lở núi tại thôn 2, xã Trà Leng, vùi lấp 3 nhà dân.",
+        "Bài báo được đăng lúc 02/11/2022 16:40.",
+    ]
 
 
 def test_a_windows_1258_page_laid_out_in_tables_reads_as_its_article():
