@@ -183,7 +183,7 @@ def _squashed(text: str) -> str:
 
 def _entry_times(body, sources: dict) -> dict:
     """On a live page, the time of the entry each of trafilatura's blocks begins: a time in an element of its own, the
-    text just before the block in the page, which trafilatura leaves out (at least MIN_TIMED_ENTRIES of them)."""
+    text just before the block in the page (at least MIN_TIMED_ENTRIES of them)."""
     times = {}
     for element in body:
         source = sources.get(_squashed("".join(element.itertext())))
