@@ -39,8 +39,8 @@ def read_page(html: str) -> Article:
     sources = _by_text(tree)
     if (container := _missed_container(sources, found.body)) is not None:
         framed = _extract(_framed(container), with_metadata=False)
-        if framed is not None and framed.body is not None and _holds(framed.body, _inside(container, found.body)):
-            found.body = framed.body
+        if framed is not None and framed.body is not None:
+            found.body = _merged(framed.body, found.body, tree, sources)
     title = _one_line(found.title or "") or None
     blocks = [
         block
@@ -164,16 +164,24 @@ def _framed(container):
     return page
 
 
-def _inside(container, body) -> list[str]:
-    """The texts of trafilatura's blocks that come from within the container."""
-    within = _squashed(container.text_content())
-    return [text for element in body if (text := _squashed("".join(element.itertext()))) in within]
+def _merged(framed, first, tree, sources: dict):
+    """The blocks of the container's reading and those of the first reading that it lacks (found outside the
+    container), in the page's order: the container's headings and lists are added, and nothing first found is lost."""
+    from lxml.html import Element
 
-
-def _holds(body, texts: list[str]) -> bool:
-    """Whether trafilatura's body holds every one of the texts."""
-    shown = "\n".join(_squashed("".join(element.itertext())) for element in body)
-    return all(text in shown for text in texts)
+    shown = "\n".join(_squashed("".join(element.itertext())) for element in framed)
+    lacking = [element for element in first if _squashed("".join(element.itertext())) not in shown]
+    if not lacking:
+        return framed
+    order = {element: number for number, element in enumerate(tree.iter())}
+    placed, at = [], -1
+    for element in [*framed, *lacking]:  # a block not found in the page stays after the one before it
+        source = sources.get(_squashed("".join(element.itertext())))
+        at = order[source] if source is not None else at
+        placed.append((at, element))
+    body = Element("body")
+    body.extend(element for _, element in sorted(placed, key=lambda pair: pair[0]))
+    return body
 
 
 def _squashed(text: str) -> str:

@@ -107,6 +107,24 @@ def test_article_headings_and_list_items_come_out(page):
     assert [p for p in pieces if p not in everything] == []
 
 
+def test_an_article_split_around_an_ad_keeps_both_parts_and_its_headings(tmp_path):
+    page = tmp_path / "split.html"  # the Thanh Nien-shaped page (its container unknown to trafilatura), its end
+    page.write_text(  # in a second element after an ad: read again, the container must not lose that part
+        (PAGES / "thanhnien.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            ' </div>\n <div class="detail__related"',
+            ' </div>\n <div class="ads-box"><div class="ad-slot"></div></div>\n <div class="detail-content-more">'
+            "<p>Năm ngoái, TP.HCM tuyển 75.800 học sinh lớp 10 công lập, điểm chuẩn cao nhất là 24,25 điểm.</p>"
+            '</div>\n <div class="detail__related"',
+        ),
+        encoding="utf-8",
+    )
+    found = texts(page)
+    assert found[-2] == "Năm ngoái, TP.HCM tuyển 75.800 học sinh lớp 10 công lập, điểm chuẩn cao nhất là 24,25 điểm."
+    assert any(t.startswith("Lịch thi và cách đăng ký\n") for t in found)
+
+
 @pytest.mark.parametrize("page", HTML_PAGES, ids=lambda p: p.stem)
 def test_page_metadata_becomes_the_documents(page):
     title, date, author, url = METADATA[page.name]
