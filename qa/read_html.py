@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from datetime import datetime, timedelta, timezone
 
 from .blocks import CELL_SEPARATOR, Article, Block, heading_lines, paragraphs
 
@@ -18,6 +19,8 @@ _ENTRY_TIME = re.compile(
 MIN_TIMED_ENTRIES = 2  # one time before a paragraph is the page's date line, not a live page's entries
 _BLOCK_TAGS = frozenset({"p", "head", "list", "table", "quote", "code", "graphic", "div"})  # trafilatura's, and div
 _PARAGRAPH_BREAK = "\u2029"  # Unicode PARAGRAPH SEPARATOR: where two <br> in a row end a paragraph
+VIETNAM_TIME = timezone(timedelta(hours=7))  # what a page's date is given in, when the page says its time zone
+_DATE_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def read_page(html: str) -> Article:
@@ -50,8 +53,8 @@ def read_page(html: str) -> Article:
     shown = " ".join(line for block in blocks for line in block.lines)
     if lead and lead not in shown:
         blocks.insert(0, Block((lead,)))
-    date = found.date.removesuffix("T00:00") if found.date else None  # no time on the page: the day alone
-    return Article(paragraphs(blocks), title, date, found.author or None, found.url or None, heading_lines(blocks))
+    date, author, url = _local_date(found.date), found.author or None, found.url or None
+    return Article(paragraphs(blocks), title, date, author, url, heading_lines(blocks))
 
 
 def _extract(tree, with_metadata: bool):
@@ -65,11 +68,24 @@ def _extract(tree, with_metadata: bool):
         include_formatting=True,
         favor_precision=True,
         with_metadata=with_metadata,
-        date_extraction_params={"outputformat": "%Y-%m-%dT%H:%M", "original_date": True},
+        date_extraction_params={"outputformat": _DATE_FORMAT + "%z", "original_date": True},
     )
     if found is not None and found.body is not None:
         _unwrap_containers(found.body)
     return found
+
+
+def _local_date(date: str | None) -> str | None:
+    """The page's date (from trafilatura, with the time zone the page gives) in ISO 8601 to the minute, in Vietnam
+    time when the page says its zone (a date in UTC, "…Z", as pages made by JavaScript give it, is 7 hours behind
+    what the page shows); the day alone when the page gives no time."""
+    if not date:
+        return None
+    try:
+        date = datetime.strptime(date, _DATE_FORMAT + "%z").astimezone(VIETNAM_TIME).strftime(_DATE_FORMAT)
+    except ValueError:  # no time zone
+        pass
+    return date.removesuffix("T00:00")
 
 
 def _unwrap_containers(body) -> None:

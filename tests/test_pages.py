@@ -50,7 +50,7 @@ METADATA = {  # what each page's head and byline say
         "Nhóm phóng viên",
         "https://vnexpress.net/truc-tiep-bao-yagi-do-bo-quang-ninh-hai-phong-4788001.html",
     ),
-    "dantri-amp.html": (  # an AMP page: date and author in JSON-LD only, a bold lead, a caption's bare text
+    "dantri-amp.html": (  # AMP: date (in UTC, 08:00Z) and author in JSON-LD only, a bold lead, a caption's bare text
         "Giá xăng giảm lần thứ ba liên tiếp",
         "2024-10-10T15:00",
         "Minh Tuấn",
