@@ -153,7 +153,7 @@ def _missed_container(sources: dict, body):
     list, while the container holds some that it left out."""
     if body.find("head") is not None or body.find("list") is not None:
         return None
-    found = {_squashed("".join(element.itertext())) for element in body}
+    found = {_block_key(element) for element in body}
     votes: dict = {}  # element -> characters of found text among its children
     for text in found:
         if (element := sources.get(text)) is not None and (parent := element.getparent()) is not None:
@@ -185,14 +185,14 @@ def _merged(framed, first, tree, sources: dict):
     container), in the page's order: the container's headings and lists are added, and nothing first found is lost."""
     from lxml.html import Element
 
-    shown = "\n".join(_squashed("".join(element.itertext())) for element in framed)
-    lacking = [element for element in first if _squashed("".join(element.itertext())) not in shown]
+    shown = "\n".join(_block_key(element) for element in framed)
+    lacking = [element for element in first if _block_key(element) not in shown]
     if not lacking:
         return framed
     order = {element: number for number, element in enumerate(tree.iter())}
     placed, at = [], -1
     for element in [*framed, *lacking]:  # a block not found in the page stays after the one before it
-        source = sources.get(_squashed("".join(element.itertext())))
+        source = sources.get(_block_key(element))
         at = order[source] if source is not None else at
         placed.append((at, element))
     body = Element("body")
@@ -205,12 +205,17 @@ def _squashed(text: str) -> str:
     return "".join(text.split())
 
 
+def _block_key(element) -> str:
+    """The text of one of trafilatura's blocks without its white space, as _by_text knows the page's elements."""
+    return _squashed("".join(element.itertext()))
+
+
 def _entry_times(body, sources: dict) -> dict:
     """On a live page, the time of the entry each of trafilatura's blocks begins: a time in an element of its own, the
     text just before the block in the page (at least MIN_TIMED_ENTRIES of them)."""
     times = {}
     for element in body:
-        source = sources.get(_squashed("".join(element.itertext())))
+        source = sources.get(_block_key(element))
         before = source.xpath("preceding::text()[normalize-space()][1]") if source is not None else []
         if before and _ENTRY_TIME.fullmatch(time := _one_line(before[0])):
             times[element] = time
