@@ -27,13 +27,14 @@ class Answer:
 def make_answer(
     rank: int, passage: Passage, folded: str, matches: list[Match], score: float, content: QuestionContent
 ) -> Answer:
-    """A passage (given folded and its matches) as an answer: the sentence that holds most of the question, and the
-    spans of the words that matched."""
+    """A passage (given folded and its matches) as an answer: the sentence that holds most of the question (a line of
+    text before a heading, which names a section rather than answers), and the spans of the words that matched."""
     starts = [start for start, _, _, _ in matches]
 
-    def weight(span: tuple[int, int]) -> float:
+    def weight(span: tuple[int, int]) -> tuple[bool, float]:
         first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
-        return content.weight(matches[first:last]) if last > first else 0.0
+        held = content.weight(matches[first:last]) if last > first else 0.0
+        return held > 0 and not passage.in_heading(span), held
 
     sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
     matched = [m for m in matches if m[2] in content.syllables]

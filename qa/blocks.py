@@ -25,6 +25,12 @@ class Article:
     date: str | None = None  # ISO 8601
     author: str | None = None
     url: str | None = None
+    headings: tuple[str, ...] = ()  # the lines of its paragraphs that are headings
+
+
+def heading_lines(blocks: Iterable[Block]) -> tuple[str, ...]:
+    """The lines of the blocks that are headings: what an answer's sentence is not, when a line of text matches."""
+    return tuple(line for block in blocks if block.heading for line in block.lines)
 
 
 def paragraphs(blocks: Iterable[Block]) -> list[str]:

@@ -10,7 +10,7 @@ import stat
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .blocks import Article
 from .read_html import read_page
@@ -25,7 +25,7 @@ MIN_PASSAGE_SYLLABLES = 4  # stray labels are not passages
 MAX_TITLE_CHARS = 200  # a longer first line is text, not a title
 MAX_FILE_SIZE = 64 * 1024 * 1024  # a larger file is refused unread (qa index build --max-file-size)
 # Bump when cleaning or cutting into passages changes: a rebuild then cleans and cuts every document again.
-READER_VERSION = "4"
+READER_VERSION = "5"
 
 # Lines that belong to the page around an article, not to the article.
 _RESIDUE = re.compile(
@@ -74,6 +74,7 @@ class Document:
     source: str
     date: str | None = None
     url: str | None = None
+    headings: tuple[tuple[int, int], ...] = ()  # [start, end) of the lines of text that are headings
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,19 @@ class Draft:
     url: str | None = None
     author: str | None = None
     blocks: bool = False  # lines are whole paragraphs (HTML, Markdown), not lines of text that may wrap
+    headings: tuple[str, ...] = ()  # the lines of paragraphs that are headings (HTML, Markdown)
 
     def clean(self) -> Document:
         return make_document(
-            self.id, list(self.lines), self.source, self.title, self.date, self.url, self.author, self.blocks
+            self.id,
+            list(self.lines),
+            self.source,
+            self.title,
+            self.date,
+            self.url,
+            self.author,
+            self.blocks,
+            self.headings,
         )
 
 
@@ -105,6 +115,11 @@ class Passage:
     end: int
     url: str | None = None  # the document's
     date: str | None = None  # the document's, ISO 8601 when the reader could tell
+    headings: tuple[tuple[int, int], ...] = ()  # [start, end) of its lines that are headings, offsets into text
+
+    def in_heading(self, span: tuple[int, int]) -> bool:
+        """Whether the span of text lies in one of the passage's headings."""
+        return any(start <= span[0] and span[1] <= end for start, end in self.headings)
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,7 @@ def _drafts(paths: Iterable[Path], max_file_size: int) -> Iterator[Draft | Skipp
             article.url,
             article.author,
             blocks=True,
+            headings=article.headings,
         )
 
 
@@ -236,27 +252,58 @@ def make_document(
     url: str | None = None,
     author: str | None = None,
     blocks: bool = False,
+    headings: Iterable[str] = (),
 ) -> Document:
     """Clean lines into a document: title and date line become metadata, page residue is dropped, and what the page
     says about the article (date line, source tag, byline or author) becomes its last paragraph. With blocks, each
-    line is a whole paragraph already (its lines, such as a heading and its text, kept apart)."""
+    line is a whole paragraph already (its lines, such as a heading and its text, kept apart); the lines of them
+    that headings names are the document's headings."""
     units = [normalise(line).strip() for line in lines]
     units = [unit for unit in units if unit]
     if title is None and units:
         title, _, rest = units[0].partition("\n")
         if len(title) <= MAX_TITLE_CHARS:  # a longer first line is text
             units[0:1] = [rest.strip()] if rest.strip() else []
-    date_line = _iso_date_to_line(date) if blocks and date else None
-    if not blocks and units and _DATE_LINE.match(units[0]):
-        date = date or _iso_date(units[0])
+    date_line = None
+    if units and _DATE_LINE.match(units[0]):  # the page's date line, above the article
+        shown = _iso_date(units[0])
+        if date is None or (shown or "").startswith(f"{date}T"):  # the page's metadata had the day without the time
+            date = shown
         date_line, units = units[0], units[1:]
+    if blocks and date:
+        date_line = _iso_date_to_line(date)
     kept = _without_residue([unit.split("\n") for unit in units] if blocks else [[unit] for unit in units])
     paragraphs = ["\n".join(unit) for unit in kept] if blocks else _join_wrapped([line for [line] in kept])
     last = paragraphs[-1] if len(paragraphs) > 1 else ""
     byline = paragraphs.pop() if _is_byline(last) or author and last.casefold() == author.casefold() else None
     tag = _SOURCE_TAG.match(paragraphs[0]) if paragraphs else None
     about = _about_the_page(date_line, tag.group(1) if tag else None, author or byline)
-    return Document(doc_id, _title(title or doc_id), "\n\n".join(paragraphs + about), source, date, url)
+    return Document(
+        doc_id,
+        _title(title or doc_id),
+        "\n\n".join(paragraphs + about),
+        source,
+        date,
+        url,
+        _line_spans(paragraphs, {normalise(h).strip() for h in headings}),
+    )
+
+
+def _line_spans(paragraphs: list[str], wanted: set[str]) -> tuple[tuple[int, int], ...]:
+    """The [start, end) offsets of the wanted lines in the paragraphs joined by blank lines."""
+    spans, at = [], 0
+    for paragraph in paragraphs:
+        for line in paragraph.split("\n"):
+            if line in wanted:
+                spans.append((at, at + len(line)))
+            at += len(line) + 1
+        at += 1  # the blank line between paragraphs
+    return tuple(spans)
+
+
+def headings_within(headings: Iterable[Sequence[int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """A document's headings ([start, end) in its text) that lie in [start, end), as offsets from start."""
+    return tuple((s - start, e - start) for s, e in headings if start <= s and e <= end)
 
 
 def _without_residue(units: list[list[str]]) -> list[list[str]]:
@@ -450,6 +497,7 @@ def passages(document: Document) -> list[Passage]:
                         end,
                         document.url,
                         document.date,
+                        headings_within(document.headings, start, end),
                     )
                 )
     return found

@@ -96,6 +96,7 @@ def draft_key(draft: corpus.Draft) -> int:
         draft.lines,
         draft.author,
         draft.blocks,
+        draft.headings,
     ]
     digest = hashlib.blake2b(json.dumps(fields).encode("ascii"), digest_size=8).digest()  # JSON: unambiguous
     return int.from_bytes(digest, "little") or 1
@@ -348,6 +349,8 @@ def chunk(document: Document, draft: int = 0) -> Chunked:
         "url": document.url,
         "source": document.source,
     }
+    if document.headings:  # where the answer's sentence is not looked for first (corpus.Passage.headings)
+        record["headings"] = [list(span) for span in document.headings]
     return Chunked(record, corpus.passages(document), draft)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .blocks import CELL_SEPARATOR, Article, Block, paragraphs
+from .blocks import CELL_SEPARATOR, Article, Block, heading_lines, paragraphs
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
@@ -30,7 +30,14 @@ def read_markdown(text: str) -> Article:
     title = fields.get("title")
     if blocks and blocks[0].heading and title in (None, blocks[0].lines[0]):
         title, blocks = blocks[0].lines[0], blocks[1:]
-    return Article(paragraphs(blocks), title, _iso_date(fields.get("date")), fields.get("author"), fields.get("url"))
+    return Article(
+        paragraphs(blocks),
+        title,
+        _iso_date(fields.get("date")),
+        fields.get("author"),
+        fields.get("url"),
+        heading_lines(blocks),
+    )
 
 
 def front_matter(text: str) -> tuple[dict[str, str], str]:

@@ -23,7 +23,7 @@ import xxhash
 from filelock import FileLock, Timeout
 
 from .bm25 import Postings, Segment
-from .corpus import Passage, passage_id
+from .corpus import Passage, headings_within, passage_id
 from .settings import K1, B
 from .text import ANALYSER_VERSION
 
@@ -179,6 +179,7 @@ class Index:
             end,
             document.get("url"),
             document.get("date"),
+            headings_within(document.get("headings", ()), start, end),
         )
 
     def folded_text(self, number: int) -> str:
@@ -230,6 +231,7 @@ class Index:
                 end,
                 document.get("url"),
                 document.get("date"),
+                headings_within(document.get("headings", ()), start, end),
             )
             for i, (text, (start, end)) in enumerate(zip(texts, segment.spans[local : local + last - first].tolist()))
         ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,13 +46,22 @@ def planted(page: Path) -> list[str]:
 
 
 def article_pieces(page: Path, tags: tuple[str, ...] = _ARTICLE_PIECES) -> list[str]:
-    """The article's own pieces of text in elements of these tags, planted ones left out."""
+    """The article's own pieces of text in elements of these tags, planted ones left out, and the paragraphs of an
+    article written as text cut by two <br> in a row (with "p" among the tags)."""
     tree = lxml_html.fromstring(page.read_bytes())
     pieces = []
     for body in tree.xpath('//*[@data-article="body"]'):
         for element in body.iter(*tags):
             if not element.xpath("ancestor-or-self::*[@data-planted]") and (text := one_line(element.text_content())):
                 pieces.append(text)
+        if "p" in tags and body.find("br") is not None:  # the text between its elements, cut by <br>
+            loose = deepcopy(body)
+            for element in list(loose):
+                if element.tag != "br":
+                    element.drop_tree()  # its tail stays
+            for line_break in loose.iter("br"):
+                line_break.tail = "\n" + (line_break.tail or "")
+            pieces += [text for run in loose.text_content().split("\n\n") if (text := one_line(run))]
     return pieces
 
 
