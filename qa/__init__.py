@@ -10,6 +10,10 @@ From Python::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .search import Engine
 
 __version__ = "0.1.0"
 
@@ -25,10 +29,20 @@ def shipped(packaged: str, checkout: str) -> Path:
 def open_collection(directory: str | Path | None = None) -> Engine:
     """An engine that answers from a collection: directory when given, else the folder $QA_INDEX names, else the
     built-in article (indexed on first use). Raises store.IndexFileError when the collection cannot be used."""
+    from . import index
+    from .search import Engine
+
     return Engine(index.collection(directory))
 
 
-from . import index  # noqa: E402  (below shipped(), which index uses while it is imported)
-from .search import Engine  # noqa: E402
+def __getattr__(name: str) -> object:
+    """qa.Engine, imported when first asked for: commands that change a collection (qa index add, remove) load
+    none of the code that answers."""
+    if name == "Engine":
+        from .search import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Engine", "open_collection", "shipped"]

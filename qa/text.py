@@ -8,8 +8,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from underthesea import word_tokenize
-
 from . import terms
 from .settings import KEYWORD_SYLLABLES
 
@@ -230,6 +228,10 @@ def folded_syllables(text: str) -> list[tuple[int, int, str]]:
 def _clauses(text: str, short_forms: dict[str, str] = ABBREVIATIONS) -> tuple[list[list[str]], list[tuple[str, ...]]]:
     """The runs of syllables of a text between punctuation, lowercased with the short forms written out in full, and
     its words of more than one syllable."""
+    # Imported here, not at the top: it takes half a second that commands which analyse nothing (qa index remove,
+    # list, info) need not pay.
+    from underthesea import word_tokenize
+
     # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
     words: list[tuple[str, ...]] = []
