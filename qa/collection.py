@@ -16,7 +16,17 @@ import numpy as np
 from . import corpus, store
 from .bm25 import Segment
 from .corpus import Skipped
-from .index import Bags, Chunked, chunk, document_drafts, draft_key, segment_analysis, text_key, write_segment
+from .index import (
+    Bags,
+    Chunked,
+    analysed_rows,
+    chunk,
+    document_drafts,
+    draft_key,
+    segment_analysis,
+    text_key,
+    write_segment,
+)
 from .settings import MAX_SEGMENTS
 from .store import DRAFTS, Index, IndexFileError
 
@@ -111,7 +121,7 @@ def remove(
     """Remove documents from the collection in out by id; NoSuchDocument (changing nothing) when one is not there."""
     started = time.perf_counter()
     with store.writing(out, waiting, wait_seconds):
-        previous = store.load(out)
+        previous = store.load(out, whole=False)  # a deletion mask is written: the postings are read in slices
         live = previous.document_numbers
         unknown = [i for i in dict.fromkeys(doc_ids) if i not in live]
         if unknown:
@@ -130,7 +140,7 @@ def optimize(out: Path, waiting: store.Waiting | None = None) -> ChangeReport:
     """Merge every segment of the collection in out into one, leaving the deleted documents out for good."""
     started = time.perf_counter()
     with store.writing(out, waiting):
-        previous = store.load(out)
+        previous = store.load(out, checksums=True)  # every file is read and copied: all checked
         report = ChangeReport()
         if len(previous.segments) > 1 or previous.deleted.any():
             with store.change(out) as change:
@@ -142,10 +152,11 @@ def optimize(out: Path, waiting: store.Waiting | None = None) -> ChangeReport:
 
 
 def _open(out: Path) -> Index | None:
-    """The collection in out, or None when there is none yet (a damaged one is an IndexFileError: not replaced)."""
+    """The collection in out as a change reads it (store.load's whole=False), or None when there is none yet (a
+    damaged one is an IndexFileError: not replaced)."""
     if store.any_manifest(out) is None and not (out / store.MANIFEST).exists():
         return None
-    return store.load(out)
+    return store.load(out, whole=False)
 
 
 def _info(previous: Index | None, sources: Sequence[Path]) -> dict:
@@ -182,27 +193,27 @@ def _with_deletions(
 
 
 def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
-    """Per term of segment s, how many passages of these documents (numbers in the segment) hold it: read from the
-    segment's saved analysis of each passage's text and its title, not from the postings of every term."""
-    directory, manifest = previous.directory, previous.manifest
-    entry = manifest["segments"][s]
-    keyed, bags = segment_analysis(directory, manifest, entry)
-    held = np.zeros(len(previous.segments[s].postings.keys), np.int64)
+    """Per term of segment s, how many passages of these documents (numbers in the segment) hold it: counted in the
+    postings of the terms the segment's saved analysis gives their texts and titles (a few slices of its files, never
+    every posting). Those postings must add up to the passages' lengths, else IndexFileError: no term was missed."""
+    postings = previous.segments[s].postings
+    held = np.zeros(len(postings.keys), np.int64)
     for local in documents:
         number = int(previous.document_offsets[s]) + local
-        title_key = text_key([previous.documents[number]["title"]])[0]
-        for passage in previous.document_passages(number):
-            rows = []
-            for key in (text_key([passage.text])[0], title_key):
-                at = int(np.searchsorted(keyed, key))
-                if at >= len(keyed) or keyed[at] != key:
-                    raise IndexFileError(
-                        f"the saved analysis of {entry['name']} in {directory} lacks a text of "
-                        f"{previous.documents[number]['id']!r}; "
-                        f"{store.how_to_rebuild(directory, manifest)}"
-                    )
-                rows.append(bags.terms[bags.indptr[at] : bags.indptr[at + 1]])
-            held[np.unique(np.concatenate(rows))] += 1
+        texts = [p.text for p in previous.document_passages(number)] + [previous.documents[number]["title"]]
+        first, last = (n - int(previous.passage_offsets[s]) for n in previous.document_range(number))
+        counted = 0.0  # the terms' occurrences in the document's passages
+        for row in analysed_rows(previous, s, texts):
+            lo, hi = postings.indptr[row : row + 2].tolist()
+            start, end = (lo + np.searchsorted(postings.passage[lo:hi], [first, last])).tolist()
+            held[row] += end - start
+            counted += float(postings.tf[start:end].sum(dtype=np.float64)) if 0 <= lo <= hi else np.nan  # NaN: fails
+        if counted != float(postings.lengths[first:last].sum(dtype=np.float64)):
+            raise IndexFileError(
+                f"the saved analysis of {previous.manifest['segments'][s]['name']} in {previous.directory} does not "
+                f"give every term of {previous.documents[number]['id']!r}; "
+                f"{store.how_to_rebuild(previous.directory, previous.manifest)}"
+            )
     return held
 
 
@@ -216,7 +227,8 @@ def _merged_when_many(
     old = entries[:-1]
     largest = max(range(len(old)), key=lambda s: old[s]["passages"])
     chosen = [s for s in range(len(old)) if s != largest]
-    return [old[largest], merge(change, previous, chosen, deleted), entries[-1]], len(chosen)
+    whole = store.load(previous.directory, checksums=True)  # the same version (the lock is held), every file checked
+    return [old[largest], merge(change, whole, chosen, deleted), entries[-1]], len(chosen)
 
 
 def merge(

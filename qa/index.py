@@ -268,6 +268,34 @@ def segment_analysis(directory: Path, manifest: dict, entry: dict) -> tuple[np.n
     )
 
 
+def analysed_rows(index: Index, s: int, texts: Sequence[str]) -> list[int]:
+    """The rows (of segment s's keys) of every term its saved analysis gives these texts, distinct: read in slices of
+    its files, never whole (what the removal of a few documents needs of a large segment); IndexFileError when a text
+    is not there or a slice does not fit the segment."""
+    directory, manifest = index.directory, index.manifest
+    entry = manifest["segments"][s]
+    keyed, indptr, terms = (
+        store.load_array(store.file_entry(directory, manifest, entry, name + ".npy"), directory, manifest)
+        for name in ANALYSIS[:3]
+    )
+    wanted = text_key(texts)
+    at = np.searchsorted(keyed, wanted) if keyed.dtype == np.uint64 and len(keyed) else np.full(len(wanted), -1)
+    found = (at >= 0) & (at < len(keyed)) & (at + 1 < len(indptr))
+    found[found] = keyed[at[found]] == wanted[found]
+    spans = [(int(indptr[i]), int(indptr[i + 1])) for i in at.tolist()] if found.all() else []
+    rows = np.concatenate([terms[lo:hi] for lo, hi in spans] + [np.zeros(0, np.int32)])
+    if (
+        not found.all()
+        or not all(0 <= lo <= hi <= len(terms) for lo, hi in spans)
+        or (len(rows) and (rows.min() < 0 or rows.max() >= len(index.segments[s].postings.keys)))
+    ):
+        raise IndexFileError(
+            f"the saved analysis of {entry['name']} in {directory} lacks a text of the documents to remove, or does "
+            f"not fit the segment; {store.how_to_rebuild(directory, manifest)}"
+        )
+    return sorted(set(rows.tolist()))  # not np.unique, which imports numpy.ma (20 ms) for a few hundred rows
+
+
 def document_drafts(index: Index) -> np.ndarray:
     """The draft key of every document of a collection, in collection order (0: made from no draft); checksums
     checked, else IndexFileError."""

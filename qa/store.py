@@ -56,6 +56,10 @@ DRAFTS = "document_drafts"
 # Beside a segment whose documents were removed or replaced: their numbers, and per term how many of the segment's
 # passages holding it are theirs.
 DELETIONS = ("deleted_documents", "deleted_df")
+# What a change (qa index add or remove) reads whole of each segment: its documents, their passages' numbers and its
+# deletions. Of the other files it reads a few slices, so load(whole=False) checks only these files' checksums, and
+# skips the checks that would read every posting.
+CATALOGUE = ("documents.json", "passage_doc.npy") + tuple(name + ".npy" for name in DELETIONS)
 # Loading checks every file's checksum up to this many bytes of files (xxh3 reads about 15 GiB/s from memory, so a
 # 100k-passage index of 300 MiB takes 20 ms); `qa serve` and `qa index verify` check them whatever the size.
 VERIFY_ON_LOAD_UP_TO = 1 << 30
@@ -637,25 +641,26 @@ def verify(directory: Path) -> list[str]:
     return problems
 
 
-def load(directory: Path, checksums: bool | None = None) -> Index:
+def load(directory: Path, checksums: bool | None = None, whole: bool = True) -> Index:
     """Open a saved collection memory-mapped, every file checked first so that a damaged one is named, not served.
 
     Sizes and the arrays' structure are always checked; checksums when checksums is True, or when None and the
-    files add up to at most VERIFY_ON_LOAD_UP_TO bytes. A collection changed while it was being opened is opened
-    again as it is now.
+    files add up to at most VERIFY_ON_LOAD_UP_TO bytes. With whole False, for a change that reads the CATALOGUE
+    files and a few slices of the others, only the CATALOGUE's checksums and the checks that read no whole posting
+    array are done. A collection changed while it was being opened is opened again as it is now.
     """
     attempts = 3
     while True:
         manifest = read_manifest(directory)
         try:
-            return _load(directory, manifest, checksums)
+            return _load(directory, manifest, checksums, whole)
         except IndexFileError:
             attempts -= 1
             if not attempts or any_manifest(directory) == manifest:
                 raise  # the files are damaged, not replaced by a writer that switched the manifest meanwhile
 
 
-def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
+def _load(directory: Path, manifest: dict, checksums: bool | None, whole: bool) -> Index:
     wanted = [a + ".npy" for a in ARRAYS] + [b + ".bin" for b in BLOBS] + ["documents.json"]
     paths = {}
     for segment in manifest["segments"]:
@@ -664,9 +669,16 @@ def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
         for name in (n + ".npy" for n in DELETIONS) if segment.get("deleted") else ():
             paths[(segment["name"], "deleted", name)] = file_entry(directory, manifest, segment, name, "deleted")
     sizes = listed_files(manifest)
-    if checksums or (checksums is None and sum(sizes[p.name]["bytes"] for p in paths.values()) <= VERIFY_ON_LOAD_UP_TO):
-        for path in paths.values():
-            check_sum(directory, manifest, path)
+    if not whole:
+        to_check = [path for (_, _, name), path in paths.items() if name in CATALOGUE]
+    elif checksums or (
+        checksums is None and sum(sizes[p.name]["bytes"] for p in paths.values()) <= VERIFY_ON_LOAD_UP_TO
+    ):
+        to_check = list(paths.values())
+    else:
+        to_check = []
+    for path in to_check:
+        check_sum(directory, manifest, path)
     opened = {}
     try:
         for path in paths.values():  # held open: changed_file() sees a write to the very files mapped
@@ -678,6 +690,7 @@ def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
                 manifest,
                 segment,
                 {name: paths[(segment["name"], group, name)] for (s, group, name) in paths if s == segment["name"]},
+                whole,
             )
             for segment in manifest["segments"]
         ]
@@ -689,7 +702,7 @@ def _load(directory: Path, manifest: dict, checksums: bool | None) -> Index:
     return index
 
 
-def _load_segment(directory: Path, manifest: dict, entry: dict, paths: dict[str, Path]) -> SegmentFiles:
+def _load_segment(directory: Path, manifest: dict, entry: dict, paths: dict[str, Path], whole: bool) -> SegmentFiles:
     arrays = {name: load_array(paths[name + ".npy"], directory, manifest) for name in ARRAYS}
     blobs = {
         name: np.memmap(paths[name + ".bin"], dtype=np.uint8, mode="r").view(np.ndarray)
@@ -706,7 +719,7 @@ def _load_segment(directory: Path, manifest: dict, entry: dict, paths: dict[str,
     deleted = {
         name: load_array(paths[name + ".npy"], directory, manifest) for name in DELETIONS if name + ".npy" in paths
     }
-    _check_structure(directory, manifest, entry, arrays, blobs, documents, deleted, paths)
+    _check_structure(directory, manifest, entry, arrays, blobs, documents, deleted, paths, whole)
     deleted_documents = np.zeros(len(documents), dtype=bool)
     if deleted:
         deleted_documents[deleted["deleted_documents"]] = True
@@ -769,10 +782,12 @@ def _check_structure(
     documents: object,
     deleted: dict[str, np.ndarray],
     paths: dict[str, Path],
+    whole: bool,
 ) -> None:
     """Nothing when a segment's arrays fit together (types, sizes, offsets increasing and in range, numbers in
     range), else an IndexFileError naming the first file that does not: checked in a few passes over the arrays,
-    before any compiled code indexes with them."""
+    before any compiled code indexes with them. With whole False, the passes over arrays not in the CATALOGUE are
+    left out (types and sizes are still checked)."""
 
     def broken(name: str, why: str) -> IndexFileError:
         return IndexFileError(
@@ -790,7 +805,7 @@ def _check_structure(
     keys, indptr, postings = arrays["keys"], arrays["indptr"], arrays["postings"]
     n, n_docs, passage_doc = len(arrays["passage_doc"]), len(documents), arrays["passage_doc"]
     checks = [
-        ("keys.npy", "not sorted", len(keys) > 1 and not np.all(keys[1:] > keys[:-1])),
+        ("keys.npy", "not sorted", whole and len(keys) > 1 and not np.all(keys[1:] > keys[:-1])),
         ("peaks.npy", "not one per term", len(arrays["peaks"]) != len(keys)),
         (
             "indptr.npy",
@@ -798,13 +813,13 @@ def _check_structure(
             len(indptr) != len(keys) + 1
             or indptr[0] != 0
             or indptr[-1] != len(postings)
-            or np.any(indptr[1:] < indptr[:-1]),
+            or (whole and np.any(indptr[1:] < indptr[:-1])),
         ),
         ("tf.npy", "not one per posting", len(arrays["tf"]) != len(postings)),
         (
             "postings.npy",
             "a passage number out of range",
-            len(postings) and (int(postings.max()) >= n or int(postings.min()) < 0),
+            whole and len(postings) and (int(postings.max()) >= n or int(postings.min()) < 0),
         ),
         ("lengths.npy", "not one per passage", len(arrays["lengths"]) != n),
         ("passage_doc.npy", "not the counts written", n != entry["passages"] or n_docs != entry["documents"]),
@@ -824,7 +839,7 @@ def _check_structure(
                 len(offsets) != n + 1
                 or offsets[0] != 0
                 or offsets[-1] != len(blobs[blob])
-                or np.any(offsets[1:] < offsets[:-1]),
+                or (whole and np.any(offsets[1:] < offsets[:-1])),
             )
         )
     if deleted:

@@ -61,7 +61,7 @@ def same_ranking(a: dict, b: dict) -> bool:
     return all(a[q].keys() == b[q].keys() and all(abs(a[q][i] - b[q][i]) <= 1e-6 for i in a[q]) for q in a)
 
 
-texts = st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4).map(" ".join)
+texts = st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=4).map("\n".join)  # a passage a line
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("add"), st.dictionaries(st.sampled_from("abcdefgh"), texts, min_size=1, max_size=3)),
@@ -191,14 +191,44 @@ def test_add_and_remove_need_a_collection_other_than_the_built_in_article(tmp_pa
         assert result.exit_code == 2 and "--index" in result.output
 
 
-def test_a_damaged_collection_is_not_added_to(living, tmp_path):
+def _file(living: Path, name: str) -> Path:
+    """The path of the first segment's file of this name."""
     manifest = json.loads((living / store.MANIFEST).read_text())
-    path = living / manifest["segments"][0]["files"]["tf.npy"]["file"]
+    return living / manifest["segments"][0]["files"][name]["file"]
+
+
+def _flip_last_byte(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[-1] ^= 1
     path.write_bytes(bytes(data))
-    with pytest.raises(store.IndexFileError):
+
+
+def test_a_change_refuses_a_damaged_catalogue(living, tmp_path):
+    manifest = json.loads((living / store.MANIFEST).read_text())
+    _flip_last_byte(_file(living, "passage_doc.npy"))  # read whole by every change: its checksum is checked
+    with pytest.raises(store.IndexFileError, match="passage_doc.npy"):
         collection.add([write_jsonl(tmp_path / "x.jsonl", {"x": SENTENCES[3]})], living)
+    with pytest.raises(store.IndexFileError, match="passage_doc.npy"):
+        collection.remove(["a"], living)
+    assert json.loads((living / store.MANIFEST).read_text()) == manifest
+
+
+def test_an_add_reads_no_posting_and_a_damaged_one_is_still_never_served(living, tmp_path):
+    _flip_last_byte(_file(living, "tf.npy"))
+    assert collection.add([write_jsonl(tmp_path / "x.jsonl", {"x": SENTENCES[3]})], living).added == ["x"]
+    with pytest.raises(store.IndexFileError, match="tf.npy"):
+        store.load(living)  # as every command that answers loads it
+    assert any("tf.npy" in problem for problem in store.verify(living))
+
+
+def test_a_removal_whose_saved_analysis_misses_terms_changes_nothing(living):
+    path = _file(living, "analysis_terms.npy")
+    saved = np.load(path)
+    with open(path, "wb") as handle:  # the same size, every text's terms now one term: read in a slice, unchecked
+        np.save(handle, np.zeros_like(saved))
+    manifest = json.loads((living / store.MANIFEST).read_text())
+    with pytest.raises(store.IndexFileError, match="does not give every term of 'a'"):
+        collection.remove(["a"], living)
     assert json.loads((living / store.MANIFEST).read_text()) == manifest
 
 
