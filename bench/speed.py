@@ -8,6 +8,10 @@ bench/results/speed-<size>.json.
     python bench/speed.py 10k                 # corpus made first when missing (from ../shared)
     python bench/speed.py 1m --peers none     # make bench-large: ours only
     python bench/speed.py cold                # `qa ask` in a new process on the built-in article
+    python bench/speed.py changes 100k        # only `qa index add` and `remove`, on a copy of the index built there
+
+`changes SIZE` measures the index a run of SIZE left in bench/data/SIZE/index (it is copied, never changed), without
+building it again: to compare `qa index add` and `remove` before and after a change of code in a few minutes.
 """
 
 from __future__ import annotations
@@ -415,11 +419,7 @@ def _table(f: dict) -> str:
     lines.append(f"rebuild, one document changed: {r:.2f} s ({b['seconds'] / r:.0f}x faster than the first build)")
     if "changes" in f:
         c, changed = f["changes"], f["serve_changed"]
-        lines.append(
-            f"qa index add of one article: {c['add_s']:.2f} s ({c['add_cpu_s']:.2f} s of processor); "
-            f"qa index remove of one document: {c['remove_s']:.2f} s ({c['remove_cpu_s']:.2f} s); "
-            f"process start included, median of {len(c['adds'])}"
-        )
+        lines.append(_changes_line(c))
         lines.append(
             f"after them ({c['segments']} segments): ask p50 {np.median(changed['ask']) * 1000:.3f} ms, "
             f"{np.median(changed['ask']) / np.median(changed['analysis']):.1f}x the analysis"
@@ -439,6 +439,15 @@ def _table(f: dict) -> str:
         f"load average {f['load_before'][0]:.1f} before, {f['load_after'][0]:.1f} after (other work on the machine)"
     )
     return "\n".join(lines + [f"target {'met' if met else 'MISSED'}: {what}" for what, met in _targets(f)])
+
+
+def _changes_line(c: dict) -> str:
+    """What changes() measured, in one line."""
+    return (
+        f"qa index add of one article: {c['add_s']:.2f} s ({c['add_cpu_s']:.2f} s of processor); "
+        f"qa index remove of one document: {c['remove_s']:.2f} s ({c['remove_cpu_s']:.2f} s); "
+        f"process start included, median of {len(c['adds'])}"
+    )
 
 
 def _targets(f: dict) -> list[tuple[str, bool]]:
@@ -476,12 +485,22 @@ def main() -> None:
         {"step-build": step_build, "step-serve": step_serve}[sys.argv[1]](*sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("size", choices=sorted(corpora.SIZES) + ["cold"])
+    parser.add_argument("size", choices=sorted(corpora.SIZES) + ["cold", "changes"])
+    parser.add_argument("changed", nargs="?", choices=sorted(corpora.SIZES), help="with changes: the size to change")
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared", help="path to ../shared")
     parser.add_argument("--peers", default="bm25s,rank-bm25", help="comma-separated: bm25s, rank-bm25, or none")
     parser.add_argument("--seed", type=int, default=corpora.SEED)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
+    if args.size == "changes":
+        data = HERE / "data" / str(args.changed)
+        if not (data / "index" / "manifest.json").exists():
+            parser.error(f"changes SIZE needs the index a run of SIZE built in {data / 'index'}")
+        figures = {"size": args.changed, "load_before": os.getloadavg()}
+        figures.update(changes(data / "index", data / "corpus.jsonl"), load_after=os.getloadavg())
+        print(f"== {args.changed}: load average {figures['load_before'][0]:.1f} ==\n{_changes_line(figures)}")
+        (RESULTS / f"changes-{args.changed}.json").write_text(json.dumps(figures, indent=1))
+        return
     if args.size == "cold":
         figures = cold_ask()
         print(
