@@ -9,15 +9,19 @@ import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
 
 from . import collection, corpus, index, shards, store
 from .evaluate import VARIANTS
-from .filters import Filters
-from .search import Engine, QuestionError, Result
 from .settings import DEFAULT_TOP_K, MAX_HISTORY, MAX_TOP_K
+
+# The code that answers is imported by the commands that answer: qa index add and remove start without it.
+if TYPE_CHECKING:
+    from .filters import Filters
+    from .search import Engine, Result
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
@@ -57,6 +61,8 @@ def fail(message: str) -> None:
 
 def load_engine(index_dir: Path | None, checksums: bool | None = None) -> Engine:
     """The engine on the collection the one rule chooses (index.collection)."""
+    from .search import Engine
+
     try:
         chosen = index.chosen_dir(index_dir)
         if chosen is not None and shards.is_sharded(chosen):  # its shards, ranked as one collection in this process
@@ -181,6 +187,9 @@ def ask(
 
 
 def parsed_filters(since: str | None, until: str | None, doc_id: str | None) -> Filters:
+    from .filters import Filters
+    from .search import QuestionError
+
     try:
         return Filters.parse(since, until, doc_id)
     except QuestionError as error:
@@ -190,6 +199,8 @@ def parsed_filters(since: str | None, until: str | None, doc_id: str | None) -> 
 def answer(
     engine: Engine, question: str, top_k: int, filters: Filters | None = None, history: tuple[str, ...] = ()
 ) -> Result:
+    from .search import QuestionError
+
     try:
         return engine.ask(question, top_k, filters, history)
     except QuestionError as error:
@@ -274,6 +285,8 @@ def converse(engine: Engine, line: str, conversation: list[str], top_k: int, as_
 def print_answer(engine: Engine, question: str, top_k: int, as_json: bool, history: list[str]) -> bool:
     """One answer in the chat loop, and whether the question was asked: a refused one is reported and the loop goes
     on."""
+    from .search import QuestionError
+
     try:
         result = engine.ask(question, top_k, history=history)
     except QuestionError as error:

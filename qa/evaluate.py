@@ -11,14 +11,15 @@ from collections import Counter
 from dataclasses import dataclass
 from math import fsum
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import index, store
 from .corpus import make_document
-from .search import Engine, Result
 from .settings import DEFAULT_TOP_K
-from .short_answer import asked_for
 from .text import fold, normalise
+
+if TYPE_CHECKING:  # imported where an evaluation runs: the CLI imports this module for VARIANTS' names
+    from .search import Engine, Result
 
 _OLD_TONES = re.compile(r"(?<![qQ])([òóỏõọÒÓỎÕỌ])([aeAE])(?!\w)|(?<![qQ])([ùúủũụÙÚỦŨỤ])([yY])(?!\w)")
 
@@ -110,6 +111,8 @@ def load_questions(path: Path, split: str = "all") -> list[dict]:
 def _engine_for(dataset: Path, index_dir: Path | None, split: str, build_dir: Path) -> tuple[Engine, list[Question]]:
     """An engine and the questions to ask it: a SQuAD file indexed on its own, a question set asked of an index
     (the built-in article by default)."""
+    from .search import Engine
+
     if dataset.suffix == ".jsonl":
         rows = load_questions(dataset, split)
         questions = [Question(r["question"], (normalise(r.get("answer") or ""),)) for r in rows]
@@ -221,6 +224,8 @@ def token_f1(prediction: str, golds: tuple[str, ...]) -> float:
 def _short_answers(engine: Engine, questions: list[Question]) -> dict:
     """Coverage (share of questions given a short answer), exact match and token F1 over those given one: overall
     and per answer type the question asks for."""
+    from .short_answer import asked_for
+
     rows: dict[str, list[tuple[float, float] | None]] = {}
     for question in questions:
         result = engine.ask(question.text, 1)
@@ -370,6 +375,8 @@ def evaluate(
 ) -> dict:
     """The first variant's figures at the top level, every variant's under "variants", negatives, keywords,
     follow-ups and the change of Hit@1 with unrelated history if asked for."""
+    from .search import Engine
+
     variants = variants or list(VARIANTS)
     misses = [] if misses is None else misses
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as build_dir:

@@ -1,6 +1,8 @@
 """A living collection: documents added, replaced and removed in segments, ranked exactly as a fresh build."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -230,6 +232,25 @@ def test_a_removal_whose_saved_analysis_misses_terms_changes_nothing(living):
     with pytest.raises(store.IndexFileError, match="does not give every term of 'a'"):
         collection.remove(["a"], living)
     assert json.loads((living / store.MANIFEST).read_text()) == manifest
+
+
+def _modules_loaded_by(*args: str) -> set[str]:
+    """Which of underthesea, the answering code, Flask and numba a qa command run in a new process imports."""
+    script = (
+        "import sys\n"
+        "from qa.cli import main\n"
+        f"try:\n    main({list(args)!r})\n"
+        "except SystemExit as end:\n    assert not end.code, end.code\n"
+        "print(*[m for m in ('underthesea', 'qa.search', 'flask', 'numba') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(done.stdout.splitlines()[-1].split())
+
+
+def test_a_change_imports_only_what_it_uses(living, tmp_path):
+    added = write_jsonl(tmp_path / "x.jsonl", {"x": SENTENCES[3]})
+    assert _modules_loaded_by("index", "add", str(added), "--index", str(living)) == {"underthesea"}  # to analyse
+    assert _modules_loaded_by("index", "remove", "x", "--index", str(living)) == set()
 
 
 def test_the_collection_rule_finds_an_added_collection(living, monkeypatch):
