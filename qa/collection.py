@@ -202,13 +202,14 @@ def _doc_freq_of(previous: Index, s: int, documents: list[int]) -> np.ndarray:
         number = int(previous.document_offsets[s]) + local
         texts = [p.text for p in previous.document_passages(number)] + [previous.documents[number]["title"]]
         first, last = (n - int(previous.passage_offsets[s]) for n in previous.document_range(number))
-        counted = 0.0  # the terms' occurrences in the document's passages
+        counted, in_order = 0.0, True  # the terms' occurrences in the document's passages; offsets in order
         for row in analysed_rows(previous, s, texts):
             lo, hi = postings.indptr[row : row + 2].tolist()
+            in_order &= 0 <= lo <= hi
             start, end = (lo + np.searchsorted(postings.passage[lo:hi], [first, last])).tolist()
             held[row] += end - start
-            counted += float(postings.tf[start:end].sum(dtype=np.float64)) if 0 <= lo <= hi else np.nan  # NaN: fails
-        if counted != float(postings.lengths[first:last].sum(dtype=np.float64)):
+            counted += float(postings.tf[start:end].sum(dtype=np.float64))
+        if not in_order or counted != float(postings.lengths[first:last].sum(dtype=np.float64)):
             raise IndexFileError(
                 f"the saved analysis of {previous.manifest['segments'][s]['name']} in {previous.directory} does not "
                 f"give every term of {previous.documents[number]['id']!r}; "

@@ -282,7 +282,7 @@ def analysed_rows(index: Index, s: int, texts: Sequence[str]) -> list[int]:
     entry = manifest["segments"][s]
     keyed, indptr, terms = (
         store.load_array(store.file_entry(directory, manifest, entry, name + ".npy"), directory, manifest)
-        for name in ANALYSIS[:3]
+        for name in ("analysis_texts", "analysis_indptr", "analysis_terms")
     )
     wanted = text_key(texts)
     at = np.searchsorted(keyed, wanted) if keyed.dtype == np.uint64 and len(keyed) else np.full(len(wanted), -1)
