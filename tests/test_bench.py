@@ -108,3 +108,21 @@ def test_the_http_baseline_answers_like_our_server_through_the_same_app(default_
     assert len(answers) == 5 and scores == sorted(scores, reverse=True)
     assert answers[0]["passage_id"] == engine.ask(question).answers[0].passage_id
     assert not client.post("/api/ask", json={"question": "zzzz qqqq"}).get_json()["found"]
+
+
+@pytest.mark.slow
+def test_changes_times_adds_and_removes_on_a_copy_of_the_index(tmp_path):
+    from qa import index
+
+    sys.modules.setdefault("corpora", corpora)  # speed.py imports it by name, from its own folder
+    spec = importlib.util.spec_from_file_location("bench_speed", Path(__file__).parent.parent / "bench" / "speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in generate(40)), encoding="utf-8")
+    index.build([path], tmp_path / "index")
+    manifest = (tmp_path / "index" / "manifest.json").read_text()
+    figures = speed.changes(tmp_path / "index", path, rounds=2)
+    assert len(figures["adds"]) == len(figures["removes"]) == 2 and figures["segments"] == 3
+    assert figures["add_cpu_s"] > 0 and figures["remove_s"] > 0
+    assert (tmp_path / "index" / "manifest.json").read_text() == manifest  # the copy was changed, not the index
