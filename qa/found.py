@@ -36,6 +36,8 @@ from .settings import (
 from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text, may_be_vietnamese
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+# Words of address before a person's name: "Ông Kiên", "Bà Nguyễn Thị Ngọc Bích" name Kiên and Nguyễn Thị Ngọc Bích.
+HONORIFICS = frozenset("ông bà anh chị cô chú bác cụ ngài thầy".split())
 _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
 # A folded short form -> the folded syllables of its full form ("ubnd" -> "uy", "ban", "nhan", "dan").
 _EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
@@ -379,15 +381,15 @@ def drop_opening_word(
     known: Callable[[str], bool],
     fuzzy_from: int = FUZZY_NAME_FROM,
 ) -> tuple[tuple[str, ...], ...]:
-    """The names less a common word that opens the question (capitalised anyway), and less an opening word alone
-    that is a Vietnamese word missing a letter."""
-    # "Người Kenya", "Trước Manning" ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the
-    # corpus uses it everywhere. An opening word alone is a name only when it cannot be Vietnamese
-    # (text.proper_names); one the corpus lacks and too short to be a misspelt name is a Vietnamese word that lost a
-    # letter ("Cng", "Mt" for "Cùng", "Một").
+    """The names less a common word or a word of address ("Ông", "Bà") that opens the question (capitalised anyway),
+    and less an opening word alone that is a Vietnamese word missing a letter."""
+    # "Người Kenya", "Trước Manning" ask about Kenya and Manning, "Ông Kiên" about Kiên (an article writes "Nguyễn Văn
+    # Kiên", never "Ông Kiên"). "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere. An opening
+    # word alone is a name only when it cannot be Vietnamese (text.proper_names); one the corpus lacks and too short
+    # to be a misspelt name is a Vietnamese word that lost a letter ("Cng", "Mt" for "Cùng", "Một").
     if names and names[0] == (opening,) and len(opening) < fuzzy_from and not known(opening):
         return names[1:]
-    if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
+    if names and len(names[0]) > 1 and names[0][0] == opening and (opening in HONORIFICS or common(opening)):
         return (names[0][1:],) + names[1:]
     return names
 

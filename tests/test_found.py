@@ -151,6 +151,17 @@ def test_a_common_word_opening_the_question_is_no_part_of_its_name():
     assert drop_opening_word((("người",),), "người", common, known) == (("người",),)
 
 
+def test_a_word_of_address_opening_the_question_is_no_part_of_the_name():
+    # "Ông Kiên": the article writes "Nguyễn Văn Kiên", never "Ông Kiên", and "Ông" is no common word of it.
+    common, known = set().__contains__, set().__contains__
+    assert drop_opening_word((("ông", "kiên"),), "ông", common, known) == (("kiên",),)
+    assert drop_opening_word((("bà", "nguyễn", "thị", "ngọc", "bích"),), "bà", common, known) == (
+        ("nguyễn", "thị", "ngọc", "bích"),
+    )
+    # Inside the question, a name that happens to start with one keeps it.
+    assert drop_opening_word((("bà", "rịa"),), "tỉnh", common, known) == (("bà", "rịa"),)
+
+
 def test_a_foreign_word_opening_the_question_is_a_name_unless_a_short_one_the_corpus_lacks():
     common, known = set().__contains__, {"tesla"}.__contains__
     assert drop_opening_word((("tesla",), ("edison",)), "tesla", common, known) == (("tesla",), ("edison",))

@@ -218,6 +218,11 @@ def test_the_passage_that_names_the_person_asked_about_comes_first(engine):
     assert result.found and "Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy" in result.answers[0].text
 
 
+def test_a_person_asked_about_by_a_word_of_address_and_a_given_name_is_looked_for_by_the_name(engine):
+    # "Ông Kiên" is no name of the article; "Kiên" is, in the passages on Nguyễn Văn Kiên ("giữ vững" elsewhere).
+    assert "Nguyễn Văn Kiên" in engine.ask("Ông Kiên giữ chức gì?", 3).answers[0].text
+
+
 @pytest.mark.parametrize("query", ["của và", "và", "%%", "?", "1 2"])
 def test_a_keyword_query_with_nothing_to_look_for_is_not_found(engine, query):
     assert not engine.ask(query, 3).found
