@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -250,15 +250,21 @@ class Postings:
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+        return any(len(held) for held in self._held_within(terms, first, last))
+
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        """How many passages numbered from first to last (not included, all in one segment) hold one of the terms."""
+        held = list(self._held_within(terms, first, last))
+        return len(np.unique(np.concatenate(held))) if held else 0
+
+    def _held_within(self, terms: Sequence[str], first: int, last: int) -> Iterator[np.ndarray]:
+        """Per term the segment has, the numbers (in the segment) of its passages from first to last that hold it."""
         s = int(np.searchsorted(self.offsets, first, side="right")) - 1
         segment, offset = self.segments[s], int(self.offsets[s])
         rows = segment.rows(term_hash(terms))
         for row in rows[rows >= 0].tolist():
             holding = segment.passage[segment.indptr[row] : segment.indptr[row + 1]]
-            at = int(np.searchsorted(holding, first - offset))
-            if at < len(holding) and holding[at] < last - offset:
-                return True
-        return False
+            yield holding[np.searchsorted(holding, first - offset) : np.searchsorted(holding, last - offset)]
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
         """The BM25 score of every passage (0 for a deleted one): the query terms' weights summed, each times the

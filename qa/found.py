@@ -29,6 +29,7 @@ from .settings import (
     NAMED_DEPTH,
     NAMED_SCORE,
     PAIR_WEIGHT,
+    TOPIC_NAME,
     UNSEEN_PAIR,
     UNSEEN_PAIRS_RAISE,
     UNSEEN_SYLLABLE,
@@ -418,17 +419,22 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
     # answering passage or its title will do (the document's check only: the passage's asks which of the passages
     # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
-    # short forms ("UBND TP").
+    # short forms ("UBND TP"). A name the document runs through is what it is about: a passage need not repeat it
+    # ("Chí Linh" of an article on Chí Linh; runs_through).
     if not names:
         return True
-    first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
+    document = index.document_range(int(index.passage_doc[number]))
+    first, last = (number, number + 1) if in_passage else document
     nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
     for name in names:
         keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
         name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
         if index.postings.any_within(name_terms, first, last):
             continue
-        if not in_passage:
+        if in_passage:
+            if runs_through(index.postings.passages_within(name_terms, *document), document[1] - document[0]):
+                continue
+        else:
             if not nearby:
                 passage = index.passage(number)
                 nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
@@ -438,6 +444,14 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True
+
+
+def runs_through(holding: int, passages: int, topic_name: float = TOPIC_NAME) -> bool:
+    """Whether a name held by this many of its document's passages is what the document is about."""
+    # "Lĩnh vực văn hóa - xã hội của Chí Linh…" of the article on Chí Linh: its passage on culture says "Lĩnh vực văn
+    # hóa - xã hội có tiến bộ" and no more; another that says "Chí Linh" and less of the question is no better answer.
+    # A person it names in a few passages is not its subject: "Lê Văn Hiệu" is asked of the passages that name him.
+    return holding > topic_name * passages
 
 
 def without_short_forms(name: Sequence[str]) -> Sequence[str]:

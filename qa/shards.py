@@ -232,6 +232,9 @@ class Shard:
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         return self.index.postings.any_within(terms, first, last)
 
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        return self.index.postings.passages_within(terms, first, last)
+
     def rank(
         self,
         terms: Sequence[str],
@@ -385,9 +388,16 @@ class ShardedPostings:
         return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
+        return bool(self._within("any_within", terms, first, last))
+
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        return int(self._within("passages_within", terms, first, last))
+
+    def _within(self, method: str, terms: Sequence[str], first: int, last: int) -> object:
+        """A question about passages from first to last (all in one shard), asked of the shard that holds them."""
         shard = self.index.shard_of(first)
         offset = int(self.index.offsets[shard])
-        return bool(self.index.shards.call(shard, "any_within", list(terms), first - offset, last - offset))
+        return self.index.shards.call(shard, method, list(terms), first - offset, last - offset)
 
     def ranked(
         self,

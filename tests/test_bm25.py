@@ -30,6 +30,21 @@ def test_term_in_more_than_half_the_passages_keeps_a_positive_idf():
     assert np.allclose(scores, FixedIdfBM25(passages).get_scores(["đảng"]))
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from("abcdef"), max_size=4), min_size=1, max_size=12),
+    st.lists(st.sampled_from("abcdefg"), max_size=3),
+    st.data(),
+)
+def test_passages_within_a_range_holding_a_term_are_counted_and_seen(passages, terms, data):
+    first = data.draw(st.integers(0, len(passages) - 1))  # a document's passages: one at least
+    last = data.draw(st.integers(first + 1, len(passages)))
+    postings = Postings.build(passages)
+    holding = sum(any(t in passages[n] for t in terms) for n in range(first, last))
+    assert postings.passages_within(terms, first, last) == holding
+    assert postings.any_within(terms, first, last) == (holding > 0)
+
+
 def test_repeated_query_terms_count_like_rank_bm25():
     passages = [["a", "b"], ["b", "c"], ["c", "d"]]
     ours = Postings.build(passages).scores(Counter(["b", "b", "c"]))

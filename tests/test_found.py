@@ -21,6 +21,7 @@ from qa.found import (
     order_by_query,
     query_links,
     query_pieces,
+    runs_through,
     unknown_number,
     unseen_pair_share,
     without_short_forms,
@@ -444,6 +445,12 @@ def test_the_passage_that_names_it_comes_before_one_whose_document_does():
     # Not one that scores under NAMED_SCORE of the best: the best, its document naming it, stays first.
     weak = [(0, 10.0), (1, 9.0), (2, 10.0 * NAMED_SCORE / 2)]
     assert order_by_names(weak, lambda number, passage: number in in_passage or not passage) == (weak, 0)
+
+
+def test_a_name_in_more_than_a_third_of_its_documents_passages_is_what_it_is_about():
+    assert runs_through(11, 25) and runs_through(2, 2) and runs_through(1, 1)
+    assert not runs_through(4, 25) and not runs_through(0, 1)
+    assert runs_through(2, 6, topic_name=0.25) and not runs_through(2, 6, topic_name=0.5)
 
 
 def test_a_syllable_of_a_name_is_no_function_word():
