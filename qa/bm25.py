@@ -308,6 +308,7 @@ class Postings:
         compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
         allowed: np.ndarray | None = None,
         stats: CollectionStats | None = None,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> tuple[np.ndarray, ...]:
         """How many passages hold each term and the idf it is asked for, and the k best passages for the terms (of
         those allowed, a bool per passage, when given: the statistics stay the whole collection's) and their
@@ -318,6 +319,10 @@ class Postings:
         passage with a compound has its components, so a compound is asked only for the idf it adds to its rarest
         component, never below 0, not its whole idf, which would count the component again. A term that adds
         nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
+        written gives folded syllables beside the same syllables as the question writes them, with marks (two
+        sequences of positions in terms: folded, as written): a folded syllable is asked only when some passage
+        holds it as written; otherwise it meets only other words ("diễn" asked, "Diện" in the passages). Its idf is
+        still given, for what the question means by it.
         stats, when given, are those of a larger collection these postings are a shard of (see within()).
         """
         whole = len(self.segments) == 1 and self.deleted[0] is None and allowed is None and stats is None
@@ -332,14 +337,16 @@ class Postings:
                 np.asarray(counts, dtype=np.float64),
                 np.array(compounds[0], dtype=np.int64),
                 np.array(compounds[1], dtype=np.int64),
+                np.array(written[0], dtype=np.int64),
+                np.array(written[1], dtype=np.int64),
                 min(k, self.n_passages),
                 self.maxscore,
                 self.k1,
             )
         rows = self._rows(term_hash(terms))
         if stats is not None:
-            return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, allowed)
-        return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, allowed)
+            return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, written, allowed)
+        return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, written, allowed)
 
     def _ranked(
         self,
@@ -348,13 +355,17 @@ class Postings:
         counts: Sequence[int],
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]],
+        written: tuple[Sequence[int], Sequence[int]],
         allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...]:
         """ranked() for terms found at these rows of each segment, held by doc_freq passages of the collection."""
         term_idf = self.idf_of(doc_freq)
         asked_idf = added_idf(term_idf, np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64))
         asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too
-        wanted = (doc_freq > 0) & (asked_idf > 0)
+        unwritten = [folded for folded, as_written in zip(*written) if not doc_freq[as_written]]
+        if unwritten:  # the corpus never writes the syllable so: its folded form meets other words
+            asked[unwritten] = 0.0
+        wanted = (doc_freq > 0) & (asked > 0)
         return (
             doc_freq,
             asked_idf,

@@ -242,9 +242,12 @@ class Shard:
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]],
         stats: CollectionStats,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> Ranking:
         """The shard's k best passages for the terms, scored with the collection's statistics."""
-        doc_freq, asked_idf, numbers, scores = self.index.postings.ranked(terms, counts, k, compounds, stats=stats)
+        doc_freq, asked_idf, numbers, scores = self.index.postings.ranked(
+            terms, counts, k, compounds, stats=stats, written=written
+        )
         return Ranking(doc_freq, asked_idf, [self.hit(n, s) for n, s in zip(numbers.tolist(), scores.tolist())])
 
     def hit(self, number: int, score: float = 0.0) -> Hit:
@@ -406,14 +409,16 @@ class ShardedPostings:
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
         allowed: np.ndarray | None = None,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> tuple[np.ndarray, ...]:
         """What bm25.Postings.ranked gives for the whole collection: each shard's top k, ranked with the statistics
         of all of them, merged by score (ties to the lower shard). allowed is always None: filters refuse a sharded
         collection before (filters.Filters.passages)."""
         terms, counts = list(terms), list(counts)
         compounds = (list(compounds[0]), list(compounds[1]))
+        written = (list(written[0]), list(written[1]))
         stats = CollectionStats(self.n_live, self.total_length, self._summed(terms))
-        rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats)
+        rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats, written)
         merged = [
             (hit.score, number)
             for shard, ranking in enumerate(rankings)
