@@ -423,8 +423,7 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
     # ("Chí Linh" of an article on Chí Linh; runs_through).
     if not names:
         return True
-    document = index.document_range(int(index.passage_doc[number]))
-    first, last = (number, number + 1) if in_passage else document
+    first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
     nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
     for name in names:
         keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
@@ -432,6 +431,7 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         if index.postings.any_within(name_terms, first, last):
             continue
         if in_passage:
+            document = index.document_range(int(index.passage_doc[number]))
             if runs_through(index.postings.passages_within(name_terms, *document), document[1] - document[0]):
                 continue
         else:
