@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -250,15 +250,21 @@ class Postings:
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+        return any(len(held) for held in self._held_within(terms, first, last))
+
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        """How many passages numbered from first to last (not included, all in one segment) hold one of the terms."""
+        held = list(self._held_within(terms, first, last))
+        return len(np.unique(np.concatenate(held))) if held else 0
+
+    def _held_within(self, terms: Sequence[str], first: int, last: int) -> Iterator[np.ndarray]:
+        """Per term the segment has, the numbers (in the segment) of its passages from first to last that hold it."""
         s = int(np.searchsorted(self.offsets, first, side="right")) - 1
         segment, offset = self.segments[s], int(self.offsets[s])
         rows = segment.rows(term_hash(terms))
         for row in rows[rows >= 0].tolist():
             holding = segment.passage[segment.indptr[row] : segment.indptr[row + 1]]
-            at = int(np.searchsorted(holding, first - offset))
-            if at < len(holding) and holding[at] < last - offset:
-                return True
-        return False
+            yield holding[np.searchsorted(holding, first - offset) : np.searchsorted(holding, last - offset)]
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
         """The BM25 score of every passage (0 for a deleted one): the query terms' weights summed, each times the
@@ -302,6 +308,7 @@ class Postings:
         compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
         allowed: np.ndarray | None = None,
         stats: CollectionStats | None = None,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> tuple[np.ndarray, ...]:
         """How many passages hold each term and the idf it is asked for, and the k best passages for the terms (of
         those allowed, a bool per passage, when given: the statistics stay the whole collection's) and their
@@ -312,6 +319,10 @@ class Postings:
         passage with a compound has its components, so a compound is asked only for the idf it adds to its rarest
         component, never below 0, not its whole idf, which would count the component again. A term that adds
         nothing is not asked. A term no passage has gets the highest idf there can be, less its component's.
+        written gives folded syllables beside the same syllables as the question writes them, with marks (two
+        sequences of positions in terms: folded, as written): a folded syllable is asked only when some passage
+        holds it as written; otherwise it meets only other words ("diễn" asked, "Diện" in the passages). Its idf is
+        still given, for what the question means by it.
         stats, when given, are those of a larger collection these postings are a shard of (see within()).
         """
         whole = len(self.segments) == 1 and self.deleted[0] is None and allowed is None and stats is None
@@ -326,14 +337,16 @@ class Postings:
                 np.asarray(counts, dtype=np.float64),
                 np.array(compounds[0], dtype=np.int64),
                 np.array(compounds[1], dtype=np.int64),
+                np.array(written[0], dtype=np.int64),
+                np.array(written[1], dtype=np.int64),
                 min(k, self.n_passages),
                 self.maxscore,
                 self.k1,
             )
         rows = self._rows(term_hash(terms))
         if stats is not None:
-            return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, allowed)
-        return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, allowed)
+            return self.within(stats)._ranked(rows, stats.of(terms), counts, k, compounds, written, allowed)
+        return self._ranked(rows, self._doc_freq(rows), counts, k, compounds, written, allowed)
 
     def _ranked(
         self,
@@ -342,13 +355,17 @@ class Postings:
         counts: Sequence[int],
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]],
+        written: tuple[Sequence[int], Sequence[int]],
         allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...]:
         """ranked() for terms found at these rows of each segment, held by doc_freq passages of the collection."""
         term_idf = self.idf_of(doc_freq)
         asked_idf = added_idf(term_idf, np.array(compounds[0], dtype=np.int64), np.array(compounds[1], dtype=np.int64))
         asked = np.asarray(counts, dtype=np.float64) * asked_idf * term_idf  # BM25's weight has the idf too
-        wanted = (doc_freq > 0) & (asked_idf > 0)
+        unwritten = [folded for folded, as_written in zip(*written) if not doc_freq[as_written]]
+        if unwritten:  # the corpus never writes the syllable so: its folded form meets other words
+            asked[unwritten] = 0.0
+        wanted = (doc_freq > 0) & (asked > 0)
         return (
             doc_freq,
             asked_idf,

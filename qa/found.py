@@ -29,6 +29,7 @@ from .settings import (
     NAMED_DEPTH,
     NAMED_SCORE,
     PAIR_WEIGHT,
+    TOPIC_NAME,
     UNSEEN_PAIR,
     UNSEEN_PAIRS_RAISE,
     UNSEEN_SYLLABLE,
@@ -36,6 +37,8 @@ from .settings import (
 from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text, may_be_vietnamese
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+# Words of address before a person's name: "Ông Kiên", "Bà Nguyễn Thị Ngọc Bích" name Kiên and Nguyễn Thị Ngọc Bích.
+HONORIFICS = frozenset("ông bà anh chị cô chú bác cụ ngài thầy".split())
 _SHORT_FORMS = frozenset(fold(short) for short in ABBREVIATIONS)
 # A folded short form -> the folded syllables of its full form ("ubnd" -> "uy", "ban", "nhan", "dan").
 _EXPANSIONS = {fold(short): tuple(fold(full).split()) for short, full in ABBREVIATIONS.items()}
@@ -379,15 +382,15 @@ def drop_opening_word(
     known: Callable[[str], bool],
     fuzzy_from: int = FUZZY_NAME_FROM,
 ) -> tuple[tuple[str, ...], ...]:
-    """The names less a common word that opens the question (capitalised anyway), and less an opening word alone
-    that is a Vietnamese word missing a letter."""
-    # "Người Kenya", "Trước Manning" ask about Kenya and Manning. "Quảng Nam", "Hải Phòng" keep theirs unless the
-    # corpus uses it everywhere. An opening word alone is a name only when it cannot be Vietnamese
-    # (text.proper_names); one the corpus lacks and too short to be a misspelt name is a Vietnamese word that lost a
-    # letter ("Cng", "Mt" for "Cùng", "Một").
+    """The names less a common word or a word of address ("Ông", "Bà") that opens the question (capitalised anyway),
+    and less an opening word alone that is a Vietnamese word missing a letter."""
+    # "Người Kenya", "Trước Manning" ask about Kenya and Manning, "Ông Kiên" about Kiên (an article writes "Nguyễn Văn
+    # Kiên", never "Ông Kiên"). "Quảng Nam", "Hải Phòng" keep theirs unless the corpus uses it everywhere. An opening
+    # word alone is a name only when it cannot be Vietnamese (text.proper_names); one the corpus lacks and too short
+    # to be a misspelt name is a Vietnamese word that lost a letter ("Cng", "Mt" for "Cùng", "Một").
     if names and names[0] == (opening,) and len(opening) < fuzzy_from and not known(opening):
         return names[1:]
-    if names and len(names[0]) > 1 and names[0][0] == opening and common(opening):
+    if names and len(names[0]) > 1 and names[0][0] == opening and (opening in HONORIFICS or common(opening)):
         return (names[0][1:],) + names[1:]
     return names
 
@@ -416,7 +419,8 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
     # answering passage or its title will do (the document's check only: the passage's asks which of the passages
     # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
-    # short forms ("UBND TP").
+    # short forms ("UBND TP"). A name the document runs through is what it is about: a passage need not repeat it
+    # ("Chí Linh" of an article on Chí Linh; runs_through).
     if not names:
         return True
     first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
@@ -426,7 +430,11 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
         if index.postings.any_within(name_terms, first, last):
             continue
-        if not in_passage:
+        if in_passage:
+            document = index.document_range(int(index.passage_doc[number]))
+            if runs_through(index.postings.passages_within(name_terms, *document), document[1] - document[0]):
+                continue
+        else:
             if not nearby:
                 passage = index.passage(number)
                 nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
@@ -436,6 +444,14 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True
+
+
+def runs_through(holding: int, passages: int, topic_name: float = TOPIC_NAME) -> bool:
+    """Whether a name held by this many of its document's passages is what the document is about."""
+    # "Lĩnh vực văn hóa - xã hội của Chí Linh…" of the article on Chí Linh: its passage on culture says "Lĩnh vực văn
+    # hóa - xã hội có tiến bộ" and no more; another that says "Chí Linh" and less of the question is no better answer.
+    # A person it names in a few passages is not its subject: "Lê Văn Hiệu" is asked of the passages that name him.
+    return holding > topic_name * passages
 
 
 def without_short_forms(name: Sequence[str]) -> Sequence[str]:

@@ -75,6 +75,8 @@ def ranked(
     counts: np.ndarray,
     compound: np.ndarray,
     component: np.ndarray,
+    folded: np.ndarray,
+    as_written: np.ndarray,
     k: int,
     settings,
     k1: float,
@@ -96,6 +98,8 @@ def ranked(
         counts,
         compound,
         component,
+        folded,
+        as_written,
         k,
         segment.n_passages // settings.common_share,
         settings.first_candidates,
@@ -120,6 +124,8 @@ def _ranked(  # pragma: no cover
     counts,
     compound,
     component,
+    folded,
+    as_written,
     k,
     common_from,
     first_candidates,
@@ -143,15 +149,20 @@ def _ranked(  # pragma: no cover
     for i in range(len(compound)):
         rest[compound[i]] = max(rest[compound[i]], term_idf[component[i]])
     asked_idf = np.empty(len(hashes))
-    asking = 0
     for t in range(len(hashes)):
         asked_idf[t] = max(term_idf[t] - rest[t], 0.0)  # what the term says beyond its rarest component
-        if doc_freq[t] > 0 and asked_idf[t] > 0:
+    unasked = np.zeros(len(hashes), dtype=np.bool_)
+    for i in range(len(folded)):
+        # The corpus never writes the syllable so: its folded form meets other words. Its idf is still given.
+        unasked[folded[i]] = unasked[folded[i]] or doc_freq[as_written[i]] == 0
+    asking = 0
+    for t in range(len(hashes)):
+        if doc_freq[t] > 0 and asked_idf[t] > 0 and not unasked[t]:
             asking += 1
     asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
     asking = 0
     for t in range(len(hashes)):
-        if doc_freq[t] > 0 and asked_idf[t] > 0:
+        if doc_freq[t] > 0 and asked_idf[t] > 0 and not unasked[t]:
             asked_rows[asking] = rows[t]
             asked[asking] = counts[t] * asked_idf[t] * term_idf[t] * saturation  # as Postings._ranked multiplies
             asking += 1
@@ -189,6 +200,8 @@ def load() -> None:
         2,
         np.zeros(1, dtype=np.uint64),
         np.ones(1),
+        none,
+        none,
         none,
         none,
         1,

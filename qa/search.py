@@ -114,6 +114,7 @@ class Engine:
             max(top_k, NAMED_DEPTH),
             analysed.compounds,
             filters.passages(self.index) if filters else None,
+            written=analysed.written,
         )
         seen = {t for t, held in zip(question_terms, doc_freq.tolist()) if held}  # the terms the corpus has
         content = QuestionContent.of(

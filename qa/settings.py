@@ -36,6 +36,7 @@ _FOUND = "docs/quality.md § Where the found settings came from"
 _SPEED = "docs/speed.md § Where the speed settings came from"
 _API = "README.md § Web: chat page and JSON API"
 _SERVING = "README.md § A living collection"
+_KEYWORDS = "docs/quality.md § Keyword queries and names in questions"
 
 # Passages (corpus)
 MAX_PASSAGE_CHARS = _setting(
@@ -120,6 +121,13 @@ COMMON_NAME = _setting(
     "a lone capitalised syllable in this share of the passages or more is a common word, no name",
     _FOUND,
 )
+TOPIC_NAME = _setting(
+    "TOPIC_NAME",
+    1 / 3,
+    "a name in more than this share of its document's passages is what the document is about: a passage need not "
+    "repeat it to come first",
+    _KEYWORDS,
+)
 FUZZY_NAME_FROM = _setting(
     "FUZZY_NAME_FROM", 5, "letters from which a name syllable no passage has may be one letter off", _FOUND
 )
@@ -133,7 +141,6 @@ CHECK_SECONDS = _setting(
 )
 
 # Keyword queries (text, found): short queries typed as keywords, not as questions
-_KEYWORDS = "docs/quality.md § Keyword queries and names in questions"
 KEYWORD_SYLLABLES = _setting(
     "KEYWORD_SYLLABLES",
     8,

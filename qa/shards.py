@@ -232,6 +232,9 @@ class Shard:
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         return self.index.postings.any_within(terms, first, last)
 
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        return self.index.postings.passages_within(terms, first, last)
+
     def rank(
         self,
         terms: Sequence[str],
@@ -239,9 +242,12 @@ class Shard:
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]],
         stats: CollectionStats,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> Ranking:
         """The shard's k best passages for the terms, scored with the collection's statistics."""
-        doc_freq, asked_idf, numbers, scores = self.index.postings.ranked(terms, counts, k, compounds, stats=stats)
+        doc_freq, asked_idf, numbers, scores = self.index.postings.ranked(
+            terms, counts, k, compounds, stats=stats, written=written
+        )
         return Ranking(doc_freq, asked_idf, [self.hit(n, s) for n, s in zip(numbers.tolist(), scores.tolist())])
 
     def hit(self, number: int, score: float = 0.0) -> Hit:
@@ -385,9 +391,16 @@ class ShardedPostings:
         return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
+        return bool(self._within("any_within", terms, first, last))
+
+    def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
+        return int(self._within("passages_within", terms, first, last))
+
+    def _within(self, method: str, terms: Sequence[str], first: int, last: int) -> object:
+        """A question about passages from first to last (all in one shard), asked of the shard that holds them."""
         shard = self.index.shard_of(first)
         offset = int(self.index.offsets[shard])
-        return bool(self.index.shards.call(shard, "any_within", list(terms), first - offset, last - offset))
+        return self.index.shards.call(shard, method, list(terms), first - offset, last - offset)
 
     def ranked(
         self,
@@ -396,14 +409,16 @@ class ShardedPostings:
         k: int,
         compounds: tuple[Sequence[int], Sequence[int]] = ((), ()),
         allowed: np.ndarray | None = None,
+        written: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> tuple[np.ndarray, ...]:
         """What bm25.Postings.ranked gives for the whole collection: each shard's top k, ranked with the statistics
         of all of them, merged by score (ties to the lower shard). allowed is always None: filters refuse a sharded
         collection before (filters.Filters.passages)."""
         terms, counts = list(terms), list(counts)
         compounds = (list(compounds[0]), list(compounds[1]))
+        written = (list(written[0]), list(written[1]))
         stats = CollectionStats(self.n_live, self.total_length, self._summed(terms))
-        rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats)
+        rankings: list[Ranking] = self.index.shards.gather("rank", terms, counts, k, compounds, stats, written)
         merged = [
             (hit.score, number)
             for shard, ranking in enumerate(rankings)

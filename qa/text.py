@@ -353,6 +353,9 @@ class QuestionTerms:
     # A keyword query ("giá vàng", "cải cách hành chính"), not a question: the folded syllables of each of its clauses.
     # Empty for a question (a question phrase, a question mark, or more than KEYWORD_SYLLABLES syllables).
     query: tuple[tuple[str, ...], ...]
+    # Which folded syllables the question writes with marks, and where it writes them so, as positions in terms:
+    # (folded, as written), for Postings.ranked.
+    written: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
 
 
 @lru_cache(maxsize=4096)
@@ -365,18 +368,21 @@ def analyse_question(question: str) -> QuestionTerms:
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if w not in _QUESTION_PHRASES[True]]
     counted = Counter(_index_terms(content, words, marked) + _asked_count_terms(clauses, marked))
-    compounds = _compounds(list(counted))
+    position = {t: i for i, t in enumerate(counted)}
+    compounds = _compounds(position)
     keywords = dict.fromkeys(fold(s) for clause in content for s in clause)
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
+    forms = _marked_forms([s for clause in content for s in clause])
     return QuestionTerms(
         tuple(counted.items()),
         tuple(keywords),
         names,
         first.group().lower() if first else "",
-        _marked_forms([s for clause in content for s in clause]),
+        forms,
         compounds,
         keyword_query(text, clauses, marked),
+        _written(position, forms),
     )
 
 
@@ -395,21 +401,38 @@ def keyword_query(
     return tuple(tuple(fold(s) for s in clause) for clause in clauses)
 
 
-def _compounds(question_terms: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(compounds, components): the positions of each pair and word among the terms, beside those of its syllables
-    that are there too, one entry per syllable."""
+def _compounds(position: dict[str, int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(compounds, components): the positions of each pair and word among the terms (position: term -> its
+    position), beside those of its syllables that are there too, one entry per syllable."""
     # A passage with the pair "thanh pho" has its folded syllables "thanh" and "pho" (with the word "thành_phố", its
     # syllables "thành" and "phố"), so the pair is asked only for what it adds to them.
-    at = {t: i for i, t in enumerate(question_terms)}.get
+    at = position.get
     compound: list[int] = []
     component: list[int] = []
-    for i, t in enumerate(question_terms):
+    for t, i in position.items():
         for part in terms.parts(t):
             j = at(part)
             if j is not None:
                 compound.append(i)
                 component.append(j)
     return tuple(compound), tuple(component)
+
+
+def _written(position: dict[str, int], forms: dict[str, frozenset[str]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(folded, as written): the positions among the terms (position: term -> its position) of each folded syllable
+    the question writes one way with marks, beside that of the syllable as written."""
+    # "diễn" asked of an article that never writes it: its folded form "dien" meets only other words ("Diện mạo").
+    # A syllable written two ways ("bị" and "bí", both "bi") is left as it is.
+    folded: list[int] = []
+    as_written: list[int] = []
+    for key, written in forms.items():
+        lowered = {w.lower() for w in written}
+        if len(lowered) == 1:
+            f, w = position.get(terms.folded(key)), position.get(terms.syllable(lowered.pop()))
+            if f is not None and w is not None:
+                folded.append(f)
+                as_written.append(w)
+    return tuple(folded), tuple(as_written)
 
 
 def _marked_forms(syllables: list[str]) -> dict[str, frozenset[str]]:

@@ -30,6 +30,21 @@ def test_term_in_more_than_half_the_passages_keeps_a_positive_idf():
     assert np.allclose(scores, FixedIdfBM25(passages).get_scores(["đảng"]))
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from("abcdef"), max_size=4), min_size=1, max_size=12),
+    st.lists(st.sampled_from("abcdefg"), max_size=3),
+    st.data(),
+)
+def test_passages_within_a_range_holding_a_term_are_counted_and_seen(passages, terms, data):
+    first = data.draw(st.integers(0, len(passages) - 1))  # a document's passages: one at least
+    last = data.draw(st.integers(first + 1, len(passages)))
+    postings = Postings.build(passages)
+    holding = sum(any(t in passages[n] for t in terms) for n in range(first, last))
+    assert postings.passages_within(terms, first, last) == holding
+    assert postings.any_within(terms, first, last) == (holding > 0)
+
+
 def test_repeated_query_terms_count_like_rank_bm25():
     passages = [["a", "b"], ["b", "c"], ["c", "d"]]
     ours = Postings.build(passages).scores(Counter(["b", "b", "c"]))
@@ -114,9 +129,11 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
     positions = st.integers(0, len(terms) - 1)
     pairs = data.draw(st.lists(st.tuples(positions, positions), max_size=6))
     compounds = ([w for w, _ in pairs], [p for _, p in pairs])
-    plain = postings.ranked(terms, counts, k, compounds)
+    twins = data.draw(st.lists(st.tuples(positions, positions), max_size=3))
+    written = ([f for f, _ in twins], [w for _, w in twins])
+    plain = postings.ranked(terms, counts, k, compounds, written=written)
     postings.use_compiled(from_postings=0)
-    doc_freq, asked_idf, best, scores = postings.ranked(terms, counts, k, compounds)
+    doc_freq, asked_idf, best, scores = postings.ranked(terms, counts, k, compounds, written=written)
     # Terms no passage has ("zzz") are held by 0 passages and get the highest idf less their component's; each term is
     # asked count x the idf it adds to its rarest component.
     assert np.array_equal(doc_freq, plain[0]) and np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0)
@@ -130,7 +147,8 @@ def test_a_question_is_ranked_alike_compiled_or_not(passages, terms, k, data):
         atol=0,
     )
     assert np.allclose(scores, plain[3], rtol=1e-9, atol=0)
-    every = postings.scores({t: c * a for t, c, a in zip(terms, counts, asked_idf)})
+    unasked = {terms[f] for f, w in twins if not doc_freq[w]}
+    every = postings.scores({t: c * a for t, c, a in zip(terms, counts, asked_idf) if t not in unasked})
     assert np.allclose(every[best], scores, rtol=1e-9, atol=0) and len(set(best.tolist())) == len(best)
 
 
@@ -169,6 +187,22 @@ def test_a_pair_is_asked_for_what_it_adds_to_its_rarest_syllable():
     expected = postings.scores({"a": asked_idf[0], "b": asked_idf[1]})
     assert np.allclose(scores, np.sort(expected)[::-1][:3])
     assert best[:2].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_folded_syllable_is_asked_only_when_some_passage_writes_it_as_the_question_does(compiled):
+    # "diễn" asked of passages that write "diện" (folded "dien" both) and never "diễn": "dien" is not asked, "ra" is.
+    passages = [["s:diện", "f:dien", "s:mạo"], ["s:ra", "f:ra"], ["s:khác", "f:khac"]] * 3
+    postings = Postings.build(passages)
+    if compiled:
+        postings.use_compiled(from_postings=0)
+    asked = ["s:diễn", "f:dien", "s:ra", "f:ra"]
+    doc_freq, asked_idf, best, scores = postings.ranked(asked, [1] * 4, 9, written=([1], [0]))
+    assert doc_freq.tolist() == [0, 3, 3, 3] and asked_idf[1] > 0  # its idf is still given
+    assert set(best[scores > 0].tolist()) == {1, 4, 7}
+    # Written as the question writes it somewhere, the folded syllable is asked as before.
+    doc_freq, asked_idf, best, scores = postings.ranked(["s:diện", "f:dien"], [1, 1], 9, written=([1], [0]))
+    assert set(best[scores > 0].tolist()) == {0, 3, 6}
 
 
 def test_the_compiled_top_leaves_its_running_totals_at_zero_for_the_next_question():

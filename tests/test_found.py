@@ -21,6 +21,7 @@ from qa.found import (
     order_by_query,
     query_links,
     query_pieces,
+    runs_through,
     unknown_number,
     unseen_pair_share,
     without_short_forms,
@@ -149,6 +150,17 @@ def test_a_common_word_opening_the_question_is_no_part_of_its_name():
     # not the first word asked
     assert drop_opening_word((("người", "kenya"),), "ai", common, known) == (("người", "kenya"),)
     assert drop_opening_word((("người",),), "người", common, known) == (("người",),)
+
+
+def test_a_word_of_address_opening_the_question_is_no_part_of_the_name():
+    # "Ông Kiên": the article writes "Nguyễn Văn Kiên", never "Ông Kiên", and "Ông" is no common word of it.
+    common, known = set().__contains__, set().__contains__
+    assert drop_opening_word((("ông", "kiên"),), "ông", common, known) == (("kiên",),)
+    assert drop_opening_word((("bà", "nguyễn", "thị", "ngọc", "bích"),), "bà", common, known) == (
+        ("nguyễn", "thị", "ngọc", "bích"),
+    )
+    # Inside the question, a name that happens to start with one keeps it.
+    assert drop_opening_word((("bà", "rịa"),), "tỉnh", common, known) == (("bà", "rịa"),)
 
 
 def test_a_foreign_word_opening_the_question_is_a_name_unless_a_short_one_the_corpus_lacks():
@@ -433,6 +445,12 @@ def test_the_passage_that_names_it_comes_before_one_whose_document_does():
     # Not one that scores under NAMED_SCORE of the best: the best, its document naming it, stays first.
     weak = [(0, 10.0), (1, 9.0), (2, 10.0 * NAMED_SCORE / 2)]
     assert order_by_names(weak, lambda number, passage: number in in_passage or not passage) == (weak, 0)
+
+
+def test_a_name_in_more_than_a_third_of_its_documents_passages_is_what_it_is_about():
+    assert runs_through(11, 25) and runs_through(2, 2) and runs_through(1, 1)
+    assert not runs_through(4, 25) and not runs_through(0, 1)
+    assert runs_through(2, 6, topic_name=0.25) and not runs_through(2, 6, topic_name=0.5)
 
 
 def test_a_syllable_of_a_name_is_no_function_word():

@@ -218,6 +218,24 @@ def test_the_passage_that_names_the_person_asked_about_comes_first(engine):
     assert result.found and "Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy" in result.answers[0].text
 
 
+def test_a_passage_need_not_repeat_the_name_its_article_is_about_to_come_first(engine):
+    # "Chí Linh" is in most passages of the article on Chí Linh: the passage on culture, which does not say it, answers;
+    # one on the Fatherland Front that does (and says "xã hội") is not put before it.
+    result = engine.ask("Lĩnh vực văn hóa xã hội của Chí Linh như thế nào?", 3)
+    assert result.answers[0].text.startswith("Lĩnh vực văn hóa - xã hội có tiến bộ")
+
+
+def test_a_word_the_corpus_never_writes_as_the_question_does_meets_no_other_word(engine):
+    # The article never writes "diễn": its folded "dien" met "Diện mạo đô thị", put before the report of the day.
+    result = engine.ask("Hội nghị sơ kết diễn ra ngày nào?", 3)
+    assert "Ngày 16/5" in result.answers[0].text
+
+
+def test_a_person_asked_about_by_a_word_of_address_and_a_given_name_is_looked_for_by_the_name(engine):
+    # "Ông Kiên" is no name of the article; "Kiên" is, in the passages on Nguyễn Văn Kiên ("giữ vững" elsewhere).
+    assert "Nguyễn Văn Kiên" in engine.ask("Ông Kiên giữ chức gì?", 3).answers[0].text
+
+
 @pytest.mark.parametrize("query", ["của và", "và", "%%", "?", "1 2"])
 def test_a_keyword_query_with_nothing_to_look_for_is_not_found(engine, query):
     assert not engine.ask(query, 3).found

@@ -133,6 +133,15 @@ def test_a_question_knows_the_syllables_of_its_pairs_and_words():
     assert analyse_question("Tesla?").compounds == ((), ())
 
 
+def test_a_question_knows_which_folded_syllables_it_writes_with_marks():
+    asked = analyse_question("Hội nghị diễn ra ở Tesla, bị hay bí?")
+    asked_terms = [t for t, _ in asked.terms]
+    twins = {(asked_terms[f], asked_terms[w]) for f, w in zip(*asked.written)}
+    assert (folded("dien"), syllable("diễn")) in twins and (folded("hoi"), syllable("hội")) in twins
+    assert not {f for f, _ in twins} & {folded("tesla"), folded("ra"), folded("bi")}  # no marks; written two ways
+    assert analyse_question("dien ra o dau?").written == ((), ())
+
+
 def test_unmarked_question_keeps_ambiguous_syllables():
     # "ha" may be "hả" (a question word) or "Hà" (a place): without marks it must stay.
     assert analyse_question("ha noi").keywords == ("ha", "noi")
