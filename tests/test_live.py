@@ -170,11 +170,13 @@ def test_filters_in_a_get_and_a_post(client):
     assert "thoi-tiet" not in {a["doc_id"] for a in none["answers"]}
     only = client.post("/api/ask", json={"question": "đảng viên", "filters": {"doc_id": "thoi-tiet"}}).get_json()
     assert {a["doc_id"] for a in only["answers"]} <= {"thoi-tiet"}
-    for bad in ({"since": "yesterday"}, {"until": "2023-02-30"}, {"other": 1}, "2023"):
+    for bad in ({"since": "yesterday"}, {"until": "2023-02-30"}, {"other": 1}, "2023", {"doc_id": "thoi-tiet-typo"}):
         refused = client.post("/api/ask", json={"question": "Hà Nội", "filters": bad})
         assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
-    refused = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "01-06-2023"})
-    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+    for query in ({"since": "01-06-2023"}, {"doc_id": "no-such-id"}):
+        refused = client.get("/api/ask", query_string={"q": "Hà Nội", **query})
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+    assert "no-such-id" in refused.get_json()["error"]["message"]
 
 
 def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_path):
