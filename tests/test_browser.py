@@ -377,3 +377,43 @@ def test_a_follow_up_is_answered_in_the_conversations_context_until_a_new_one(op
     assert alone.locator(".asked").count() == 0
     assert "Lê Văn Hiệu" not in alone.locator(".answer .passage-text").first.text_content()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+# The WCAG contrast ratio of an element's text against the nearest background behind it that is not transparent.
+CONTRAST = """node => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  let back = node;
+  while (back && rgb(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+  const fore = luminance(rgb(getComputedStyle(node).color));
+  const behind = luminance(rgb(getComputedStyle(back).backgroundColor));
+  return (Math.max(fore, behind) + 0.05) / (Math.min(fore, behind) + 0.05);
+}"""
+
+
+def test_both_pages_are_readable_and_usable_on_a_phone(browser, managed):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(managed.url + "/")
+    # The link to the documents, and back, in the coloured header: readable (WCAG AA, 4.5:1), not the default blue.
+    assert page.locator(".site-header a").evaluate(CONTRAST) >= 4.5
+    page.goto(managed.url + "/documents")
+    page.locator("#documents tbody tr").first.wait_for()
+    assert page.locator(".site-header a").evaluate(CONTRAST) >= 4.5
+    # The title has the room: wider than the date beside it.
+    title, date = (page.locator(f"#documents tbody tr td.{c}").first.bounding_box()["width"] for c in ("title", "date"))
+    assert title > 1.3 * date
+    assert page.locator("#documents tbody tr td.date").first.inner_text().split()[0] == "2023-05-16"  # the day whole
+    # "Xóa" on one line, not a letter per line, and a target a thumb can hit.
+    remove = page.locator("button.remove").first.bounding_box()
+    assert remove["width"] > remove["height"] and remove["height"] >= 32
+    # The admin's fields in the page's own type size (a phone zooms into anything under 16 px) and full width.
+    for field in ("#token", "#doc-title", "#doc-text"):
+        assert page.locator(field).evaluate("n => parseFloat(getComputedStyle(n).fontSize)") >= 16
+        assert page.locator(field).bounding_box()["height"] >= 32
+    assert page.locator("#paste-form button[type=submit]").bounding_box()["height"] >= 32
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    context.close()

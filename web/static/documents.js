@@ -21,7 +21,11 @@
     tr.dataset.id = doc.id;
     const title = el("td", "title");
     title.append(linkedTo(document.createTextNode(doc.title), doc.url), el("span", "doc-id", doc.id));
-    tr.append(title, el("td", "date", doc.date ? doc.date.replace("T", " ") : "—"), el("td", "count", String(doc.passages)));
+    // The day and the time each kept whole: on a phone the time goes under the day.
+    const date = el("td", "date");
+    if (doc.date) date.append(...doc.date.split("T").flatMap((part, i) => (i ? [" ", el("span", "", part)] : [el("span", "", part)])));
+    else date.textContent = "—";
+    tr.append(title, date, el("td", "count", String(doc.passages)));
     if (admin) {
       const cell = el("td");
       const button = el("button", "remove", "Xóa");
