@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from typing import Collection
 
+from . import terms
 from .corpus import Passage, sentence_spans_in
 from .found import Match, QuestionContent
+from .text import QuestionTerms, fold
 
 
 @dataclass
@@ -25,10 +28,16 @@ class Answer:
 
 
 def make_answer(
-    rank: int, passage: Passage, folded: str, matches: list[Match], score: float, content: QuestionContent
+    rank: int,
+    passage: Passage,
+    folded: str,
+    matches: list[Match],
+    score: float,
+    content: QuestionContent,
+    joined: Collection[tuple[str, str]],
 ) -> Answer:
     """A passage (given folded and its matches) as an answer: the sentence that holds most of the question, and the
-    spans of the words that matched."""
+    spans of the words that matched (joined: question_words(), the pairs of syllables of the question's words)."""
     starts = [start for start, _, _, _ in matches]
 
     def weight(span: tuple[int, int]) -> float:
@@ -36,7 +45,7 @@ def make_answer(
         return content.weight(matches[first:last]) if last > first else 0.0
 
     sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
-    matched = [m for m in matches if m[2] in content.syllables]
+    shown = _whole_words(content.as_written(matches, passage.text, folded), content, joined)
     return Answer(
         rank,
         passage.id,
@@ -45,11 +54,40 @@ def make_answer(
         passage.text,
         round(score, 6),
         passage.text[sentence[0] : sentence[1]],
-        _highlights(matched, passage.text),
+        _highlights(shown, passage.text),
         None,
         passage.url,
         passage.date,
     )
+
+
+def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> list[list[int]]:
+    """The spans of every syllable of the question in text, whatever its marks or neighbours: what a short answer
+    is looked for near."""
+    return _highlights([m for m in matches if m[2] in content.syllables], text)
+
+
+def question_words(question: QuestionTerms) -> frozenset[tuple[str, str]]:
+    """The pairs of folded syllables side by side in one of the question's words of several syllables, or in a
+    keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục")."""
+    words = [terms.syllables(term) for term, _ in question.terms if terms.kind(term) == terms.WORD]
+    words += question.query
+    return frozenset((fold(a), fold(b)) for syllables in words for a, b in zip(syllables, syllables[1:]))
+
+
+def _whole_words(matches: list[Match], content: QuestionContent, joined: Collection[tuple[str, str]]) -> list[Match]:
+    """The matches worth marking: the question's syllables, a syllable of one of its longer words only beside another
+    of that word ("Đồng chí" holds no "Chí Linh", "đại học" no "học phí")."""
+    in_words = {key for pair in joined for key in pair}
+
+    def beside(i: int, j: int) -> bool:  # matches i and j (j = i + 1) side by side, as one of the question's words
+        return 0 <= i and j < len(matches) and matches[j][3] and (matches[i][2], matches[j][2]) in joined
+
+    return [
+        m
+        for i, m in enumerate(matches)
+        if m[2] in content.syllables and (m[2] not in in_words or beside(i - 1, i) or beside(i, i + 1))
+    ]
 
 
 def _highlights(matches: list[Match], text: str) -> list[list[int]]:
