@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Collection
+from typing import Callable, Collection
 
 from . import terms
 from .corpus import Passage, sentence_spans_in
@@ -38,14 +38,12 @@ def make_answer(
 ) -> Answer:
     """A passage (given folded and its matches) as an answer: the sentence that holds most of the question, and the
     spans of the words that matched (joined: question_words(), the pairs of syllables of the question's words)."""
-    starts = [start for start, _, _, _ in matches]
-
-    def weight(span: tuple[int, int]) -> float:
-        first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
-        return content.weight(matches[first:last]) if last > first else 0.0
-
-    sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
     shown = _whole_words(content.as_written(matches, passage.text, folded), content, joined)
+    weight_of_all, weight_of_shown = _weigher(matches, content), _weigher(shown, content)
+    # The sentence holding most of the question; between equals, the one where more of it is marked.
+    sentence = max(
+        sentence_spans_in(folded) or [(0, len(passage.text))], key=lambda s: (weight_of_all(s), weight_of_shown(s))
+    )
     return Answer(
         rank,
         passage.id,
@@ -59,6 +57,17 @@ def make_answer(
         passage.url,
         passage.date,
     )
+
+
+def _weigher(matches: list[Match], content: QuestionContent) -> Callable[[tuple[int, int]], float]:
+    """The weight of the question's syllables and pairs among the matches (in order) inside a span of the text."""
+    starts = [start for start, _, _, _ in matches]
+
+    def weight(span: tuple[int, int]) -> float:
+        first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
+        return content.weight(matches[first:last]) if last > first else 0.0
+
+    return weight
 
 
 def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> list[list[int]]:

@@ -56,3 +56,11 @@ def test_a_single_word_is_marked_wherever_it_stands(news):
 def test_the_short_answer_is_looked_for_as_before(engine):
     """The short answer is anchored on every matched syllable, whatever the page marks."""
     assert engine.ask(WHO, 1).answers[0].short_answer["text"] == "Hoàng Quốc Thưởng"
+
+
+def test_between_sentences_that_hold_as_much_the_one_that_holds_the_query_whole_is_shown(news, make_engine):
+    """ "giá xăng" in "giá bán lẻ xăng dầu" and in "Giá xăng RON 95": the second, where the words are marked."""
+    prices = make_engine([("Xăng", "Liên Bộ điều chỉnh giá bán lẻ xăng dầu. Giá xăng RON 95 tăng 520 đồng mỗi lít.")])
+    for query in ("giá xăng", "gia xang"):
+        answer = prices.ask(query, 1).answers[0]
+        assert answer.sentence == "Giá xăng RON 95 tăng 520 đồng mỗi lít." and marked(answer)[-1] == "Giá xăng"
