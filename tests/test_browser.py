@@ -417,3 +417,32 @@ def test_both_pages_are_readable_and_usable_on_a_phone(browser, managed):
     assert page.locator("#paste-form button[type=submit]").bounding_box()["height"] >= 32
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     context.close()
+
+
+def test_the_question_box_has_the_room_on_a_phone(open_page):
+    """At 360 px the box takes most of the width (its placeholder on one line); "Cuộc trò chuyện mới" stays in
+    reach, overlapping nothing, after the box and "Gửi" in the keyboard's order."""
+    page = open_page(width=360, height=740)
+    box, send, new = (page.locator(s).bounding_box() for s in ("#question", "#send", "#new-conversation"))
+    assert box["width"] >= 0.6 * 360
+    placeholder = page.locator("#question").evaluate(
+        "n => { const c = document.createElement('canvas').getContext('2d'); c.font = getComputedStyle(n).font;"
+        " return c.measureText(n.placeholder).width; }"
+    )
+    assert placeholder < box["width"] - 24  # one line, inside its padding
+    assert new["x"] >= 0 and new["x"] + new["width"] <= 360 and new["height"] >= 24
+
+    def apart(a, b):
+        return (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
+
+    assert apart(new, box) and apart(new, send)
+    page.locator("#question").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "send"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "new-conversation"
