@@ -145,6 +145,13 @@ def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living)
         data={"file": (io.BytesIO(bytes(range(0, 32)) * 10), "binary.txt")},
     )
     assert latin.status_code == 400
+    broken = client.post(  # a UTF-16 byte order mark, then a lone surrogate: refused as text, never a 500
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"\xff\xfe\x00\xd8bad"), "broken.txt")},
+    )
+    assert broken.status_code == 400 and broken.get_json()["error"]["code"] == "bad_document"
     assert (living / store.MANIFEST).read_bytes() == manifest
 
 
