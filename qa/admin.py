@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
@@ -58,9 +61,14 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
         request.max_content_length = max_upload
         with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
             source = _uploaded(Path(folder), max_upload)
-            report = _written(
-                lambda: collection.add([source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS)
-            )
+            try:
+                report = _written(
+                    lambda: collection.add(
+                        [source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS
+                    )
+                )
+            except collection.NotAdded as error:  # named as sent: the server's temporary folder is its own business
+                raise ApiError(400, "bad_document", str(error).replace(f"{folder}{os.sep}", "")) from None
         live.refresh()
         index = live.engine().index
         stored = [
@@ -80,7 +88,10 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
     @app.delete("/api/documents/<path:doc_id>")
     def remove(doc_id: str) -> tuple[str, int]:
         _authorised(token, writable)
-        _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+        try:
+            _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+        except collection.NoSuchDocument:  # worded as GET words it, without the server's folder
+            raise _no_such_document(doc_id) from None
         live.refresh()
         return "", 204
 
@@ -137,8 +148,10 @@ def _document_record(body: dict) -> dict:
             raise ApiError(400, "bad_document", f'"{field}", when given, must be a string that is not empty')
     if len(body["title"]) > MAX_TITLE_CHARS:
         raise ApiError(400, "bad_document", f"the title is over {MAX_TITLE_CHARS} characters")
-    if body.get("date") is not None and not _DATE.fullmatch(body["date"].strip()):
-        raise ApiError(400, "bad_document", '"date" must be written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
+    if body.get("date") is not None and not _real_date(body["date"].strip()):
+        raise ApiError(400, "bad_document", '"date" must be a real date written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
+    if body.get("url") is not None and not _web_address(body["url"].strip()):
+        raise ApiError(400, "bad_document", '"url" must be a web address (http:// or https://)')
     doc_id = (body.get("id") or _slug(body["title"])).strip()
     return {
         "id": doc_id,
@@ -147,6 +160,20 @@ def _document_record(body: dict) -> dict:
         "url": body.get("url"),
         "date": body.get("date"),
     }
+
+
+def _real_date(text: str) -> bool:
+    """Whether text is a date (and time) of the calendar written YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."""
+    try:
+        return bool(_DATE.fullmatch(text)) and bool(datetime.fromisoformat(text))
+    except ValueError:  # 2024-02-30, 25:00
+        return False
+
+
+def _web_address(text: str) -> bool:
+    """Whether text is an http or https address with a host: what the pages link a title to."""
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _slug(title: str) -> str:
@@ -159,14 +186,10 @@ def _json_line(record: dict) -> str:
 
 
 def _written(write):
-    """What a collection write returns, its refusals as the API's: a document that cannot be read is 400, an
-    unknown id 404, a full disk 507, another writer holding on 503."""
+    """What a collection write returns, its refusals that are not about the request as the API's: a full disk 507,
+    another writer holding on 503."""
     try:
         return write()
-    except collection.NotAdded as error:
-        raise ApiError(400, "bad_document", str(error)) from None
-    except collection.NoSuchDocument as error:
-        raise ApiError(404, "no_such_document", str(error)) from None
     except store.IndexWriteError as error:
         status, code = (507, "insufficient_storage") if isinstance(error, store.DiskFull) else (503, "busy")
         raise ApiError(status, code, str(error)) from None
