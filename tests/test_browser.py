@@ -446,3 +446,25 @@ def test_the_question_box_has_the_room_on_a_phone(open_page):
     assert page.evaluate("document.activeElement.id") == "send"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "new-conversation"
+
+
+def test_the_admin_is_told_what_went_wrong_in_vietnamese_and_a_pasted_article_is_cleared_once_added(browser, managed):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
+    page.goto(managed.url + "/documents")
+    page.locator("#documents tbody tr").first.wait_for()
+    page.fill("#token", "not-the-token")
+    page.fill("#doc-title", "Học phí tăng")
+    page.fill("#doc-text", "Học phí đại học công lập tăng từ năm học 2024-2025.")
+    page.click("#paste-form button[type=submit]")
+    status = page.locator("#admin-status")
+    page.wait_for_function("s => !s.textContent.startsWith('Đang')", arg=status.element_handle())
+    assert "Mã quản trị không đúng" in status.inner_text()
+    assert page.input_value("#doc-title") == "Học phí tăng"  # kept, to send again with the right token
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#documents tbody tr[data-id='hoc-phi-tang']", timeout=10_000)
+    assert page.input_value("#doc-title") == "" and page.input_value("#doc-text") == ""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#documents tbody tr[data-id='hoc-phi-tang'] button.remove")
+    page.wait_for_selector("#documents tbody tr[data-id='hoc-phi-tang']", state="detached", timeout=10_000)
+    page.context.close()
