@@ -468,3 +468,15 @@ def test_the_admin_is_told_what_went_wrong_in_vietnamese_and_a_pasted_article_is
     page.click("#documents tbody tr[data-id='hoc-phi-tang'] button.remove")
     page.wait_for_selector("#documents tbody tr[data-id='hoc-phi-tang']", state="detached", timeout=10_000)
     page.context.close()
+
+
+def test_a_collection_out_of_service_is_said_in_vietnamese(open_page):
+    page = open_page()
+    refusal = {"error": {"code": "index_unavailable", "message": "texts.bin changed under the server"}}
+    page.route(
+        "**/api/ask", lambda route: route.fulfill(status=503, content_type="application/json", body=json.dumps(refusal))
+    )
+    page.locator("#question").fill("Ai là Bí thư Thành ủy Chí Linh?")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    assert "Bộ tài liệu tạm thời không dùng được" in answer.locator(".error-message").inner_text()

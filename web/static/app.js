@@ -27,6 +27,8 @@
     bad_json: "Yêu cầu gửi lên không hợp lệ.",
     unsupported_media_type: "Yêu cầu gửi lên không hợp lệ.",
     internal_error: "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
+    index_unavailable: "Bộ tài liệu tạm thời không dùng được (đang cập nhật hoặc bị hỏng). Hãy thử lại sau giây lát.",
+    request_timeout: "Yêu cầu gửi lên quá chậm. Hãy thử lại.",
   };
 
   const { el, linkedTo } = window.qaDom;
