@@ -480,3 +480,26 @@ def test_a_collection_out_of_service_is_said_in_vietnamese(open_page):
     page.locator("#question").press("Enter")
     answer = last_answer(page)
     assert "Bộ tài liệu tạm thời không dùng được" in answer.locator(".error-message").inner_text()
+
+
+def test_a_passage_of_one_sentence_is_not_offered_again(open_page):
+    """As qa ask prints no "Đoạn:" line when the passage is its best sentence, the page offers no "Xem cả đoạn văn"."""
+    text = "Trận đấu có khoảng 40.000 khán giả theo dõi."
+    one = {"rank": 1, "passage_id": "d#0", "doc_id": "d", "title": "Bóng đá", "text": text, "score": 9.5}
+    two = dict(one, rank=2, passage_id="d#1", text=text + " Sân Mỹ Đình kín chỗ.")
+    result = {
+        "question": "khán giả",
+        "found": True,
+        "answers": [dict(one, sentence=text, highlights=[]), dict(two, sentence=text, highlights=[])],
+        "took_ms": 1.0,
+        "asked": None,
+    }
+    page = open_page()
+    page.route(
+        "**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(result))
+    )
+    page.locator("#question").fill("khán giả")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    assert answer.locator(".answer").first.locator("details.passage").count() == 0
+    assert answer.locator(".others .answer details.passage").count() == 1

@@ -71,7 +71,8 @@
 
   /**
    * One answer: the answer itself (short_answer) first and large when the engine gives one, then the sentence,
-   * source and score, then the whole passage behind a disclosure.
+   * source and score, then the whole passage behind a disclosure (none when the passage is that one sentence, as
+   * qa ask prints no "Đoạn:" line then).
    */
   function answerCard(answer) {
     const card = el("article", "answer");
@@ -85,6 +86,7 @@
     source.append(" · ", el("span", "score", "điểm " + scoreFormat.format(answer.score)));
     card.append(source);
 
+    if (answer.sentence === answer.text) return card; // the passage is its one sentence, shown already
     const more = el("details", "passage");
     more.append(el("summary", "", "Xem cả đoạn văn"));
     const chars = Array.from(answer.text);
