@@ -78,8 +78,10 @@ def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> 
 
 def question_words(question: QuestionTerms) -> frozenset[tuple[str, str]]:
     """The pairs of folded syllables side by side in one of the question's words of several syllables, or in a
-    keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục")."""
-    words = [terms.syllables(term) for term, _ in question.terms if terms.kind(term) == terms.WORD]
+    keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục"), or anywhere in a
+    question typed without marks (whose words underthesea cannot find, and whose lone "thu" is "thư" or "thứ")."""
+    kind = terms.WORD if question.marked else terms.PAIR
+    words = [terms.syllables(term) for term, _ in question.terms if terms.kind(term) == kind]
     words += question.query
     return frozenset((fold(a), fold(b)) for syllables in words for a, b in zip(syllables, syllables[1:]))
 

@@ -43,6 +43,14 @@ def test_a_word_with_other_marks_than_the_questions_is_not_marked(engine, news):
     assert all(fold(m).lower() != "gia" for a in answers for m in marked(a) if m.lower() != "giả")
 
 
+def test_a_question_without_marks_is_marked_where_its_syllables_stand_together(engine):
+    """Typed without marks, "thanh" may be "thành" or "thanh", "chi" "chí" or "chỉ": alone, no evidence."""
+    answers = engine.ask("ai la bi thu thanh uy chi linh", 3).answers
+    assert "Bí thư Thành ủy Chí Linh" in marked(answers[0])
+    shown = [m for a in answers for m in marked(a)]
+    assert all(len(m.split()) > 1 for m in shown), shown
+
+
 def test_a_keyword_query_is_marked_where_it_stands_whole(news):
     answer = news.ask("hoc phi", 1).answers[0]
     assert marked(answer) == ["học phí"]  # not the "học" of "đại học" and "năm học"
