@@ -26,6 +26,8 @@ MAX_TITLE_CHARS = 1000
 WRITE_WAIT_SECONDS = 30.0  # how long a write waits for another writer before answering 503
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int, writable: bool = True) -> None:
@@ -140,6 +142,9 @@ def _uploaded(folder: Path, max_upload: int) -> Path:
 
 def _document_record(body: dict) -> dict:
     """A JSON document checked field by field, its id made from its title when it has none."""
+    for field in ("id", "title", "text", "url", "date"):
+        if isinstance(body.get(field), str) and _SURROGATE.search(body[field]):  # only reachable as "\ud800"
+            raise ApiError(400, "bad_document", f'"{field}" is not valid Unicode text')
     for field in ("title", "text"):
         if not isinstance(body.get(field), str) or not body[field].strip():
             raise ApiError(400, "bad_document", f'"{field}" must be a string that is not empty')
@@ -153,6 +158,9 @@ def _document_record(body: dict) -> dict:
     if body.get("url") is not None and not _web_address(body["url"].strip()):
         raise ApiError(400, "bad_document", '"url" must be a web address (http:// or https://)')
     doc_id = (body.get("id") or _slug(body["title"])).strip()
+    if _CONTROL.search(doc_id) or {".", ".."} & set(doc_id.split("/")) or "" in doc_id.split("/"):
+        # /api/documents/<id> must reach it: a browser or proxy resolves "a/../b" to "b".
+        raise ApiError(400, "bad_document", '"id" must hold no control character and no empty, "." or ".." part')
     return {
         "id": doc_id,
         "title": body["title"].strip(),

@@ -124,11 +124,17 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         ({"title": "Bài", "text": "Một bài có nội dung.", "date": "2024-05-16T25:00"}, "date"),
         ({"title": "Bài", "text": "Một bài có nội dung.", "url": "javascript:alert(1)"}, "url"),
         ({"title": "Bài", "text": "Một bài có nội dung.", "url": "example.vn/bai"}, "url"),
+        ({"id": "\ud800", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"title": "Bài \udfff", "text": "Một bài có nội dung."}, "title"),
+        ({"title": "Bài", "text": "Một bài \ud800 có nội dung."}, "text"),
+        ({"id": "a/../b", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"id": "tin\x07", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
     ],
 )
 def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
     manifest = (living / store.MANIFEST).read_bytes()
-    refused = client.post("/api/documents", json=body, headers=auth())
+    # As most clients send JSON, with \u escapes: a lone surrogate can be sent that way only.
+    refused = client.post("/api/documents", data=json.dumps(body), content_type="application/json", headers=auth())
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_document"
     assert problem in refused.get_json()["error"]["message"]
     assert (living / store.MANIFEST).read_bytes() == manifest
