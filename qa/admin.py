@@ -128,6 +128,8 @@ def _uploaded(folder: Path, max_upload: int) -> Path:
         if upload is None or not upload.filename:
             raise ApiError(400, "bad_document", 'send the file in the multipart field "file"')
         name = Path(upload.filename.replace("\\", "/")).name
+        if _CONTROL.search(name):
+            raise ApiError(400, "bad_document", "the file's name holds a control character")
         if not name or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
             raise ApiError(415, "unsupported_media_type", f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
         path = folder / name

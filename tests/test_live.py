@@ -104,6 +104,14 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         data={"file": (io.BytesIO(b"MZ\x00\x01"), "virus.exe")},
     )
     assert odd.status_code == 415
+    for name in ("tin\x00.txt", "tin\x07.txt"):  # a name no file can have: refused, never a 500
+        nul = client.post(
+            "/api/documents",
+            headers=auth(),
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(b"Tin\n\nMot doan van."), name)},
+        )
+        assert nul.status_code == 400 and nul.get_json()["error"]["code"] == "bad_document"
     big = client.post(
         "/api/documents",
         headers=auth(),
