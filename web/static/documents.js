@@ -99,6 +99,8 @@
         status.textContent = done(body);
         if (form) form.reset(); // added: the fields are free for the next one (a refusal keeps them to send again)
         await load(true);
+        // A removed row took the focused button with it: the keyboard goes on from the message that says so.
+        if (!document.activeElement || document.activeElement === document.body) status.focus();
       } catch (error) {
         status.textContent = "Không thực hiện được: " + error.message;
       }
