@@ -160,6 +160,8 @@ def _document_record(body: dict) -> dict:
     if body.get("url") is not None and not _web_address(body["url"].strip()):
         raise ApiError(400, "bad_document", '"url" must be a web address (http:// or https://)')
     doc_id = (body.get("id") or _slug(body["title"])).strip()
+    if not doc_id:  # every such title would give one id, and each post would replace the one before
+        raise ApiError(400, "bad_document", 'the title has no letter or digit to make an id of: send an "id"')
     if _CONTROL.search(doc_id) or {".", ".."} & set(doc_id.split("/")) or "" in doc_id.split("/"):
         # /api/documents/<id> must reach it: a browser or proxy resolves "a/../b" to "b".
         raise ApiError(400, "bad_document", '"id" must hold no control character and no empty, "." or ".." part')
@@ -187,8 +189,8 @@ def _web_address(text: str) -> bool:
 
 
 def _slug(title: str) -> str:
-    """An id made of a title: "Giá xăng tăng" gives "gia-xang-tang"."""
-    return re.sub(r"[^a-z0-9]+", "-", fold(title.lower())).strip("-")[:80] or "document"
+    """An id made of a title ("Giá xăng tăng" gives "gia-xang-tang"), empty when it has no letter or digit."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(title.lower())).strip("-")[:80]
 
 
 def _json_line(record: dict) -> str:

@@ -137,6 +137,7 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         ({"title": "Bài", "text": "Một bài \ud800 có nội dung."}, "text"),
         ({"id": "a/../b", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
         ({"id": "tin\x07", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"title": "!!!", "text": "Một bài có nội dung."}, "id"),  # no id to make: "???" would replace it
     ],
 )
 def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
