@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Collection
 
 from . import terms
 from .corpus import Passage, sentence_spans_in
 from .found import Match, QuestionContent
-from .text import QuestionTerms, fold
+from .text import analyse_question, folded_text
 
 
 @dataclass
@@ -39,11 +40,7 @@ def make_answer(
     """A passage (given folded and its matches) as an answer: the sentence that holds most of the question, and the
     spans of the words that matched (joined: question_words(), the pairs of syllables of the question's words)."""
     shown = _whole_words(content.as_written(matches, passage.text, folded), content, joined)
-    weight_of_all, weight_of_shown = _weigher(matches, content), _weigher(shown, content)
-    # The sentence holding most of the question; between equals, the one where more of it is marked.
-    sentence = max(
-        sentence_spans_in(folded) or [(0, len(passage.text))], key=lambda s: (weight_of_all(s), weight_of_shown(s))
-    )
+    sentence = _best_sentence(sentence_spans_in(folded) or [(0, len(passage.text))], matches, shown, content)
     return Answer(
         rank,
         passage.id,
@@ -57,6 +54,16 @@ def make_answer(
         passage.url,
         passage.date,
     )
+
+
+def _best_sentence(
+    sentences: list[tuple[int, int]], matches: list[Match], shown: list[Match], content: QuestionContent
+) -> tuple[int, int]:
+    """The sentence holding most of the question; between equals, the one where more of it is marked."""
+    weights = list(map(_weigher(matches, content), sentences))
+    top = max(weights)
+    best = [s for s, w in zip(sentences, weights) if w == top]
+    return max(best, key=_weigher(shown, content)) if len(best) > 1 else best[0]
 
 
 def _weigher(matches: list[Match], content: QuestionContent) -> Callable[[tuple[int, int]], float]:
@@ -76,29 +83,37 @@ def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> 
     return _highlights([m for m in matches if m[2] in content.syllables], text)
 
 
-def question_words(question: QuestionTerms) -> frozenset[tuple[str, str]]:
+@lru_cache(maxsize=4096)  # as analyse_question: a server is asked the same questions again
+def question_words(asked: str) -> frozenset[tuple[str, str]]:
     """The pairs of folded syllables side by side in one of the question's words of several syllables, or in a
     keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục"), or anywhere in a
     question typed without marks (whose words underthesea cannot find, and whose lone "thu" is "thư" or "thứ")."""
+    question = analyse_question(asked)
     kind = terms.WORD if question.marked else terms.PAIR
-    words = [terms.syllables(term) for term, _ in question.terms if terms.kind(term) == kind]
+    # folded_text: a word's syllables folded, and the JOIN between them a space.
+    words = [folded_text(term[len(kind) :]).split() for term, _ in question.terms if terms.kind(term) == kind]
     words += question.query
-    return frozenset((fold(a), fold(b)) for syllables in words for a, b in zip(syllables, syllables[1:]))
+    return frozenset(pair for syllables in words for pair in zip(syllables, syllables[1:]))
 
 
 def _whole_words(matches: list[Match], content: QuestionContent, joined: Collection[tuple[str, str]]) -> list[Match]:
     """The matches worth marking: the question's syllables, a syllable of one of its longer words only beside another
     of that word ("Đồng chí" holds no "Chí Linh", "đại học" no "học phí")."""
     in_words = {key for pair in joined for key in pair}
-
-    def beside(i: int, j: int) -> bool:  # matches i and j (j = i + 1) side by side, as one of the question's words
-        return 0 <= i and j < len(matches) and matches[j][3] and (matches[i][2], matches[j][2]) in joined
-
-    return [
-        m
-        for i, m in enumerate(matches)
-        if m[2] in content.syllables and (m[2] not in in_words or beside(i - 1, i) or beside(i, i + 1))
-    ]
+    asked = content.syllables
+    shown = []
+    for i, match in enumerate(matches):
+        key = match[2]
+        if key not in asked:
+            continue
+        # Beside another syllable of one of the question's words: the match before, or the one after.
+        if (
+            key not in in_words
+            or (match[3] and i > 0 and (matches[i - 1][2], key) in joined)
+            or (i + 1 < len(matches) and matches[i + 1][3] and (key, matches[i + 1][2]) in joined)
+        ):
+            shown.append(match)
+    return shown
 
 
 def _highlights(matches: list[Match], text: str) -> list[list[int]]:

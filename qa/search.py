@@ -157,7 +157,7 @@ class Engine:
             )
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[: max(top_k, (judged or 0) + 1)]]
-        joined = question_words(analysed)
+        joined = question_words(asked)
         answers = [
             make_answer(rank, p, f, m, score, content, joined)
             for rank, ((p, f, m), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)
