@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
@@ -23,6 +26,8 @@ MAX_TITLE_CHARS = 1000
 WRITE_WAIT_SECONDS = 30.0  # how long a write waits for another writer before answering 503
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int, writable: bool = True) -> None:
@@ -58,9 +63,14 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
         request.max_content_length = max_upload
         with tempfile.TemporaryDirectory(prefix="qa-upload-") as folder:
             source = _uploaded(Path(folder), max_upload)
-            report = _written(
-                lambda: collection.add([source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS)
-            )
+            try:
+                report = _written(
+                    lambda: collection.add(
+                        [source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS
+                    )
+                )
+            except collection.NotAdded as error:  # named as sent: the server's temporary folder is its own business
+                raise ApiError(400, "bad_document", str(error).replace(f"{folder}{os.sep}", "")) from None
         live.refresh()
         index = live.engine().index
         stored = [
@@ -80,7 +90,10 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
     @app.delete("/api/documents/<path:doc_id>")
     def remove(doc_id: str) -> tuple[str, int]:
         _authorised(token, writable)
-        _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+        try:
+            _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+        except collection.NoSuchDocument:  # worded as GET words it, without the server's folder
+            raise _no_such_document(doc_id) from None
         live.refresh()
         return "", 204
 
@@ -115,6 +128,8 @@ def _uploaded(folder: Path, max_upload: int) -> Path:
         if upload is None or not upload.filename:
             raise ApiError(400, "bad_document", 'send the file in the multipart field "file"')
         name = Path(upload.filename.replace("\\", "/")).name
+        if _CONTROL.search(name):
+            raise ApiError(400, "bad_document", "the file's name holds a control character")
         if not name or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
             raise ApiError(415, "unsupported_media_type", f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
         path = folder / name
@@ -129,6 +144,9 @@ def _uploaded(folder: Path, max_upload: int) -> Path:
 
 def _document_record(body: dict) -> dict:
     """A JSON document checked field by field, its id made from its title when it has none."""
+    for field in ("id", "title", "text", "url", "date"):
+        if isinstance(body.get(field), str) and _SURROGATE.search(body[field]):  # only reachable as "\ud800"
+            raise ApiError(400, "bad_document", f'"{field}" is not valid Unicode text')
     for field in ("title", "text"):
         if not isinstance(body.get(field), str) or not body[field].strip():
             raise ApiError(400, "bad_document", f'"{field}" must be a string that is not empty')
@@ -137,9 +155,16 @@ def _document_record(body: dict) -> dict:
             raise ApiError(400, "bad_document", f'"{field}", when given, must be a string that is not empty')
     if len(body["title"]) > MAX_TITLE_CHARS:
         raise ApiError(400, "bad_document", f"the title is over {MAX_TITLE_CHARS} characters")
-    if body.get("date") is not None and not _DATE.fullmatch(body["date"].strip()):
-        raise ApiError(400, "bad_document", '"date" must be written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
+    if body.get("date") is not None and not _real_date(body["date"].strip()):
+        raise ApiError(400, "bad_document", '"date" must be a real date written YYYY-MM-DD (or YYYY-MM-DDTHH:MM)')
+    if body.get("url") is not None and not _web_address(body["url"].strip()):
+        raise ApiError(400, "bad_document", '"url" must be a web address (http:// or https://)')
     doc_id = (body.get("id") or _slug(body["title"])).strip()
+    if not doc_id:  # every such title would give one id, and each post would replace the one before
+        raise ApiError(400, "bad_document", 'the title has no letter or digit to make an id of: send an "id"')
+    if _CONTROL.search(doc_id) or {".", ".."} & set(doc_id.split("/")) or "" in doc_id.split("/"):
+        # /api/documents/<id> must reach it: a browser or proxy resolves "a/../b" to "b".
+        raise ApiError(400, "bad_document", '"id" must hold no control character and no empty, "." or ".." part')
     return {
         "id": doc_id,
         "title": body["title"].strip(),
@@ -149,9 +174,23 @@ def _document_record(body: dict) -> dict:
     }
 
 
+def _real_date(text: str) -> bool:
+    """Whether text is a date (and time) of the calendar written YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]."""
+    try:
+        return bool(_DATE.fullmatch(text)) and bool(datetime.fromisoformat(text))
+    except ValueError:  # 2024-02-30, 25:00
+        return False
+
+
+def _web_address(text: str) -> bool:
+    """Whether text is an http or https address with a host: what the pages link a title to."""
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def _slug(title: str) -> str:
-    """An id made of a title: "Giá xăng tăng" gives "gia-xang-tang"."""
-    return re.sub(r"[^a-z0-9]+", "-", fold(title.lower())).strip("-")[:80] or "document"
+    """An id made of a title ("Giá xăng tăng" gives "gia-xang-tang"), empty when it has no letter or digit."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(title.lower())).strip("-")[:80]
 
 
 def _json_line(record: dict) -> str:
@@ -159,14 +198,10 @@ def _json_line(record: dict) -> str:
 
 
 def _written(write):
-    """What a collection write returns, its refusals as the API's: a document that cannot be read is 400, an
-    unknown id 404, a full disk 507, another writer holding on 503."""
+    """What a collection write returns, its refusals that are not about the request as the API's: a full disk 507,
+    another writer holding on 503."""
     try:
         return write()
-    except collection.NotAdded as error:
-        raise ApiError(400, "bad_document", str(error)) from None
-    except collection.NoSuchDocument as error:
-        raise ApiError(404, "no_such_document", str(error)) from None
     except store.IndexWriteError as error:
         status, code = (507, "insufficient_storage") if isinstance(error, store.DiskFull) else (503, "busy")
         raise ApiError(status, code, str(error)) from None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Collection
 
+from . import terms
 from .corpus import Passage, sentence_spans_in
 from .found import Match, QuestionContent
+from .text import analyse_question, folded_text
 
 
 @dataclass
@@ -25,19 +29,20 @@ class Answer:
 
 
 def make_answer(
-    rank: int, passage: Passage, folded: str, matches: list[Match], score: float, content: QuestionContent
+    rank: int,
+    passage: Passage,
+    folded: str,
+    matches: list[Match],
+    score: float,
+    content: QuestionContent,
+    joined: Collection[tuple[str, str]],
 ) -> Answer:
     """A passage (given folded and its matches) as an answer: the sentence that holds most of the question (a line of
-    text before a heading, which names a section rather than answers), and the spans of the words that matched."""
-    starts = [start for start, _, _, _ in matches]
-
-    def weight(span: tuple[int, int]) -> tuple[bool, float]:
-        first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
-        held = content.weight(matches[first:last]) if last > first else 0.0
-        return held > 0 and not passage.in_heading(span), held
-
-    sentence = max(sentence_spans_in(folded) or [(0, len(passage.text))], key=weight)
-    matched = [m for m in matches if m[2] in content.syllables]
+    text before a heading, which names a section rather than answers), and the spans of the words that matched
+    (joined: question_words(), the pairs of syllables of the question's words)."""
+    shown = _whole_words(content.as_written(matches, passage.text, folded), content, joined)
+    sentences = sentence_spans_in(folded) or [(0, len(passage.text))]
+    sentence = _best_sentence(sentences, matches, shown, content, passage)
     return Answer(
         rank,
         passage.id,
@@ -46,11 +51,77 @@ def make_answer(
         passage.text,
         round(score, 6),
         passage.text[sentence[0] : sentence[1]],
-        _highlights(matched, passage.text),
+        _highlights(shown, passage.text),
         None,
         passage.url,
         passage.date,
     )
+
+
+def _best_sentence(
+    sentences: list[tuple[int, int]],
+    matches: list[Match],
+    shown: list[Match],
+    content: QuestionContent,
+    passage: Passage,
+) -> tuple[int, int]:
+    """The sentence holding most of the question, a line of text before a heading that holds any; between equals,
+    the one where more of it is marked."""
+    held = _weigher(matches, content)
+    weights = [(weight > 0 and not passage.in_heading(span), weight) for span in sentences for weight in [held(span)]]
+    top = max(weights)
+    best = [s for s, w in zip(sentences, weights) if w == top]
+    return max(best, key=_weigher(shown, content)) if len(best) > 1 else best[0]
+
+
+def _weigher(matches: list[Match], content: QuestionContent) -> Callable[[tuple[int, int]], float]:
+    """The weight of the question's syllables and pairs among the matches (in order) inside a span of the text."""
+    starts = [start for start, _, _, _ in matches]
+
+    def weight(span: tuple[int, int]) -> float:
+        first, last = bisect_left(starts, span[0]), bisect_left(starts, span[1])
+        return content.weight(matches[first:last]) if last > first else 0.0
+
+    return weight
+
+
+def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> list[list[int]]:
+    """The spans of every syllable of the question in text, whatever its marks or neighbours: what a short answer
+    is looked for near."""
+    return _highlights([m for m in matches if m[2] in content.syllables], text)
+
+
+@lru_cache(maxsize=4096)  # as analyse_question: a server is asked the same questions again
+def question_words(asked: str) -> frozenset[tuple[str, str]]:
+    """The pairs of folded syllables side by side in one of the question's words of several syllables, or in a
+    keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục"), or anywhere in a
+    question typed without marks (whose words underthesea cannot find, and whose lone "thu" is "thư" or "thứ")."""
+    question = analyse_question(asked)
+    kind = terms.WORD if question.marked else terms.PAIR
+    # folded_text: a word's syllables folded, and the JOIN between them a space.
+    words = [folded_text(term[len(kind) :]).split() for term, _ in question.terms if terms.kind(term) == kind]
+    words += question.query
+    return frozenset(pair for syllables in words for pair in zip(syllables, syllables[1:]))
+
+
+def _whole_words(matches: list[Match], content: QuestionContent, joined: Collection[tuple[str, str]]) -> list[Match]:
+    """The matches worth marking: the question's syllables, a syllable of one of its longer words only beside another
+    of that word ("Đồng chí" holds no "Chí Linh", "đại học" no "học phí")."""
+    in_words = {key for pair in joined for key in pair}
+    asked = content.syllables
+    shown = []
+    for i, match in enumerate(matches):
+        key = match[2]
+        if key not in asked:
+            continue
+        # Beside another syllable of one of the question's words: the match before, or the one after.
+        if (
+            key not in in_words
+            or (match[3] and i > 0 and (matches[i - 1][2], key) in joined)
+            or (i + 1 < len(matches) and matches[i + 1][3] and (key, matches[i + 1][2]) in joined)
+        ):
+            shown.append(match)
+    return shown
 
 
 def _highlights(matches: list[Match], text: str) -> list[list[int]]:

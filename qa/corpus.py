@@ -161,7 +161,10 @@ def _named_sources(paths: Iterable[Path]) -> list[tuple[Path, str]]:
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1258 when it reads as text."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:  # a lone surrogate, an odd number of bytes
+            raise UndecodableError(f"opens as UTF-16 but is not UTF-16 text: {error.reason}") from error
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

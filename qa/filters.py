@@ -41,10 +41,12 @@ class Filters:
         return bool(self.since or self.until or self.doc_id)
 
     def passages(self, index: Index) -> np.ndarray:
-        """bool per passage of the index: whether its document may answer."""
+        """bool per passage of the index: whether its document may answer, or a BadFilter naming a doc_id it lacks."""
         if not isinstance(index, Index):
             raise BadFilter("--since, --until and --doc do not work on a sharded collection yet")
         allowed = ~index.deleted
+        if self.doc_id is not None and self.doc_id not in index.document_numbers:  # a typo, not "nothing answers"
+            raise BadFilter(f"no document {self.doc_id!r} in this collection (qa index list shows them)")
         if self.doc_id is not None:
             allowed &= np.arange(len(index.documents)) == index.document_numbers.get(self.doc_id, -1)
         if self.since or self.until:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
-from .answers import Answer, make_answer
+from .answers import Answer, make_answer, matched_spans, question_words
 from .corpus import Passage
 from .followup import in_context
 from .found import (
@@ -158,15 +158,18 @@ class Engine:
             )
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[: max(top_k, (judged or 0) + 1)]]
+        joined = question_words(asked)
         answers = [
-            make_answer(rank, p, f, m, score, content)
+            make_answer(rank, p, f, m, score, content, joined)
             for rank, ((p, f, m), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)
         ]
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
         found = bool(answers) and judged is not None and is_found(content, seen, *passages[judged])
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
-            top.short_answer = short_answer(question, top.text, top.sentence, top.highlights)
+            top.short_answer = short_answer(
+                question, top.text, top.sentence, matched_spans(passages[0][2], content, top.text)
+            )
         return Result(question, found, answers, 0.0, asked if asked != question else None)
 
 

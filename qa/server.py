@@ -59,6 +59,7 @@ def create_app(
     web = shipped("web", "web")
     app = Flask(__name__, template_folder=str(web / "templates"), static_folder=str(web / "static"))
     app.json.ensure_ascii = False  # Vietnamese as it is, not \u escapes
+    app.json.sort_keys = False  # in the order qa ask --json prints: "question" and "found" first
     live = LiveEngine(engine)
 
     @app.get("/")

@@ -77,6 +77,15 @@ def test_the_body_is_the_engines_result(client, engine):
     assert data == expected
 
 
+def test_the_api_prints_its_keys_in_the_order_qa_ask_json_does(client, engine):
+    """The same answer reads the same on both faces: "question" and "found" first, as documented, not sorted."""
+    body = json.loads(ask(client, {"question": INCOME, "top_k": 1}).get_data(as_text=True))
+    printed = engine.ask(INCOME, top_k=1).to_dict()
+    assert list(body) == list(printed) == ["question", "found", "answers", "took_ms", "asked"]
+    assert list(body["answers"][0]) == list(printed["answers"][0])
+    assert list(json.loads(client.get("/healthz").get_data(as_text=True)))[0] == "status"
+
+
 def test_get_and_post_answer_the_same(client):
     by_post = ask(client, {"question": "Ai là Bí thư Thành ủy Chí Linh?", "top_k": 5}).get_json()
     by_get = client.get("/api/ask", query_string={"q": "Ai là Bí thư Thành ủy Chí Linh?", "top_k": "5"}).get_json()

@@ -377,3 +377,132 @@ def test_a_follow_up_is_answered_in_the_conversations_context_until_a_new_one(op
     assert alone.locator(".asked").count() == 0
     assert "Lê Văn Hiệu" not in alone.locator(".answer .passage-text").first.text_content()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+# The WCAG contrast ratio of an element's text against the nearest background behind it that is not transparent.
+CONTRAST = """node => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  let back = node;
+  while (back && rgb(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+  const fore = luminance(rgb(getComputedStyle(node).color));
+  const behind = luminance(rgb(getComputedStyle(back).backgroundColor));
+  return (Math.max(fore, behind) + 0.05) / (Math.min(fore, behind) + 0.05);
+}"""
+
+
+def test_both_pages_are_readable_and_usable_on_a_phone(browser, managed):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(managed.url + "/")
+    # The link to the documents, and back, in the coloured header: readable (WCAG AA, 4.5:1), not the default blue.
+    assert page.locator(".site-header a").evaluate(CONTRAST) >= 4.5
+    page.goto(managed.url + "/documents")
+    page.locator("#documents tbody tr").first.wait_for()
+    assert page.locator(".site-header a").evaluate(CONTRAST) >= 4.5
+    # The title has the room: wider than the date beside it.
+    title, date = (page.locator(f"#documents tbody tr td.{c}").first.bounding_box()["width"] for c in ("title", "date"))
+    assert title > 1.3 * date
+    assert page.locator("#documents tbody tr td.date").first.inner_text().split()[0] == "2023-05-16"  # the day whole
+    # "Xóa" on one line, not a letter per line, and a target a thumb can hit.
+    remove = page.locator("button.remove").first.bounding_box()
+    assert remove["width"] > remove["height"] and remove["height"] >= 32
+    # The admin's fields in the page's own type size (a phone zooms into anything under 16 px) and full width.
+    for field in ("#token", "#doc-title", "#doc-text"):
+        assert page.locator(field).evaluate("n => parseFloat(getComputedStyle(n).fontSize)") >= 16
+        assert page.locator(field).bounding_box()["height"] >= 32
+    assert page.locator("#paste-form button[type=submit]").bounding_box()["height"] >= 32
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    context.close()
+
+
+def test_the_question_box_has_the_room_on_a_phone(open_page):
+    """At 360 px the box takes most of the width (its placeholder on one line); "Cuộc trò chuyện mới" stays in
+    reach, overlapping nothing, after the box and "Gửi" in the keyboard's order."""
+    page = open_page(width=360, height=740)
+    box, send, new = (page.locator(s).bounding_box() for s in ("#question", "#send", "#new-conversation"))
+    assert box["width"] >= 0.6 * 360
+    placeholder = page.locator("#question").evaluate(
+        "n => { const c = document.createElement('canvas').getContext('2d'); c.font = getComputedStyle(n).font;"
+        " return c.measureText(n.placeholder).width; }"
+    )
+    assert placeholder < box["width"] - 24  # one line, inside its padding
+    assert new["x"] >= 0 and new["x"] + new["width"] <= 360 and new["height"] >= 24
+
+    def apart(a, b):
+        return (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
+
+    assert apart(new, box) and apart(new, send)
+    page.locator("#question").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "send"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "new-conversation"
+
+
+def test_the_admin_is_told_what_went_wrong_in_vietnamese_and_a_pasted_article_is_cleared_once_added(browser, managed):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN").new_page()
+    page.goto(managed.url + "/documents")
+    page.locator("#documents tbody tr").first.wait_for()
+    page.fill("#token", "not-the-token")
+    page.fill("#doc-title", "Học phí tăng")
+    page.fill("#doc-text", "Học phí đại học công lập tăng từ năm học 2024-2025.")
+    page.click("#paste-form button[type=submit]")
+    status = page.locator("#admin-status")
+    page.wait_for_function("s => !s.textContent.startsWith('Đang')", arg=status.element_handle())
+    assert "Mã quản trị không đúng" in status.inner_text()
+    assert page.input_value("#doc-title") == "Học phí tăng"  # kept, to send again with the right token
+    page.fill("#token", ADMIN_TOKEN)
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#documents tbody tr[data-id='hoc-phi-tang']", timeout=10_000)
+    assert page.input_value("#doc-title") == "" and page.input_value("#doc-text") == ""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.focus("#documents tbody tr[data-id='hoc-phi-tang'] button.remove")
+    page.keyboard.press("Enter")  # from the keyboard: the focus is not lost with the row
+    page.wait_for_selector("#documents tbody tr[data-id='hoc-phi-tang']", state="detached", timeout=10_000)
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'admin-status'")
+    assert "Đã xóa" in page.inner_text("#admin-status")
+    page.context.close()
+
+
+def test_a_collection_out_of_service_is_said_in_vietnamese(open_page):
+    page = open_page()
+    refusal = {"error": {"code": "index_unavailable", "message": "texts.bin changed under the server"}}
+    page.route(
+        "**/api/ask", lambda route: route.fulfill(status=503, content_type="application/json", body=json.dumps(refusal))
+    )
+    page.locator("#question").fill("Ai là Bí thư Thành ủy Chí Linh?")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    assert "Bộ tài liệu tạm thời không dùng được" in answer.locator(".error-message").inner_text()
+
+
+def test_a_passage_of_one_sentence_is_not_offered_again(open_page):
+    """As qa ask prints no "Đoạn:" line when the passage is its best sentence, the page offers no "Xem cả đoạn văn"."""
+    text = "Trận đấu có khoảng 40.000 khán giả theo dõi."
+    one = {"rank": 1, "passage_id": "d#0", "doc_id": "d", "title": "Bóng đá", "text": text, "score": 9.5}
+    two = dict(one, rank=2, passage_id="d#1", text=text + " Sân Mỹ Đình kín chỗ.")
+    result = {
+        "question": "khán giả",
+        "found": True,
+        "answers": [dict(one, sentence=text, highlights=[]), dict(two, sentence=text, highlights=[])],
+        "took_ms": 1.0,
+        "asked": None,
+    }
+    page = open_page()
+    page.route(
+        "**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(result))
+    )
+    page.locator("#question").fill("khán giả")
+    page.locator("#question").press("Enter")
+    answer = last_answer(page)
+    assert answer.locator(".answer").first.locator("details.passage").count() == 0
+    assert answer.locator(".others .answer details.passage").count() == 1

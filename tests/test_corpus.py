@@ -220,8 +220,10 @@ def test_odd_encodings_are_read(tmp_path):
 def test_undecodable_and_empty_files_are_skipped_by_name(tmp_path):
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "bom.txt").write_bytes(b"\xff\xfe\x00\xd8bad")  # a UTF-16 byte order mark, then a lone surrogate
     (tmp_path / "good.txt").write_text("Tiêu đề\n\nMột đoạn văn có nội dung thật.\n", encoding="utf-8")
     found = list(read_documents([tmp_path]))
     skipped = {Path(s.source).name: s.reason for s in found if isinstance(s, Skipped)}
-    assert set(skipped) == {"binary.txt", "empty.txt"}
+    assert set(skipped) == {"binary.txt", "empty.txt", "bom.txt"}
+    assert "UTF-16" in skipped["bom.txt"]
     assert [d.id for d in found if isinstance(d, Document)] == ["good"]

@@ -81,6 +81,8 @@ def test_documents_are_listed_read_and_removed(client):
     assert not client.get("/api/ask", query_string={"q": "nhiệt độ Hà Nội hôm nay"}).get_json()["found"]
     gone = client.delete("/api/documents/thoi-tiet", headers=auth())
     assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "no_such_document"
+    # Worded as GET says it: no server folder, no command line to run there.
+    assert gone.get_json()["error"] == client.get("/api/documents/thoi-tiet").get_json()["error"]
 
 
 def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
@@ -102,6 +104,14 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         data={"file": (io.BytesIO(b"MZ\x00\x01"), "virus.exe")},
     )
     assert odd.status_code == 415
+    for name in ("tin\x00.txt", "tin\x07.txt"):  # a name no file can have: refused, never a 500
+        nul = client.post(
+            "/api/documents",
+            headers=auth(),
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(b"Tin\n\nMot doan van."), name)},
+        )
+        assert nul.status_code == 400 and nul.get_json()["error"]["code"] == "bad_document"
     big = client.post(
         "/api/documents",
         headers=auth(),
@@ -118,11 +128,22 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         ({"title": "Bài", "text": 5}, "text"),
         ({"title": "Bài", "text": "Một bài có nội dung.", "date": "16/05/2023"}, "date"),
         ({"title": "Bài", "text": "Một bài có nội dung.", "url": ["x"]}, "url"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "date": "2024-02-30"}, "date"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "date": "2024-05-16T25:00"}, "date"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "url": "javascript:alert(1)"}, "url"),
+        ({"title": "Bài", "text": "Một bài có nội dung.", "url": "example.vn/bai"}, "url"),
+        ({"id": "\ud800", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"title": "Bài \udfff", "text": "Một bài có nội dung."}, "title"),
+        ({"title": "Bài", "text": "Một bài \ud800 có nội dung."}, "text"),
+        ({"id": "a/../b", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"id": "tin\x07", "title": "Bài", "text": "Một bài có nội dung."}, "id"),
+        ({"title": "!!!", "text": "Một bài có nội dung."}, "id"),  # no id to make: "???" would replace it
     ],
 )
 def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
     manifest = (living / store.MANIFEST).read_bytes()
-    refused = client.post("/api/documents", json=body, headers=auth())
+    # As most clients send JSON, with \u escapes: a lone surrogate can be sent that way only.
+    refused = client.post("/api/documents", data=json.dumps(body), content_type="application/json", headers=auth())
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_document"
     assert problem in refused.get_json()["error"]["message"]
     assert (living / store.MANIFEST).read_bytes() == manifest
@@ -137,7 +158,9 @@ def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living)
         content_type="multipart/form-data",
         data={"file": (io.BytesIO("\n".join(lines).encode()), "two.jsonl")},
     )
-    assert refused.status_code == 400 and "duplicate id 'a'" in refused.get_json()["error"]["message"]
+    message = refused.get_json()["error"]["message"]
+    assert refused.status_code == 400 and "two.jsonl:2: duplicate id 'a'" in message
+    assert "qa-upload" not in message and "/tmp" not in message  # the server's folders are its own business
     latin = client.post(
         "/api/documents",
         headers=auth(),
@@ -145,6 +168,13 @@ def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living)
         data={"file": (io.BytesIO(bytes(range(0, 32)) * 10), "binary.txt")},
     )
     assert latin.status_code == 400
+    broken = client.post(  # a UTF-16 byte order mark, then a lone surrogate: refused as text, never a 500
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"\xff\xfe\x00\xd8bad"), "broken.txt")},
+    )
+    assert broken.status_code == 400 and broken.get_json()["error"]["code"] == "bad_document"
     assert (living / store.MANIFEST).read_bytes() == manifest
 
 
@@ -170,11 +200,13 @@ def test_filters_in_a_get_and_a_post(client):
     assert "thoi-tiet" not in {a["doc_id"] for a in none["answers"]}
     only = client.post("/api/ask", json={"question": "đảng viên", "filters": {"doc_id": "thoi-tiet"}}).get_json()
     assert {a["doc_id"] for a in only["answers"]} <= {"thoi-tiet"}
-    for bad in ({"since": "yesterday"}, {"until": "2023-02-30"}, {"other": 1}, "2023"):
+    for bad in ({"since": "yesterday"}, {"until": "2023-02-30"}, {"other": 1}, "2023", {"doc_id": "thoi-tiet-typo"}):
         refused = client.post("/api/ask", json={"question": "Hà Nội", "filters": bad})
         assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
-    refused = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "01-06-2023"})
-    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+    for query in ({"since": "01-06-2023"}, {"doc_id": "no-such-id"}):
+        refused = client.get("/api/ask", query_string={"q": "Hà Nội", **query})
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
+    assert "no-such-id" in refused.get_json()["error"]["message"]
 
 
 def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_path):

@@ -27,6 +27,8 @@
     bad_json: "Yêu cầu gửi lên không hợp lệ.",
     unsupported_media_type: "Yêu cầu gửi lên không hợp lệ.",
     internal_error: "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
+    index_unavailable: "Bộ tài liệu tạm thời không dùng được (đang cập nhật hoặc bị hỏng). Hãy thử lại sau giây lát.",
+    request_timeout: "Yêu cầu gửi lên quá chậm. Hãy thử lại.",
   };
 
   const { el, linkedTo } = window.qaDom;
@@ -69,7 +71,8 @@
 
   /**
    * One answer: the answer itself (short_answer) first and large when the engine gives one, then the sentence,
-   * source and score, then the whole passage behind a disclosure.
+   * source and score, then the whole passage behind a disclosure (none when the passage is that one sentence, as
+   * qa ask prints no "Đoạn:" line then).
    */
   function answerCard(answer) {
     const card = el("article", "answer");
@@ -83,6 +86,7 @@
     source.append(" · ", el("span", "score", "điểm " + scoreFormat.format(answer.score)));
     card.append(source);
 
+    if (answer.sentence === answer.text) return card; // the passage is its one sentence, shown already
     const more = el("details", "passage");
     more.append(el("summary", "", "Xem cả đoạn văn"));
     const chars = Array.from(answer.text);

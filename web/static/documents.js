@@ -16,12 +16,30 @@
 
   const { el, linkedTo } = window.qaDom;
 
+  // What each refusal of a write means, for the admin (the server's own message follows as the detail).
+  const ERRORS = {
+    unauthorized: "Mã quản trị không đúng hoặc chưa nhập.",
+    admin_disabled: "Máy chủ không cho phép thay đổi tài liệu.",
+    bad_document: "Tài liệu không hợp lệ.",
+    bad_json: "Tài liệu không hợp lệ.",
+    request_too_large: "Tệp hoặc bài quá lớn.",
+    unsupported_media_type: "Chỉ nhận tệp .txt, .md, .html hoặc .jsonl.",
+    no_such_document: "Tài liệu này không còn trong bộ tài liệu.",
+    busy: "Đang có một thay đổi khác; hãy thử lại sau giây lát.",
+    insufficient_storage: "Máy chủ hết chỗ trên đĩa.",
+    index_unavailable: "Bộ tài liệu tạm thời không dùng được; hãy thử lại sau giây lát.",
+  };
+
   function row(doc) {
     const tr = el("tr");
     tr.dataset.id = doc.id;
     const title = el("td", "title");
     title.append(linkedTo(document.createTextNode(doc.title), doc.url), el("span", "doc-id", doc.id));
-    tr.append(title, el("td", "date", doc.date ? doc.date.replace("T", " ") : "—"), el("td", "count", String(doc.passages)));
+    // The day and the time each kept whole: on a phone the time goes under the day.
+    const date = el("td", "date");
+    if (doc.date) date.append(...doc.date.split("T").flatMap((part, i) => (i ? [" ", el("span", "", part)] : [el("span", "", part)])));
+    else date.textContent = "—";
+    tr.append(title, date, el("td", "count", String(doc.passages)));
     if (admin) {
       const cell = el("td");
       const button = el("button", "remove", "Xóa");
@@ -64,20 +82,25 @@
         options.headers || {});
       const response = await fetch(url, Object.assign({}, options, { method: method, headers: headers }));
       if (response.ok) return response.status === 204 ? {} : response.json();
-      let message = "HTTP " + response.status;
+      let message = "Lỗi HTTP " + response.status + ".";
       try {
         const body = await response.json();
-        if (body && body.error) message = body.error.message + " (" + body.error.code + ")";
+        if (body && body.error) {
+          message = (ERRORS[body.error.code] || message) + " Chi tiết: " + body.error.message + " (" + body.error.code + ")";
+        }
       } catch (_) { /* keep the status */ }
       throw new Error(message);
     }
 
-    async function report(promise, done) {
+    async function report(promise, done, form) {
       status.textContent = "Đang xử lý…";
       try {
         const body = await promise;
         status.textContent = done(body);
+        if (form) form.reset(); // added: the fields are free for the next one (a refusal keeps them to send again)
         await load(true);
+        // A removed row took the focused button with it: the keyboard goes on from the message that says so.
+        if (!document.activeElement || document.activeElement === document.body) status.focus();
       } catch (error) {
         status.textContent = "Không thực hiện được: " + error.message;
       }
@@ -91,7 +114,7 @@
       if (date) doc.date = date;
       if (url) doc.url = url;
       report(write("POST", api, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) }),
-        (body) => "Đã thêm: " + body.documents.map((d) => d.id).join(", "));
+        (body) => "Đã thêm: " + body.documents.map((d) => d.id).join(", "), event.target);
     });
 
     document.getElementById("upload-form").addEventListener("submit", (event) => {
@@ -100,7 +123,8 @@
       if (!file) return;
       const data = new FormData();
       data.append("file", file);
-      report(write("POST", api, { body: data }), (body) => "Đã thêm: " + body.documents.map((d) => d.id).join(", "));
+      report(write("POST", api, { body: data }), (body) => "Đã thêm: " + body.documents.map((d) => d.id).join(", "),
+        event.target);
     });
 
     removeDocument = (doc) => {
