@@ -242,6 +242,10 @@ class Postings:
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         """How many passages hold each term (0: none)."""
+        if self.compiled:  # one call, not numpy's dozen per segment: names are looked up several times a question
+            from . import maxscore
+
+            return maxscore.doc_freq(self.compiled_segments, term_hash(terms))
         return self._doc_freq(self._rows(term_hash(terms)))
 
     def term_idf(self, terms: Sequence[str]) -> np.ndarray:
@@ -254,6 +258,10 @@ class Postings:
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+        if self.compiled:
+            from . import maxscore
+
+            return maxscore.any_within(self.compiled_segments, term_hash(terms), first, last)
         s = int(np.searchsorted(self.offsets, first, side="right")) - 1
         segment, offset = self.segments[s], int(self.offsets[s])
         rows = segment.rows(term_hash(terms))

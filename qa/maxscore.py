@@ -173,18 +173,7 @@ def _ranked(  # pragma: no cover
     candidates,
 ):
     n_terms = len(hashes)
-    doc_freq = np.zeros(n_terms, dtype=np.int64)
-    rows = np.full((len(arrays), n_terms), -1, dtype=np.int64)  # each term's row in each segment
-    for s in range(len(arrays)):
-        keys, indptr, _, _, _, _, deleted_df = arrays[s]
-        for t in range(n_terms):
-            # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
-            row = _find(keys, hashes[t], 0, len(keys), int(hashes[t] * (len(keys) / 18446744073709551616.0)))
-            if row < len(keys) and keys[row] == hashes[t]:
-                rows[s, t] = row
-                doc_freq[t] += indptr[row + 1] - indptr[row]
-                if len(deleted_df):
-                    doc_freq[t] -= deleted_df[row]
+    rows, doc_freq = _lookup(arrays, hashes)
     term_idf = np.empty(n_terms)
     for t in range(n_terms):
         # bm25.idf, the same float operations: held by no passage, the highest idf there can be
@@ -235,6 +224,57 @@ def _ranked(  # pragma: no cover
     return doc_freq, asked_idf, best_p[:n_best], best_s[:n_best]
 
 
+def doc_freq(segments: CompiledSegments, hashes: np.ndarray) -> np.ndarray:
+    """How many live passages of the segments hold each term (given by bm25.term_hash)."""
+    return _lookup(segments.arrays, hashes)[1]
+
+
+def any_within(segments: CompiledSegments, hashes: np.ndarray, first: int, last: int) -> bool:
+    """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+    return _any_within(segments.arrays, segments.offsets, hashes, first, last)
+
+
+@njit(cache=True, nogil=True)
+def _lookup(arrays, hashes):  # pragma: no cover
+    """Each term's row in each segment (-1: not there), and how many live passages hold it."""
+    doc_freq = np.zeros(len(hashes), dtype=np.int64)
+    rows = np.full((len(arrays), len(hashes)), -1, dtype=np.int64)
+    for s in range(len(arrays)):
+        keys, indptr, _, _, _, _, deleted_df = arrays[s]
+        for t in range(len(hashes)):
+            row = _row(keys, hashes[t])
+            if row >= 0:
+                rows[s, t] = row
+                doc_freq[t] += indptr[row + 1] - indptr[row]
+                if len(deleted_df):
+                    doc_freq[t] -= deleted_df[row]
+    return rows, doc_freq
+
+
+@njit(cache=True, nogil=True)
+def _any_within(arrays, offsets, hashes, first, last):  # pragma: no cover
+    s = len(offsets) - 1
+    while s > 0 and offsets[s] > first:
+        s -= 1
+    keys, indptr, passage, _, _, _, _ = arrays[s]
+    for t in range(len(hashes)):
+        row = _row(keys, hashes[t])
+        if row >= 0 and indptr[row + 1] > indptr[row]:
+            lo, hi = indptr[row], indptr[row + 1]
+            at = _find(passage, first - offsets[s], lo, hi, _guess(passage, first - offsets[s], lo, hi))
+            if at < hi and passage[at] < last - offsets[s]:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row(keys, key):  # pragma: no cover
+    """The row of a term's hash in a segment's sorted keys, or -1."""
+    # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
+    row = _find(keys, key, 0, len(keys), int(key * (len(keys) / 18446744073709551616.0)))
+    return row if row < len(keys) and keys[row] == key else -1
+
+
 def load() -> None:
     """Compile (or load from numba's cache) the ranking now, not on the first question."""
     from .bm25 import Postings
@@ -255,6 +295,8 @@ def load() -> None:
         1.5,
         1e30,
     )
+    doc_freq(postings.compiled_segments, np.zeros(1, dtype=np.uint64))
+    any_within(postings.compiled_segments, np.zeros(1, dtype=np.uint64), 0, 1)
 
 
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -300,6 +300,27 @@ def test_segments_with_deletions_are_ranked_in_one_compiled_call_as_one_index_of
     assert not distinct or np.array_equal(each[2], best)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    big_corpora,
+    st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz"])), min_size=1, max_size=5),
+    st.lists(st.integers(0, 300), max_size=4),
+    st.data(),
+)
+def test_terms_are_looked_up_alike_compiled_or_not(passages, terms, cuts, data):
+    deleted = set(data.draw(st.lists(st.integers(0, len(passages) - 1), max_size=len(passages) // 2)))
+    postings = _with_deleted(_segments_of(passages, cuts), passages, deleted)
+    s = data.draw(st.integers(0, len(postings.segments) - 1))
+    first = data.draw(st.integers(int(postings.offsets[s]), int(postings.offsets[s + 1]) - 1))
+    last = data.draw(st.integers(first, int(postings.offsets[s + 1])))
+    held = [sum(t in passages[i] for i in range(len(passages)) if i not in deleted) for t in terms]
+    within = any(t in passages[i] for i in range(first, last) for t in terms)
+    for compiled in (False, True):
+        postings.compiled = compiled
+        assert postings.doc_freq(terms).tolist() == held
+        assert postings.any_within(terms, first, last) == within
+
+
 def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
     # Peaks are computed at a segment's own average length; a collection whose average is longer raises every
     # weight, and the bound must follow (bound_scale), or MaxScore would skip a passage that belongs in the top k.
