@@ -82,28 +82,44 @@ class CompiledSegments:
 def compiled_segments(segments, norms, deleted_df, offsets: np.ndarray, bound_scale: np.ndarray) -> CompiledSegments:
     """bm25.Segment's arrays, with each segment's norms and deleted postings per term (None: none), as ranked() takes
     them: one list of arrays read-only alike, so that one compiled call ranks any number of segments."""
-    arrays = List()
+    arrays = None
     for segment, norm, deleted in zip(segments, norms, deleted_df):
-        arrays.append(
-            tuple(
-                _read_only(a)
-                for a in (
-                    segment.keys,
-                    segment.indptr,
-                    segment.passage,
-                    segment.tf,
-                    norm,
-                    segment.peak,
-                    np.zeros(0, np.int32) if deleted is None else deleted,
-                )
+        item = tuple(
+            _read_only(a)
+            for a in (
+                segment.keys,
+                segment.indptr,
+                segment.passage,
+                segment.tf,
+                norm,
+                segment.peak,
+                np.zeros(0, np.int32) if deleted is None else deleted,
             )
         )
+        arrays = _listed(item) if arrays is None else _appended(arrays, item)
     return CompiledSegments(
         arrays,
         np.asarray(offsets, dtype=np.int64),
         np.asarray(bound_scale, dtype=np.float64),
         max([s.n_passages for s in segments], default=0),
     )
+
+
+# The list made and added to by compiled code, cached as the rest is: made from Python, numba compiles the list's
+# methods in every new process (about a second).
+@njit(cache=True)
+def _listed(item):  # pragma: no cover
+    """A typed list of one item."""
+    items = List()
+    items.append(item)
+    return items
+
+
+@njit(cache=True)
+def _appended(items, item):  # pragma: no cover
+    """The typed list with item added."""
+    items.append(item)
+    return items
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
