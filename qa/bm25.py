@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
 from .settings import COMMON_SHARE, COMPILED_FROM, FIRST_CANDIDATES, K1, NON_ESSENTIAL_SHARE, B
+
+if TYPE_CHECKING:
+    from . import maxscore
 
 BLOCK = 1 << 22  # postings weighed at a time while building: no 8-byte temporaries of every posting
 DELETED_NORM = 1e30  # a deleted passage's length norm: what it scores is below any live passage's score
@@ -196,6 +199,7 @@ class Postings:
         self.average = self.total_length / self.n_live if self.n_live else 1.0
         self.norms = self._norms(live, self.average)
         self._within: tuple[tuple[int, float], Postings] | None = None  # see within()
+        self._compiled_segments: maxscore.CompiledSegments | None = None  # see compiled_segments
 
     def _norms(self, live: list[np.ndarray], average: float) -> list[np.ndarray]:
         """Per segment, per passage: k1 * (1 - b + b * length / average)."""
@@ -238,6 +242,10 @@ class Postings:
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         """How many passages hold each term (0: none)."""
+        if self.compiled:  # one call, not numpy's dozen per segment: names are looked up several times a question
+            from . import maxscore
+
+            return maxscore.doc_freq(self.compiled_segments, term_hash(terms))
         return self._doc_freq(self._rows(term_hash(terms)))
 
     def term_idf(self, terms: Sequence[str]) -> np.ndarray:
@@ -250,6 +258,10 @@ class Postings:
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+        if self.compiled:
+            from . import maxscore
+
+            return maxscore.any_within(self.compiled_segments, term_hash(terms), first, last)
         return any(len(held) for held in self._held_within(terms, first, last))
 
     def passages_within(self, terms: Sequence[str], first: int, last: int) -> int:
@@ -296,7 +308,7 @@ class Postings:
             part = copy.copy(self)
             part.n_live, part.total_length, part.average = stats.n_live, stats.total_length, stats.average
             part.norms = self._norms([n < DELETED_NORM for n in self.norms], stats.average)
-            part._within = None
+            part._within = part._compiled_segments = None
             self._within = within = (key, part)
         return within[1]
 
@@ -325,13 +337,11 @@ class Postings:
         still given, for what the question means by it.
         stats, when given, are those of a larger collection these postings are a shard of (see within()).
         """
-        whole = len(self.segments) == 1 and self.deleted[0] is None and allowed is None and stats is None
-        if self.compiled and whole and k > 0 and self.n_passages > 0:
-            from . import maxscore  # the common case in one compiled call, the lookup included
+        if self.compiled and allowed is None and stats is None and k > 0 and self.n_passages > 0:
+            from . import maxscore  # in one compiled call, the lookup in every segment included
 
             return maxscore.ranked(
-                self.segments[0],
-                self.norms[0],
+                self.compiled_segments,
                 self.n_live,
                 term_hash(terms),
                 np.asarray(counts, dtype=np.float64),
@@ -342,6 +352,7 @@ class Postings:
                 min(k, self.n_passages),
                 self.maxscore,
                 self.k1,
+                DELETED_NORM,
             )
         rows = self._rows(term_hash(terms))
         if stats is not None:
@@ -371,6 +382,21 @@ class Postings:
             asked_idf,
             *self._top([r[wanted & (r >= 0)] for r in rows], [asked[wanted & (r >= 0)] for r in rows], k, allowed),
         )
+
+    @property
+    def compiled_segments(self) -> maxscore.CompiledSegments:
+        """The segments as the compiled ranking takes them (qa.maxscore), made on first use."""
+        if self._compiled_segments is None:
+            from . import maxscore
+
+            self._compiled_segments = maxscore.compiled_segments(
+                self.segments,
+                self.norms,
+                self.deleted_df,
+                self.offsets[:-1],
+                [max(1.0, self.average / s.average) for s in self.segments],
+            )
+        return self._compiled_segments
 
     def use_compiled(self, from_postings: int = COMPILED_FROM, settings: MaxScoreSettings | None = None) -> None:
         """Rank with the compiled MaxScore (qa.maxscore) from now on, pruning as settings say, if this collection has

@@ -21,9 +21,11 @@ passage, so equal scores stay equal and ties go to the lower passage number as i
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 from .settings import SORT_COST
 
@@ -67,9 +69,68 @@ def top(
     )
 
 
+@dataclass(frozen=True)
+class CompiledSegments:
+    """A collection's segments as the compiled ranking takes them, made once per collection (bm25.Postings)."""
+
+    arrays: List  # per segment: keys, indptr, passage, tf, norm, peak, deleted_df (empty when nothing is deleted)
+    offsets: np.ndarray  # int64: the number of each segment's first passage in the collection
+    bound_scale: np.ndarray  # float64 per segment: makes its peaks upper bounds at the collection's average length
+    largest: int  # the most passages a segment has
+
+
+def compiled_segments(segments, norms, deleted_df, offsets: np.ndarray, bound_scale: np.ndarray) -> CompiledSegments:
+    """bm25.Segment's arrays, with each segment's norms and deleted postings per term (None: none), as ranked() takes
+    them: one list of arrays read-only alike, so that one compiled call ranks any number of segments."""
+    arrays = None
+    for segment, norm, deleted in zip(segments, norms, deleted_df):
+        item = tuple(
+            _read_only(a)
+            for a in (
+                segment.keys,
+                segment.indptr,
+                segment.passage,
+                segment.tf,
+                norm,
+                segment.peak,
+                np.zeros(0, np.int32) if deleted is None else deleted,
+            )
+        )
+        arrays = _listed(item) if arrays is None else _appended(arrays, item)
+    return CompiledSegments(
+        arrays,
+        np.asarray(offsets, dtype=np.int64),
+        np.asarray(bound_scale, dtype=np.float64),
+        max([s.n_passages for s in segments], default=0),
+    )
+
+
+# The list made and added to by compiled code, cached as the rest is: made from Python, numba compiles the list's
+# methods in every new process (about a second).
+@njit(cache=True)
+def _listed(item):  # pragma: no cover
+    """A typed list of one item."""
+    items = List()
+    items.append(item)
+    return items
+
+
+@njit(cache=True)
+def _appended(items, item):  # pragma: no cover
+    """The typed list with item added."""
+    items.append(item)
+    return items
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view (saved segments are read-only maps; one built in memory is not): one type for numba."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def ranked(
-    segment,
-    norm: np.ndarray,
+    segments: CompiledSegments,
     n_live: int,
     hashes: np.ndarray,
     counts: np.ndarray,
@@ -80,19 +141,18 @@ def ranked(
     k: int,
     settings,
     k1: float,
+    deleted_norm: float,
 ) -> tuple[np.ndarray, ...]:
-    """bm25.Postings.ranked for a collection of one segment with nothing deleted, in one compiled call: each term's
-    document frequency and the idf it is asked for, then top()'s k best and their scores."""
-    # Right after a question's analysis has emptied the processor's caches, numpy's dozen small calls on a few
-    # terms cost more than the lookup itself (about 50 µs at 10k passages).
-    total, touched, candidates = _buffers(segment.n_passages)
+    """bm25.Postings.ranked for a collection of segments, deleted passages marked by a norm of deleted_norm, in one
+    compiled call: each term's document frequency in the collection and the idf it is asked for, then each segment's
+    top() merged: the k best (or fewer, when deleted passages are left out) and their scores."""
+    # Right after a question's analysis has emptied the processor's caches, numpy's dozen small calls per segment on
+    # a few terms cost more than the lookup itself (about 50 µs at 10k passages).
+    total, touched, candidates = _buffers(segments.largest)
     return _ranked(
-        segment.keys,
-        segment.indptr,
-        segment.passage,
-        segment.tf,
-        norm,
-        segment.peak,
+        segments.arrays,
+        segments.offsets,
+        segments.bound_scale,
         float(n_live),
         hashes,
         counts,
@@ -101,10 +161,11 @@ def ranked(
         folded,
         as_written,
         k,
-        segment.n_passages // settings.common_share,
+        settings.common_share,
         settings.first_candidates,
         settings.non_essential_share,
         k1 + 1,
+        deleted_norm,
         total,
         touched,
         candidates,
@@ -113,12 +174,9 @@ def ranked(
 
 @njit(cache=True, nogil=True)
 def _ranked(  # pragma: no cover
-    keys,
-    indptr,
-    passage,
-    tf,
-    norm,
-    peak,
+    arrays,
+    offsets,
+    bound_scale,
     n_live,
     hashes,
     counts,
@@ -127,63 +185,120 @@ def _ranked(  # pragma: no cover
     folded,
     as_written,
     k,
-    common_from,
+    common_share,
     first_candidates,
     non_essential_share,
     saturation,
+    deleted_norm,
     total,
     touched,
     candidates,
 ):
-    doc_freq = np.zeros(len(hashes), dtype=np.int64)
-    rows = np.full(len(hashes), -1, dtype=np.int64)
-    term_idf = np.empty(len(hashes))
-    for t in range(len(hashes)):
-        # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
-        row = _find(keys, hashes[t], 0, len(keys), int(hashes[t] * (len(keys) / 18446744073709551616.0)))
-        if row < len(keys) and keys[row] == hashes[t]:
-            rows[t], doc_freq[t] = row, indptr[row + 1] - indptr[row]
+    n_terms = len(hashes)
+    rows, doc_freq = _lookup(arrays, hashes)
+    term_idf = np.empty(n_terms)
+    for t in range(n_terms):
         # bm25.idf, the same float operations: held by no passage, the highest idf there can be
         term_idf[t] = np.log1p((n_live - doc_freq[t] + 0.5) / (doc_freq[t] + 0.5))
-    rest = np.zeros(len(hashes))
+    rest = np.zeros(n_terms)
     for i in range(len(compound)):
         rest[compound[i]] = max(rest[compound[i]], term_idf[component[i]])
-    asked_idf = np.empty(len(hashes))
-    for t in range(len(hashes)):
+    asked_idf = np.empty(n_terms)
+    asked = np.empty(n_terms)
+    for t in range(n_terms):
         asked_idf[t] = max(term_idf[t] - rest[t], 0.0)  # what the term says beyond its rarest component
-    unasked = np.zeros(len(hashes), dtype=np.bool_)
+        asked[t] = counts[t] * asked_idf[t] * term_idf[t] * saturation  # as Postings._ranked and _top multiply
     for i in range(len(folded)):
         # The corpus never writes the syllable so: its folded form meets other words. Its idf is still given.
-        unasked[folded[i]] = unasked[folded[i]] or doc_freq[as_written[i]] == 0
-    asking = 0
+        if doc_freq[as_written[i]] == 0:
+            asked[folded[i]] = 0.0
+    best_p, best_s, n_best = np.empty(k, dtype=np.int64), np.empty(k), 0
+    for s in range(len(arrays)):
+        _, indptr, passage, tf, norm, peak, _ = arrays[s]
+        if not len(norm):
+            continue
+        asking = 0
+        for t in range(n_terms):
+            if doc_freq[t] > 0 and asked[t] > 0 and rows[s, t] >= 0:
+                asking += 1
+        segment_rows, segment_asked = np.empty(asking, dtype=np.int64), np.empty(asking)
+        asking = 0
+        for t in range(n_terms):
+            if doc_freq[t] > 0 and asked[t] > 0 and rows[s, t] >= 0:
+                segment_rows[asking], segment_asked[asking] = rows[s, t], asked[t]
+                asking += 1
+        numbers, scores = _top(
+            indptr,
+            passage,
+            tf,
+            norm,
+            peak,
+            bound_scale[s],
+            segment_rows,
+            segment_asked,
+            min(k, len(norm)),
+            len(norm) // common_share,
+            first_candidates,
+            non_essential_share,
+            total,
+            touched,
+            candidates,
+        )
+        for i in range(len(numbers)):  # merged as a sort by score, then by number, of every segment's would
+            if norm[numbers[i]] < deleted_norm:
+                n_best = _keep(best_p, best_s, n_best, numbers[i] + offsets[s], scores[i])
+    return doc_freq, asked_idf, best_p[:n_best], best_s[:n_best]
+
+
+def doc_freq(segments: CompiledSegments, hashes: np.ndarray) -> np.ndarray:
+    """How many live passages of the segments hold each term (given by bm25.term_hash)."""
+    return _lookup(segments.arrays, hashes)[1]
+
+
+def any_within(segments: CompiledSegments, hashes: np.ndarray, first: int, last: int) -> bool:
+    """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""
+    return _any_within(segments.arrays, segments.offsets, hashes, first, last)
+
+
+@njit(cache=True, nogil=True)
+def _lookup(arrays, hashes):  # pragma: no cover
+    """Each term's row in each segment (-1: not there), and how many live passages hold it."""
+    doc_freq = np.zeros(len(hashes), dtype=np.int64)
+    rows = np.full((len(arrays), len(hashes)), -1, dtype=np.int64)
+    for s in range(len(arrays)):
+        keys, indptr, _, _, _, _, deleted_df = arrays[s]
+        for t in range(len(hashes)):
+            row = _row(keys, hashes[t])
+            if row >= 0:
+                rows[s, t] = row
+                doc_freq[t] += indptr[row + 1] - indptr[row]
+                if len(deleted_df):
+                    doc_freq[t] -= deleted_df[row]
+    return rows, doc_freq
+
+
+@njit(cache=True, nogil=True)
+def _any_within(arrays, offsets, hashes, first, last):  # pragma: no cover
+    s = len(offsets) - 1
+    while s > 0 and offsets[s] > first:
+        s -= 1
+    keys, indptr, passage, _, _, _, _ = arrays[s]
     for t in range(len(hashes)):
-        if doc_freq[t] > 0 and asked_idf[t] > 0 and not unasked[t]:
-            asking += 1
-    asked_rows, asked = np.empty(asking, dtype=np.int64), np.empty(asking)
-    asking = 0
-    for t in range(len(hashes)):
-        if doc_freq[t] > 0 and asked_idf[t] > 0 and not unasked[t]:
-            asked_rows[asking] = rows[t]
-            asked[asking] = counts[t] * asked_idf[t] * term_idf[t] * saturation  # as Postings._ranked multiplies
-            asking += 1
-    best_p, best_s = _top(
-        indptr,
-        passage,
-        tf,
-        norm,
-        peak,
-        1.0,
-        asked_rows,
-        asked,
-        k,
-        common_from,
-        first_candidates,
-        non_essential_share,
-        total,
-        touched,
-        candidates,
-    )
-    return doc_freq, asked_idf, best_p, best_s
+        row = _row(keys, hashes[t])
+        if row >= 0 and indptr[row + 1] > indptr[row]:
+            lo, hi = indptr[row], indptr[row + 1]
+            at = _find(passage, first - offsets[s], lo, hi, _guess(passage, first - offsets[s], lo, hi))
+            if at < hi and passage[at] < last - offsets[s]:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row(keys, key):  # pragma: no cover
+    """The row of a term's hash in a segment's sorted keys, or -1."""
+    # Term hashes spread evenly over 64 bits: a hash's value says about where it is among the keys.
+    row = _find(keys, key, 0, len(keys), int(key * (len(keys) / 18446744073709551616.0)))
+    return row if row < len(keys) and keys[row] == key else -1
 
 
 def load() -> None:
@@ -195,8 +310,7 @@ def load() -> None:
     top(segment, postings.norms[0], np.zeros(1, dtype=np.int64), np.ones(1), 1, _EVERY_TERM_NON_ESSENTIAL, 1.0)
     none = np.zeros(0, dtype=np.int64)
     ranked(
-        segment,
-        postings.norms[0],
+        postings.compiled_segments,
         2,
         np.zeros(1, dtype=np.uint64),
         np.ones(1),
@@ -207,7 +321,10 @@ def load() -> None:
         1,
         _EVERY_TERM_NON_ESSENTIAL,
         1.5,
+        1e30,
     )
+    doc_freq(postings.compiled_segments, np.zeros(1, dtype=np.uint64))
+    any_within(postings.compiled_segments, np.zeros(1, dtype=np.uint64), 0, 1)
 
 
 def _buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -449,13 +566,14 @@ def _bound_per_posting(i, indptr, upper_bound, rows, asked):  # pragma: no cover
 def _add_postings(i, indptr, passage, tf, norm, rows, asked, total, touched, n_touched):  # pragma: no cover
     """The new count of passages touched, once term i's weights are added to the totals of the passages that hold
     it."""
-    # The totals of a question's passages are far apart, and out of the cache after the question's analysis: read
-    # them all first, in a loop whose reads the processor runs many at a time, not one after the other as in the
-    # loop below, which waits for each to say whether the passage is new (20 % off the ranking at 100k passages).
-    # Totals are never negative: the test only keeps the compiler from dropping the reads.
+    # The totals and length norms of a question's passages are far apart, and out of the cache after the question's
+    # analysis: read them all first, in a loop whose reads the processor runs many at a time, not one after the other
+    # as in the loop below, which waits for each to say whether the passage is new (20 % off the ranking at 100k
+    # passages; the norms too, 15 % more). Both are never negative: the test only keeps the compiler from dropping
+    # the reads.
     ahead = 0.0
     for j in range(indptr[rows[i]], indptr[rows[i] + 1]):
-        ahead += total[passage[j]]
+        ahead += total[passage[j]] + norm[passage[j]]
     if ahead < 0:
         return n_touched
     for j in range(indptr[rows[i]], indptr[rows[i] + 1]):

@@ -117,13 +117,14 @@ class Engine:
             written=analysed.written,
         )
         seen = {t for t, held in zip(question_terms, doc_freq.tolist()) if held}  # the terms the corpus has
+        named = {fold(syllable) for name in analysed.names for syllable in name}
         content = QuestionContent.of(
             analysed.keywords,
             dict(zip(question_terms, asked_idf.tolist())),
             seen,
             postings.unseen_idf,
             analysed.marked,
-            {fold(syllable) for name in analysed.names for syllable in name},
+            named,
         )
         names = question_names(analysed.names, analysed.opening, postings)
         if analysed.query:
@@ -143,7 +144,6 @@ class Engine:
 
         if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
             links = query_links(analysed.query, content, seen)
-            named = {fold(syllable) for name in analysed.names for syllable in name}
             hits, judged = order_by_query(
                 hits,
                 lambda number: (

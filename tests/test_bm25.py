@@ -287,6 +287,74 @@ def test_segments_with_deletions_rank_exactly_like_one_index_of_the_live_passage
         ) or len(set(np.round(scores, 9))) < len(scores)
 
 
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(
+    big_corpora,
+    st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz"])), min_size=1, max_size=12, unique=True),
+    st.integers(1, 12),
+    st.lists(st.integers(0, 300), max_size=4),
+    st.data(),
+)
+def test_segments_with_deletions_are_ranked_in_one_compiled_call_as_one_index_of_the_live_passages(
+    passages, terms, k, cuts, data
+):
+    deleted = set(data.draw(st.lists(st.integers(0, len(passages) - 1), max_size=len(passages) // 2)))
+    live = [i for i in range(len(passages)) if i not in deleted]
+    counts = [1 + i % 3 for i in range(len(terms))]
+    positions = st.integers(0, len(terms) - 1)
+    pairs = data.draw(st.lists(st.tuples(positions, positions), max_size=4))
+    compounds = ([w for w, _ in pairs], [p for _, p in pairs])
+    one = Postings.build([passages[i] for i in live])
+    expected = one.ranked(terms, counts, k, compounds)
+    segmented = _with_deleted(_segments_of(passages, cuts), passages, deleted)
+    plain = segmented.ranked(terms, counts, k, compounds)
+    segmented.use_compiled(from_postings=0)
+    with mock.patch.object(maxscore, "top", wraps=maxscore.top) as segment_by_segment:
+        doc_freq, asked_idf, best, scores = segmented.ranked(terms, counts, k, compounds)
+        assert not segment_by_segment.called  # one call, every segment in it
+        # Segment by segment, as a filter that allows every passage is ranked: the same weights and bounds.
+        each = segmented.ranked(terms, counts, k, compounds, np.ones(len(passages), dtype=bool))
+        assert segment_by_segment.called
+    # numba's log1p and numpy's may differ in the last bit: the idf is equal to 1e-12, scores to 1e-9.
+    assert np.array_equal(doc_freq, expected[0]) and np.array_equal(doc_freq, plain[0])
+    assert np.allclose(asked_idf, plain[1], rtol=1e-12, atol=0) and np.allclose(
+        asked_idf, expected[1], rtol=1e-12, atol=0
+    )
+    assert not deleted & set(best.tolist()) and len(set(best.tolist())) == len(best)
+    for other in (each, plain, expected):
+        assert np.allclose(scores, other[3][: len(scores)], rtol=1e-9, atol=1e-12)
+        assert not other[3][len(scores) :].any()  # a passage left out scores nothing (deleted, or none of the terms)
+    # The same passages, by the collection's numbering, where scores are not tied.
+    positive = scores > 0
+    distinct = len(set(np.round(scores, 9))) == len(scores)
+    assert not distinct or np.array_equal(
+        np.array(live, dtype=np.int64)[expected[2][: len(scores)]][positive], best[positive]
+    )
+    assert not distinct or np.array_equal(each[2], best)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    big_corpora,
+    st.lists(st.one_of(zipf_vocabulary, st.sampled_from(["zzz"])), min_size=1, max_size=5),
+    st.lists(st.integers(0, 300), max_size=4),
+    st.data(),
+)
+def test_terms_are_looked_up_alike_compiled_or_not(passages, terms, cuts, data):
+    deleted = set(data.draw(st.lists(st.integers(0, len(passages) - 1), max_size=len(passages) // 2)))
+    postings = _with_deleted(_segments_of(passages, cuts), passages, deleted)
+    s = data.draw(st.integers(0, len(postings.segments) - 1))
+    first = data.draw(st.integers(int(postings.offsets[s]), int(postings.offsets[s + 1]) - 1))
+    last = data.draw(st.integers(first, int(postings.offsets[s + 1])))
+    held = [sum(t in passages[i] for i in range(len(passages)) if i not in deleted) for t in terms]
+    within = any(t in passages[i] for i in range(first, last) for t in terms)
+    for compiled in (False, True):
+        postings.compiled = compiled
+        assert postings.doc_freq(terms).tolist() == held
+        assert postings.any_within(terms, first, last) == within
+
+
 def test_a_collection_whose_average_length_grew_still_bounds_every_weight():
     # Peaks are computed at a segment's own average length; a collection whose average is longer raises every
     # weight, and the bound must follow (bound_scale), or MaxScore would skip a passage that belongs in the top k.
