@@ -34,7 +34,7 @@ from .settings import (
     UNSEEN_PAIRS_RAISE,
     UNSEEN_SYLLABLE,
 )
-from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_syllables, folded_text, may_be_vietnamese
+from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_text, may_be_vietnamese
 
 _FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 # Words of address before a person's name: "Ông Kiên", "Bà Nguyễn Thị Ngọc Bích" name Kiên and Nguyễn Thị Ngọc Bích.
@@ -437,7 +437,7 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         else:
             if not nearby:
                 passage = index.passage(number)
-                nearby = [k for _, _, k in _keys(passage.text)] + [""] + [k for _, _, k in _keys(passage.title)]
+                nearby = _key_list(passage.text) + [""] + _key_list(passage.title)
             held = index.postings.doc_freq([terms.folded(k) for k in keys]).tolist()
             if name_nearly_in(keys, nearby, [k for k, count in zip(keys, held) if not count]):
                 continue
@@ -509,6 +509,6 @@ def _syllable_keys(syllable: str) -> tuple[str, ...]:
     return _expansion(fold(syllable.lower()))
 
 
-def _keys(text: str) -> list[tuple[int, int, str]]:
-    """Each syllable of the text with its offsets and the folded form(s) it answers to."""
-    return [(start, end, key) for start, end, folded in folded_syllables(text) for key in _expansion(folded)]
+def _key_list(text: str) -> list[str]:
+    """The folded form(s) each syllable of the text answers to, in order."""
+    return [key for folded in folded_text(text).split() for key in _expansion(folded)]

@@ -215,7 +215,6 @@ class _FoldedLower(dict):
 
 
 _FOLDED_LOWER = _FoldedLower()
-_NOT_A_SPACE = re.compile(r"\S+")
 
 
 def folded_text(text: str) -> str:
@@ -230,11 +229,6 @@ def find_word(folded: str, word: str, start: int) -> int:
     while at >= 0 and not (folded[at - 1 : at] in " \n" and folded[at + size : at + size + 1] in " \n"):  # "" in: ends
         at = folded.find(word, at + 1)
     return at
-
-
-def folded_syllables(text: str) -> list[tuple[int, int, str]]:
-    """Each syllable of the text, lowercased and folded, with its offsets (what names are matched on)."""
-    return [(m.start(), m.end(), m.group()) for m in _NOT_A_SPACE.finditer(folded_text(text))]
 
 
 def _clauses(text: str, short_forms: dict[str, str] = ABBREVIATIONS) -> tuple[list[list[str]], list[tuple[str, ...]]]:

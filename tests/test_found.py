@@ -1,5 +1,7 @@
 """Deciding whether the best passage answers: names spelt a letter off, and the share of content it holds."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 from qa import terms
 from qa.found import (
     QuestionContent,
-    _keys,
+    _expansion,
     common_word,
     credible,
     drop_opening_word,
@@ -326,7 +328,8 @@ def test_matches_weigh_a_text_as_all_its_syllables_would(text, keywords, a, b):
     rarity = {terms.folded(k): 1.0 + len(k) for k in keywords}
     rarity.update({terms.pair(x, y): 2.0 + len(x) for x, y in zip(keywords, keywords[1:])})
     content = QuestionContent.of(tuple(keywords), rarity, set(rarity), 9.0, {})
-    every = [(start, end, key, True) for start, end, key in _keys(text)]
+    spans = re.finditer(r"\S+", folded_text(text))
+    every = [(m.start(), m.end(), key, True) for m in spans for key in _expansion(m[0])]
     matches = content.matches(folded_text(text))
     a, b = min(a, b), max(a, b)
     for run in (lambda matched: matched, lambda matched: [m for m in matched if a <= m[0] < b]):
