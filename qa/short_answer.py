@@ -99,13 +99,27 @@ _AMBIGUOUS_FOLDED = {"may", "dau"}  # "mấy"/"máy", "đâu"/"đầu": unmarked
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _phrase_pattern(phrases: tuple[str, ...], marked: bool) -> re.Pattern:
+@dataclass(frozen=True)
+class _Phrases:
+    """Question phrases as a pattern that finds them whole in a lowercase question, and the syllables they end with."""
+
+    pattern: re.Pattern
+    ends: frozenset[str]
+
+    def search(self, text: str, words: frozenset[str]) -> re.Match | None:
+        """The first of the phrases in text (words: its syllables, _WORD), or None."""
+        # A phrase ends with one of the question's syllables: without one, the pattern is not run over the question.
+        return self.pattern.search(text) if not self.ends.isdisjoint(words) else None
+
+
+def _phrases(phrases: tuple[str, ...], marked: bool) -> _Phrases:
     forms = phrases if marked else tuple(fold(p) for p in phrases if fold(p) not in _AMBIGUOUS_FOLDED)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?!\w)")
+    pattern = r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(forms, key=len, reverse=True))) + r")(?!\w)"
+    return _Phrases(re.compile(pattern), frozenset(form.split()[-1] for form in forms))
 
 
 _PATTERNS = {
-    marked: ([(kind, _phrase_pattern(p, marked)) for kind, p in _RULES], _phrase_pattern(_NOT_SPECIFIC, marked))
+    marked: ([(kind, _phrases(p, marked)) for kind, p in _RULES], _phrases(_NOT_SPECIFIC, marked))
     for marked in (True, False)
 }
 _NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
@@ -122,9 +136,12 @@ def asked_for(question: str) -> Asked | None:
     marked = bool(_MARKED.search(written))  # the question was typed with marks
     text = written if marked else folded
     rules, not_specific = _PATTERNS[marked]
-    if not_specific.search(text):
+    words = frozenset(_WORD.findall(text))
+    if not_specific.search(text, words):
         return None
-    kind, asking = next(((kind, found) for kind, pattern in rules if (found := pattern.search(text))), (None, None))
+    kind, asking = next(
+        ((kind, found) for kind, phrases in rules if (found := phrases.search(text, words))), (None, None)
+    )
     if kind is None:
         return None
     asked_from, asked_to = asking.span()
@@ -149,7 +166,7 @@ def asked_for(question: str) -> Asked | None:
         content - _FOLDED_STOPWORDS,
         before,
         tuple(folded[asked_to:rest_end].split()),
-        frozenset(_WORD.findall(written)) if marked else frozenset(),
+        words if marked else frozenset(),
         frozenset(head),
     )
 
