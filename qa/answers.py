@@ -33,14 +33,16 @@ def make_answer(
     passage: Passage,
     folded: str,
     matches: list[Match],
+    written: list[Match],
     score: float,
     content: QuestionContent,
     joined: Collection[tuple[str, str]],
 ) -> Answer:
-    """A passage (given folded and its matches) as an answer: the sentence that holds most of the question (a line of
-    text before a heading, which names a section rather than answers), and the spans of the words that matched
-    (joined: question_words(), the pairs of syllables of the question's words)."""
-    shown = _whole_words(content.as_written(matches, passage.text, folded), content, joined)
+    """A passage (given folded, its matches and those as written: QuestionContent.as_written) as an answer: the
+    sentence that holds most of the question (a line of text before a heading, which names a section rather than
+    answers), and the spans of the words that matched (joined: question_words(), the pairs of syllables of the
+    question's words)."""
+    shown = _whole_words(written, content, joined)
     sentences = sentence_spans_in(folded) or [(0, len(passage.text))]
     sentence = _best_sentence(sentences, matches, shown, content, passage)
     return Answer(

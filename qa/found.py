@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
 from math import fsum
 from typing import Callable, Collection, Iterable, Sequence
 
@@ -151,7 +151,7 @@ class QuestionContent:
         syllables = {key for _, _, key, _ in matches}
         pairs = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
         # fsum: exact, so the same matches weigh the same in whatever order a set gives them.
-        return fsum(self.syllables.get(k, 0.0) for k in syllables) + fsum(self.pairs.get(p, 0.0) for p in pairs)
+        return fsum(map(self.syllables.get, syllables, repeat(0.0))) + fsum(map(self.pairs.get, pairs, repeat(0.0)))
 
     def share(self, matches: list[Match]) -> float:
         """The part of the question's whole weight that the matches hold."""
@@ -159,23 +159,22 @@ class QuestionContent:
         return self.weight(matches) / total if total > 0 else 0.0
 
 
-def is_found(content: QuestionContent, seen: set[str], passage: Passage, folded: str, matches: list[Match]) -> bool:
-    """Whether the passage judged (given folded and its matches) credibly answers; seen holds the question's terms
-    the corpus has."""
+def is_found(content: QuestionContent, seen: set[str], passage: Passage, written: list[Match]) -> bool:
+    """Whether the passage judged (given its matches as written: QuestionContent.as_written) credibly answers; seen
+    holds the question's terms the corpus has."""
     # Judged with its title, as BM25 sees a passage (it is also about its document's title; a match in one and one
     # in the other are no pair), its words as written.
     return not unknown_number(content.syllables, seen) and credible(
-        content.share(matches_with_title(content, passage, folded, matches)),
+        content.share(matches_with_title(content, passage, written)),
         unseen_pair_share(content.pairs, content.syllables, seen),
     )
 
 
-def matches_with_title(content: QuestionContent, passage: Passage, folded: str, matches: list[Match]) -> list[Match]:
-    """The matches of a passage (given folded and its matches) and of its title, as written."""
+def matches_with_title(content: QuestionContent, passage: Passage, written: list[Match]) -> list[Match]:
+    """The matches of a passage (given its matches as written: QuestionContent.as_written) and of its title, as
+    written."""
     title = folded_text(passage.title)
-    return content.as_written(matches, passage.text, folded) + content.as_written(
-        content.matches(title), passage.title, title
-    )
+    return written + content.as_written(content.matches(title), passage.title, title)
 
 
 def credible(

@@ -133,14 +133,21 @@ class Engine:
             [(n, s) for n, s in zip(numbers.tolist(), scores.tolist()) if s > 0],
             lambda number, in_passage: names_in(self.index, names, number, in_passage),
         )
-        read: dict[int, tuple[Passage, str, list[Match]]] = {}
+        read: dict[int, tuple[Passage, str, list[Match], list[Match]]] = {}
 
-        def reading(number: int) -> tuple[Passage, str, list[Match]]:
-            """A passage, its folded text and the question's matches in it, read once per question."""
+        def reading(number: int) -> tuple[Passage, str, list[Match], list[Match]]:
+            """A passage, its folded text and the question's matches in it, all and as written, read once per
+            question."""
             if number not in read:
-                folded = self.index.folded_text(number)
-                read[number] = (self.index.passage(number), folded, content.matches(folded))
+                passage, folded = self.index.passage(number), self.index.folded_text(number)
+                matches = content.matches(folded)
+                read[number] = (passage, folded, matches, content.as_written(matches, passage.text, folded))
             return read[number]
+
+        def with_title(number: int) -> list[Match]:
+            """A passage's matches and its title's, as written."""
+            passage, _, _, written = reading(number)
+            return matches_with_title(content, passage, written)
 
         if analysed.query:  # a keyword query: judged on the first passage that holds all of it (and the names)
             links = query_links(analysed.query, content, seen)
@@ -149,7 +156,7 @@ class Engine:
                 lambda number: (
                     holds_query(
                         links,
-                        matches_with_title(content, *reading(number)),
+                        with_title(number),
                         lambda piece: written_in_document(self.index, [content.written(k) for k in piece], number),
                         named,
                     )
@@ -160,11 +167,13 @@ class Engine:
         passages = [reading(n) for n, _ in hits[: max(top_k, (judged or 0) + 1)]]
         joined = question_words(asked)
         answers = [
-            make_answer(rank, p, f, m, score, content, joined)
-            for rank, ((p, f, m), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)
+            make_answer(rank, p, f, m, w, score, content, joined)
+            for rank, ((p, f, m, w), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)
         ]
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
-        found = bool(answers) and judged is not None and is_found(content, seen, *passages[judged])
+        found = (
+            bool(answers) and judged is not None and is_found(content, seen, passages[judged][0], passages[judged][3])
+        )
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
             top.short_answer = short_answer(
