@@ -186,6 +186,8 @@ class Candidate:
 _EDGE = "\"'“”‘’«»()[]{},.;:!?…"
 # A word: from its first character that is not punctuation to its last, inside one run of non-spaces ("2,8%").
 _CORE = re.compile(rf"[^\s{re.escape(_EDGE)}](?:\S*[^\s{re.escape(_EDGE)}])?")
+# A word, and the first punctuation after it before the next word, if any.
+_WORD_AND_CUT = re.compile(rf"({_CORE.pattern})(?:\s*([{re.escape(_EDGE)}]))?")
 # Lowercase words inside a name as written abroad ("Lothar de Maizière", "Vincent van Gogh").
 _NAME_PARTICLES = frozenset("de da di du del della der den des van von la le al bin ibn of y".split())
 _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABBREVIATIONS.items()}
@@ -194,9 +196,8 @@ _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABB
 def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
     """The words of text[start:end] without the punctuation around them: (start, end, whether punctuation or the
     sentence's end cuts it from the next word)."""
-    spans = [m.span() for m in _CORE.finditer(text, start, end)]
-    following = [s for s, _ in spans[1:]] + [end]
-    return [(s, e, e < after and not text[e:after].isspace()) for (s, e), after in zip(spans, following)]
+    # Between two words stand only spaces and punctuation (_EDGE): one mark among them cuts.
+    return [(m.start(), m.end(1), m[2] is not None) for m in _WORD_AND_CUT.finditer(text, start, end)]
 
 
 # A run of capitalised words: not broken by punctuation, with digits ("Super Bowl 50") and the particles of names
@@ -250,7 +251,11 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
     for run in _name_runs(text, start, end, _TITLE_RUN if asked.kind is AnswerType.NAME else _NAME_RUN):
         piece: list[tuple[int, int]] = []
         for first, last in run + [(0, 0)]:
-            opening = all(folded[s:e] in asked.head for s, e in piece) and (bool(piece) or first == run[0][0])
+            opening = (
+                bool(asked.head)
+                and all(folded[s:e] in asked.head for s, e in piece)
+                and (bool(piece) or first == run[0][0])
+            )
             if last and _in_name(text[first:last], folded[first:last], asked, opening):
                 piece.append((first, last))
                 continue
