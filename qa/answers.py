@@ -69,6 +69,8 @@ def _best_sentence(
 ) -> tuple[int, int]:
     """The sentence holding most of the question, a line of text before a heading that holds any; between equals,
     the one where more of it is marked."""
+    if len(sentences) == 1:  # nothing to weigh it against
+        return sentences[0]
     held = _weigher(matches, content)
     weights = [(weight > 0 and not passage.in_heading(span), weight) for span in sentences for weight in [held(span)]]
     top = max(weights)
