@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .search import Engine, Result
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-NOT_FOUND = "Không tìm thấy câu trả lời đáng tin cậy trong các bài đã lập chỉ mục."
+NOT_FOUND = "Không tìm thấy câu trả lời trong các bài đã lập chỉ mục."  # as the chat page says it
 NEW_CONVERSATION = ("/moi", "/mới", "/new")  # a chat line that starts a new conversation: earlier questions forgotten
 
 top_k_option = click.option(
@@ -226,6 +226,11 @@ def render(result: Result, color: bool | None = None) -> str:
             lines.append(f"   Đoạn: {mark(a.text, a.highlights, color)}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def counted(number: int, thing: str) -> str:
+    """The number and the thing, plural unless one: "1 document", "3 documents"."""
+    return f"{number} {thing}{'s' * (number != 1)}"
 
 
 def mark(text: str, spans, color: bool | None) -> str:
@@ -504,7 +509,7 @@ def remove(doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
         report = changes.remove(list(doc_ids), directory, waiting=say)
     except (collection.NoSuchDocument, store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
-    click.echo(f"Removed {len(report.removed)} documents in {report.seconds:.2f} s from {directory}")
+    click.echo(f"Removed {counted(len(report.removed), 'document')} in {report.seconds:.2f} s from {directory}")
 
 
 @index_group.command()
@@ -535,7 +540,8 @@ def list_documents(index_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(listed, ensure_ascii=False))
         return
     for d in listed:
-        click.echo(f"{d['id']}\t{d['title']}\t{d['date'] or '-'}\t{d['url'] or '-'}\t{d['passages']} đoạn")
+        passages = counted(d["passages"], "passage")
+        click.echo(f"{d['id']}\t{d['title']}\t{d['date'] or '-'}\t{d['url'] or '-'}\t{passages}")
 
 
 @index_group.command()

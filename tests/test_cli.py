@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import main
+from qa.cli import NOT_FOUND, main
 
 
 @pytest.fixture
@@ -45,7 +45,12 @@ def test_ask_json_is_exactly_the_api_shape(qa):
 
 def test_not_found_exits_1(qa):
     result = qa("ask", "Thời tiết Hà Nội hôm nay thế nào?")
-    assert result.exit_code == 1 and "Không tìm thấy" in result.output
+    assert result.exit_code == 1 and result.output.startswith(NOT_FOUND)
+
+
+def test_the_command_line_and_the_chat_page_say_not_found_alike():
+    script = Path(__file__).parent.parent / "web" / "static" / "app.js"
+    assert f'"{NOT_FOUND}"' in script.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -177,12 +177,13 @@ def test_cli_add_list_info_remove_optimize(tmp_path):
     assert info["directory"] == str(Path(out).resolve()) and info["format"] == store.VERSION and info["terms"] > 10
     unknown = run(main, ["index", "remove", "a/tin", "zzz", "--index", out])
     assert unknown.exit_code == 2 and "'zzz'" in unknown.output
-    assert run(main, ["index", "remove", "a/tin", "--index", out]).exit_code == 0
+    removed = run(main, ["index", "remove", "a/tin", "--index", out])
+    assert removed.exit_code == 0 and removed.output.startswith("Removed 1 document in ")
     assert [d["id"] for d in json.loads(run(main, ["index", "list", "--index", out, "--json"]).output)] == ["b/tin"]
     assert run(main, ["index", "optimize", "--index", out]).exit_code == 0
     assert json.loads(run(main, ["index", "info", "--index", out, "--json"]).output)["deleted_documents"] == 0
     text = run(main, ["index", "list", "--index", out]).output
-    assert "b/tin" in text and "Giá xăng" in text
+    assert text.split("\t")[0] == "b/tin" and "Giá xăng" in text and text.endswith("\t1 passage\n")
 
 
 def test_add_and_remove_need_a_collection_other_than_the_built_in_article(tmp_path, monkeypatch):

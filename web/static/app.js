@@ -121,7 +121,7 @@
   function renderNotFound(bubble, result) {
     bubble.classList.add("not-found");
     bubble.append(
-      el("p", "lead", "Không tìm thấy câu trả lời trong tài liệu."),
+      el("p", "lead", "Không tìm thấy câu trả lời trong các bài đã lập chỉ mục."),
       el("p", "advice", "Hãy thử hỏi lại bằng từ ngữ khác, hoặc hỏi về nội dung có trong tài liệu."),
     );
     if (result.answers.length) {
