@@ -294,7 +294,7 @@ def _from_surname(text: str, piece: list[tuple[int, int]]) -> list[tuple[int, in
 
 _I = re.IGNORECASE
 _NUMBER_WORDS = "một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|lăm|mốt"
-_DIGITS = r"\d+(?:[.,:]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?"
+_DIGITS = r"\d+(?:[.,:]\d+)*(?:(?:\s*[-–]\s*|\s+(?:đến|tới)\s+)\d+(?:[.,]\d+)*)?"  # a range too: "9 đến 11"
 _SCALE = r"(?:\s+(?:nghìn|ngàn|triệu|tỷ|tỉ|trăm))*"
 # A money amount's currency is part of the amount ("87 triệu đồng", "$1,5 tỷ").
 _CURRENCY = r"(?:\s+(?:đồng|USD|đô\s+la|EUR|euro|bảng\s+Anh|yên|nhân\s+dân\s+tệ))"

@@ -190,6 +190,8 @@ def test_a_count_in_the_unit_asked_beats_a_nearer_number():
             "ngày 16 tháng 5 năm 2023",
         ),
         ("Tesla hợp tác với hai doanh nhân vào năm 1886.", "Tesla hợp tác với hai doanh nhân năm nào?", "năm 1886"),
+        ("Nhiệt độ thấp nhất ở Hà Nội từ 9 đến 11 độ C.", "Nhiệt độ thấp nhất ở Hà Nội là bao nhiêu?", "9 đến 11"),
+        ("Nhiệt độ thấp nhất ở Hà Nội từ 9 - 11 độ C.", "Nhiệt độ thấp nhất ở Hà Nội là bao nhiêu?", "9 - 11"),
     ],
 )
 def test_numbers_amounts_and_dates_are_read_whole(sentence, question, expected):
@@ -202,6 +204,7 @@ def test_numbers_amounts_and_dates_are_read_whole(sentence, question, expected):
             "Los Angeles từng có",
             "Hội nghị sơ kết được tổ chức",
             "Tesla hợp tác với hai doanh nhân",
+            "Nhiệt độ thấp nhất ở Hà Nội",
         )
         if w in sentence
     ]
