@@ -167,8 +167,28 @@ class Segment:
         )
 
 
+class CollectionIdf:
+    """The idf of terms in a collection of n_live passages whose doc_freq(terms) says how many hold each: the same
+    for one collection's postings (Postings) and a sharded one's (shards.ShardedPostings)."""
+
+    n_live: int
+
+    @property
+    def unseen_idf(self) -> float:
+        """The idf of a term no passage has: the highest there can be."""
+        return float(idf(self.n_live, 0.0))
+
+    def term_idf(self, terms: Sequence[str]) -> np.ndarray:
+        """idf of each term; a term no passage has gets the idf of the rarest possible one."""
+        return self.idf_of(self.doc_freq(terms))
+
+    def idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
+        """idf of terms held by doc_freq passages each; 0 passages give the idf of the rarest possible term."""
+        return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
+
+
 @dataclass
-class Postings:
+class Postings(CollectionIdf):
     """A collection's postings: its segments ranked as one index of the passages they hold (less those deleted),
     with the collection's statistics, so that scores are exactly those of one index built of the same passages.
 
@@ -235,11 +255,6 @@ class Postings:
         """Passages numbered, deleted ones included."""
         return int(self.offsets[-1])
 
-    @property
-    def unseen_idf(self) -> float:
-        """The idf of a term no passage has: the highest there can be."""
-        return float(idf(self.n_live, 0.0))
-
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         """How many passages hold each term (0: none)."""
         if self.compiled:  # one call, not numpy's dozen per segment: names are looked up several times a question
@@ -247,14 +262,6 @@ class Postings:
 
             return maxscore.doc_freq(self.compiled_segments, term_hash(terms))
         return self._doc_freq(self._rows(term_hash(terms)))
-
-    def term_idf(self, terms: Sequence[str]) -> np.ndarray:
-        """idf of each term; a term no passage has gets the idf of the rarest possible one."""
-        return self.idf_of(self.doc_freq(terms))
-
-    def idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
-        """idf of terms held by doc_freq passages each; 0 passages give the idf of the rarest possible term."""
-        return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         """Whether a passage numbered from first to last (not included, all in one segment) holds one of the terms."""

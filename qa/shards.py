@@ -20,7 +20,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from . import collection, corpus, store
-from .bm25 import CollectionStats, idf
+from .bm25 import CollectionIdf, CollectionStats
 from .corpus import Passage, Skipped
 from .index import BuildReport, Chunked, Progress, _build, chunk, draft_key, fingerprint
 
@@ -360,7 +360,7 @@ class _DocumentOf:
         return int(self.index._hit(number).first + self.index.offsets[shard])
 
 
-class ShardedPostings:
+class ShardedPostings(CollectionIdf):
     """What the engine asks of postings, asked of every shard and added up: the collection's statistics.
 
     The shards do not change while they are asked (they are loaded once), so each term's document frequency, once
@@ -373,22 +373,12 @@ class ShardedPostings:
         self._known: OrderedDict[str, int] = OrderedDict()  # term -> passages of the collection holding it
         self._lock = threading.Lock()
 
-    @property
-    def unseen_idf(self) -> float:
-        return float(idf(self.n_live, 0.0))
-
     def use_compiled(self) -> None:
         self.index.shards.gather("warm_up")
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         counts = self._summed(list(terms))
         return np.array([counts[t] for t in terms], dtype=np.int64)
-
-    def term_idf(self, terms: Sequence[str]) -> np.ndarray:
-        return self.idf_of(self.doc_freq(terms))
-
-    def idf_of(self, doc_freq: np.ndarray) -> np.ndarray:
-        return np.where(doc_freq > 0, idf(self.n_live, doc_freq.astype(np.float64)), self.unseen_idf)
 
     def any_within(self, terms: Sequence[str], first: int, last: int) -> bool:
         return bool(self._within("any_within", terms, first, last))
