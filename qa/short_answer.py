@@ -2,13 +2,13 @@
 
 The question's words say what kind of answer it wants (its answer type: a person, a number, a time, a place, a
 name, a thing); the sentence's spans of that kind are the candidates (capitalised runs for names, patterns for
-numbers and dates), never the question's own words again. Vietnamese leaves the question word where the statement
-has the answer, so the span after the words the question puts before it (its slot) is preferred, then the one
-nearest the matched words (a sentence's only date or figure wherever it stands); for "gì" and for a "nào" that no
-capitalised name answers, the slot is the answer when two of the question's words in a row lead to it. A sentence
-that holds too little of the question, a "nào" whose words point nowhere in it, or no span of the kind near its
-words: no short answer (None), rather than a guess. Only patterns and string work: underthesea's taggers and
-chunker were tried and did not help (docs/quality.md).
+numbers and dates), never the question's own words again, and so is its slot: Vietnamese leaves the question word
+where the statement has the answer, so the words after those the question puts before it. A scorer (a logistic
+regression over what each candidate looks like and where it stands against the question's words and the slot,
+trained on XQuAD-vi's tune half by bench/train_short_answer.py; weights in span_weights.py) estimates each
+candidate's token F1; the best one is the answer when that confidence reaches THRESHOLD, else there is none
+(None), rather than a guess. A sentence that holds too little of the question is not searched. Only patterns and
+string work: underthesea's taggers and chunker were tried and did not help (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from enum import Enum
+from itertools import islice
+from math import exp, inf, log
+from operator import mul
 
-from .text import ABBREVIATIONS, STOPWORDS, fold, folded_text, has_marks, normalise
+from .span_weights import BIAS, THRESHOLD, WEIGHTS
+from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_text, normalise
 
 
 class AnswerType(Enum):
@@ -30,7 +34,7 @@ class AnswerType(Enum):
     THING = "thing"  # "là gì", "cái gì": a phrase
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Asked:
     """What a question asks for: its answer type, the unit a count is in ("bao nhiêu tấn": "tấn"), its syllables
     (what an answer must not merely repeat), its content syllables (what it is about, less the words that ask), and
@@ -176,7 +180,7 @@ _MARKED = re.compile("[àáảãạăằắẳẵặâầấẩẫậèéẻẽ�
 
 
 # A span of the sentence that may answer: [start, end) offsets into the passage's text.
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every span of every sentence, and frozen ones cost 4 times as much
 class Candidate:
     start: int
     end: int
@@ -193,11 +197,11 @@ _NAME_PARTICLES = frozenset("de da di du del della der den des van von la le al 
 _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABBREVIATIONS.items()}
 
 
-def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
-    """The words of text[start:end] without the punctuation around them: (start, end, whether punctuation or the
-    sentence's end cuts it from the next word)."""
+def _tokens(text: str, start: int, end: int, most: int | None = None) -> list[tuple[int, int, bool]]:
+    """The words of text[start:end] (the first `most` of them), without the punctuation around them: (start, end,
+    whether punctuation or the sentence's end cuts it from the next word)."""
     # Between two words stand only spaces and punctuation (_EDGE): one mark among them cuts.
-    return [(m.start(), m.end(1), m[2] is not None) for m in _WORD_AND_CUT.finditer(text, start, end)]
+    return [(m.start(), m.end(1), m[2] is not None) for m in islice(_WORD_AND_CUT.finditer(text, start, end), most)]
 
 
 # A run of capitalised words: not broken by punctuation, with digits ("Super Bowl 50") and the particles of names
@@ -367,94 +371,175 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
         return _times(text, start, end)
     if asked.kind is AnswerType.NUMBER:
         return _numbers(text, start, end, asked)
-    names = _names(text, folded, start, end, asked)
-    if asked.kind is AnswerType.PLACE:
-        return names
-    # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ"),
-    # and a person is not where something happens, nor a people ("người Norman").
-    return [
-        c
-        for c in names
-        if not (
-            _one_syllable(text[c.start : c.end])
-            or asked.kind is AnswerType.PERSON
-            and _word_before(text, c.start) in _LOCATIVE
-        )
-    ]
+    return _names(text, folded, start, end, asked)
 
 
-def _one_syllable(name: str) -> bool:
-    return " " not in name and has_marks(name)
-
-
-def _word_before(text: str, start: int) -> str:
-    """The word before a span, folded and lowercase ("" at the start)."""
-    words = _WORD.findall(text, max(0, start - 12), start)
-    return fold(words[-1].lower()) if words else ""
-
-
-# How many words may stand between an answer and the nearest word the question matched, how much of what the
-# question is about its sentence must hold, and how many of the question's words in a row must lead to a slot that is
-# itself the answer: further, less or fewer, and the span is a guess.
-MAX_GAP = 4
+# What the scorer reads off each candidate span (the order of span_weights.WEIGHTS), each a number from 0 to 1.
+_KINDS = tuple(AnswerType)
+FEATURES = (
+    *(f"asks {kind.value}" for kind in _KINDS),  # the answer type asked for
+    *(f"slot for {kind.value}" for kind in _KINDS),  # the slot itself as the answer, per type ("gì" well, "ai" badly)
+    "in the slot",  # a candidate of the kind asked for inside the slot
+    "slot's anchor",  # how many of the question's words in a row lead to the slot (up to 4)
+    "anchor of two",  # two or more
+    "gap",  # words between the span and the nearest of the question's words (up to MAX_GAP)
+    "touches",  # none
+    "only candidate",  # the sentence's only span of the kind asked for
+    "candidates",  # 1 / how many it has
+    "nearest",  # the one nearest the question's words
+    "held",  # the share of what the question is about that the sentence holds
+    "repeats",  # the share of the span's syllables that the question has
+    "length",  # words, up to 10
+    "one word",
+    "after là",  # the copula before it
+    "after locative",  # "ở, tại, từ, trong…" before it (where, not who)
+    "marked",  # the share of its words written with marks (Vietnamese) rather than as spelt abroad
+    "fits",  # a count followed by the unit asked in
+    "matched near",  # the question's words within 30 characters (up to 4)
+)
+# The share of what the question is about its sentence must hold before any span is looked for (below it, none
+# answered well enough to be worth the search), and the longest gap the scorer tells apart.
 MIN_HELD = 0.5
-MIN_ANCHOR = 2
-_BY_PLACE = (AnswerType.THING, AnswerType.NAME)  # answered by the slot when no candidate of their kind is in it
-_BY_FORM = (AnswerType.TIME, AnswerType.NUMBER)  # a date or a figure says what it is by its form
+MAX_GAP = 8
+
+
+@dataclass(slots=True)
+class Span:
+    """A candidate answer, [start, end) offsets into the passage's text, and what the scorer reads off it
+    (FEATURES)."""
+
+    start: int
+    end: int
+    features: tuple[float, ...]
 
 
 def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
     """The span of the sentence (in text) that answers the question, as {"text", "start", "end"} with offsets into
-    text, or None when the question asks for nothing specific or no span of the kind asked for stands near its
-    words."""
+    text, or None when the question asks for nothing specific or no span scores a confidence of THRESHOLD."""
+    best, score = None, -inf
+    for span in candidate_spans(question, text, sentence, highlights):
+        if (this := _score(span.features)) > score:  # the first of equal scores
+            best, score = span, this
+    if best is None or score < _CUT:
+        return None
+    return {"text": text[best.start : best.end], "start": best.start, "end": best.end}
+
+
+def confidence_of(features: tuple[float, ...]) -> float:
+    """The scorer's estimate of a span's token F1 against the answer: a logistic regression over its features."""
+    return 1.0 / (1.0 + exp(-_score(features)))
+
+
+def _score(features: tuple[float, ...]) -> float:
+    return BIAS + sum(map(mul, WEIGHTS, features))
+
+
+_CUT = log(THRESHOLD / (1 - THRESHOLD))  # the score whose confidence is THRESHOLD
+
+
+def candidate_spans(question: str, text: str, sentence: str, highlights: list[list[int]]) -> list[Span]:
+    """Every span of the sentence (in text) that may answer the question, with its features: those of the kind asked
+    for and the slot; none when the question asks for nothing specific or its sentence holds too little of it."""
     asked = asked_for(question)
     start = text.find(sentence) if sentence else -1
     start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
     matched = [(s, e) for s, e in highlights if start <= s and e <= end]
     if asked is None or not matched:
-        return None
+        return []
     # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
     folded = " " * start + folded_text(text[start:end])
-    if _held(folded[start:end], asked) < MIN_HELD:
-        return None
-    candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
-    # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.
-    slot = _slot(text, folded, start, end, asked) if len(candidates) > 1 or asked.kind in _BY_PLACE else None
-    if asked.kind is AnswerType.NAME and slot is None:  # "X nào" and no place its words point at: a name is a guess
-        return None
-    # A sentence holding the question and a single date or figure: that one, however far from the question's words.
-    anywhere = asked.kind in _BY_FORM and len(candidates) == 1
-    chosen = _typed(text, candidates, matched, slot, anywhere)
-    if chosen is None and slot and asked.kind in _BY_PLACE and slot.anchor >= MIN_ANCHOR:
-        chosen = Candidate(slot.start, slot.end)
-    if chosen is None:
-        return None
-    return {"text": text[chosen.start : chosen.end], "start": chosen.start, "end": chosen.end}
+    keys = frozenset(folded[start:end].split())  # the sentence's syllables
+    held = _held(keys, asked)
+    if held < MIN_HELD:
+        return []
+    typed = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
+    slot = _slot(text, folded, start, end, keys, asked)
+    sentence_read = _Sentence(text, folded, asked, held, matched, [s for s, _ in matched], slot, len(typed))
+    gaps = [_gap(sentence_read, c) for c in typed]
+    nearest = min(gaps, default=0)
+    spans = [_span(sentence_read, c, gap, gap == nearest) for c, gap in zip(typed, gaps)]
+    if slot is not None and not any(c.start == slot.start and c.end == slot.end for c in typed):
+        whole = Candidate(slot.start, slot.end)
+        spans.append(_span(sentence_read, whole, _gap(sentence_read, whole), False, itself=True))
+    return spans
 
 
-def _typed(
-    text: str, candidates: list[Candidate], matched: list[tuple[int, int]], slot: Slot | None, anywhere: bool
-) -> Candidate | None:
-    """The candidate of the kind asked for: in the slot the question word points at, or else nearest the matched
-    words; one that carries the unit asked in first."""
-    best: tuple[tuple[bool, bool, int], Candidate] | None = None
-    starts = [s for s, _ in matched]
-    for candidate in candidates:
-        # The matched words nearest on either side (highlights come in order and do not overlap).
-        after = bisect_left(starts, candidate.end)
-        nearest = matched[max(0, after - 2) : after + 1]
-        gap = min(_words_between(text, candidate, s, e) for s, e in nearest)
-        outside = slot is None or not (candidate.start < slot.end and slot.start < candidate.end)
-        key = (not candidate.fits, outside, gap)
-        if (gap <= MAX_GAP or anywhere) and (best is None or key < best[0]):
-            best = (key, candidate)
-    return best[1] if best else None
+@dataclass(slots=True)
+class _Sentence:
+    """What every candidate of a sentence is scored against: the passage's text and its folded form, the question,
+    the share of it the sentence holds, the matched words' spans and starts, the slot, how many candidates of the
+    kind asked for it has."""
+
+    text: str
+    folded: str
+    asked: Asked
+    held: float
+    matched: list[tuple[int, int]]
+    starts: list[int]
+    slot: Slot | None
+    count: int
+
+
+_ASKS = {kind: tuple(float(k is kind) for k in _KINDS) for kind in _KINDS}
+_NO_KIND = (0.0,) * len(_KINDS)
+
+
+def _span(read: _Sentence, candidate: Candidate, gap: int, nearest: bool, itself: bool = False) -> Span:
+    """A candidate with its features (FEATURES); itself: the slot as a whole."""
+    text, slot = read.text, read.slot
+    written = text[candidate.start : candidate.end]
+    words = written.split()
+    keys = read.folded[candidate.start : candidate.end].split()
+    before = read.folded[max(0, candidate.start - 12) : candidate.start].split()[-1:]
+    in_slot = slot is not None and candidate.start < slot.end and slot.start < candidate.end
+    anchor = slot.anchor if in_slot and slot else 0
+    count = 0 if itself else read.count
+    features = (
+        *_ASKS[read.asked.kind],
+        *(_ASKS[read.asked.kind] if itself else _NO_KIND),
+        float(in_slot and not itself),
+        min(anchor, 4) / 4,
+        float(anchor >= 2),
+        min(gap, MAX_GAP) / MAX_GAP,
+        float(gap == 0),
+        float(count == 1),
+        1 / count if count else 0.0,
+        float(nearest),
+        read.held,
+        sum(map(read.asked.syllables.__contains__, keys)) / max(len(keys), 1),
+        min(len(words), 10) / 10,
+        float(len(words) == 1),
+        float(before == ["la"]),
+        float(bool(before) and before[0] in _LOCATIVE),
+        1 - sum(map(str.isascii, words)) / len(words),  # Vietnamese marks, or letters written abroad with accents
+        float(candidate.fits),
+        min(_near(read.starts, candidate), 4) / 4,
+    )
+    return Span(candidate.start, candidate.end, features)
+
+
+def _near(starts: list[int], candidate: Candidate, reach: int = 30) -> int:
+    """How many matched words start within `reach` characters of a candidate, on either side."""
+    return bisect_left(starts, candidate.end + reach) - bisect_left(starts, candidate.start - reach)
+
+
+def _gap(read: _Sentence, candidate: Candidate) -> int:
+    """How many words stand between a candidate and the nearest matched word (highlights come in order and do not
+    overlap)."""
+    at = bisect_left(read.starts, candidate.end)
+    folded, first, last = read.folded, candidate.start, candidate.end
+    # Counted in the sentence's folded_text (punctuation as spaces); 0 when they touch or overlap.
+    return min(
+        len((folded[last:s] if last <= s else folded[e:first]).split())
+        for s, e in read.matched[max(0, at - 2) : at + 1]
+    )
 
 
 # The slot: ended by punctuation, the verbs' helpers and the prepositions that open the next part of a clause (at
 # most MAX_SLOT words: a guard, as longer limits change nothing); the copula before it ("được gọi là") is no part of
 # it.
 MAX_SLOT = 10
+_SLOT_REACH = 40 * MAX_SLOT  # characters: more than MAX_SLOT words take
 _SLOT_ENDS = frozenset(
     "là đã được bị sẽ đang để khi trong với vào thì mà nhưng vì do bởi nên từ tại ở cho theo và "
     "hay hoặc rằng của như nhằm".split()
@@ -464,7 +549,7 @@ _SLOT_ENDS = frozenset(
 _OPENING = frozenset("là được gọi bằng một".split())
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Slot:
     """Where the sentence puts the answer: [start, end) offsets into the passage's text, and how many of the
     question's words in a row lead to it (its anchor)."""
@@ -474,79 +559,73 @@ class Slot:
     anchor: int
 
 
-def _slot(text: str, folded: str, start: int, end: int, asked: Asked) -> Slot | None:
-    """Where the sentence puts the answer: Vietnamese leaves the question word where the statement has the answer
-    ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the question
-    word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next phrase."""
-    words = _tokens(text, start, end)
-    keys = [folded[s:e] for s, e, _ in words]
-
-    def lower(i: int) -> str:
-        return text[words[i][0] : words[i][1]].lower()
-
-    found = _run(keys, asked.before, from_end=True)
+def _slot(text: str, folded: str, start: int, end: int, keys: frozenset[str], asked: Asked) -> Slot | None:
+    """Where the sentence text[start:end] puts the answer: Vietnamese leaves the question word where the statement has
+    the answer ("Tesla hợp tác với ai?": "Tesla hợp tác với Robert Lane"), so after the words that stand before the
+    question word, or else before those after it; up to MAX_SLOT words, not across punctuation or into the next
+    phrase."""
+    found = _run(folded, start, end, keys, asked.before, from_end=True)
     if found is not None:
-        first = found[1]
-        while first < len(words) and lower(first) in _OPENING:
+        # The words after the run, as many as a slot can hold after the words that open it.
+        words = _tokens(text, found[1], end, MAX_SLOT + len(_OPENING))
+        first = 0
+        while first < len(words) and _lower(text, words[first]) in _OPENING:
             first += 1
-        if first < len(words) and lower(first) in _SLOT_ENDS:  # the next phrase: the answer is not here
+        if first < len(words) and _lower(text, words[first]) in _SLOT_ENDS:  # the next phrase: the answer is not here
             return None
         last = first
         stop = asked.after[:1]
         while (
             last < len(words)
             and last - first < MAX_SLOT
-            and (last == first or lower(last) not in _SLOT_ENDS)
-            and keys[last : last + 1] != list(stop)
+            and (last == first or _lower(text, words[last]) not in _SLOT_ENDS)
+            and (folded[words[last][0] : words[last][1]],) != stop
         ):
             last += 1
             if words[last - 1][2]:
                 break
-        return Slot(words[first][0], words[last - 1][1], found[1] - found[0]) if last > first else None
-    found = _run(keys, asked.after, from_end=False)
+        return Slot(words[first][0], words[last - 1][1], found[2]) if last > first else None
+    found = _run(folded, start, end, keys, asked.after, from_end=False)
     if found is None:
         return None
-    last = first = found[0]
-    while first > 0 and last - first < MAX_SLOT and not words[first - 1][2] and lower(first - 1) not in _SLOT_ENDS:
+    # The words before the run, from a word start far enough back for the longest slot.
+    reach = text.find(" ", found[0] - _SLOT_REACH, found[0]) if found[0] - _SLOT_REACH > start else start
+    words = _tokens(text, max(reach, start), found[0])
+    last = first = len(words)
+    while (
+        first > 0
+        and last - first < MAX_SLOT
+        and not words[first - 1][2]
+        and _lower(text, words[first - 1]) not in _SLOT_ENDS
+    ):
         first -= 1
-    return Slot(words[first][0], words[last - 1][1], found[1] - found[0]) if last > first else None
+    return Slot(words[first][0], words[last - 1][1], found[2]) if last > first else None
 
 
-def _run(keys: list[str], context: tuple[str, ...], from_end: bool) -> tuple[int, int] | None:
-    """Where the sentence's words (keys) hold the longest run (of up to four) of the question's words next to its
+def _lower(text: str, word: tuple[int, int, bool]) -> str:
+    return text[word[0] : word[1]].lower()
+
+
+def _run(
+    folded: str, start: int, end: int, keys: frozenset[str], context: tuple[str, ...], from_end: bool
+) -> tuple[int, int, int] | None:
+    """Where the sentence folded[start:end] holds the longest run (of up to four) of the question's words next to its
     question word: the last ones of those before it (the head noun of "công ty nào" may be left out), or the first
-    ones of those after it; [start, end) word positions."""
+    ones of those after it; its [start, end) offsets and how many words it holds."""
     for size in range(min(4, len(context)), 0, -1):
         for skip in range(0, 3 if from_end else 1):
-            part = list(context[len(context) - skip - size : len(context) - skip] if from_end else context[:size])
-            if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS:
+            part = context[len(context) - skip - size : len(context) - skip] if from_end else context[:size]
+            if len(part) < size or size == 1 and part[0] in _FOLDED_STOPWORDS or not keys.issuperset(part):
                 continue
-            at = _find(keys, part)
-            if at is not None:
-                return at, at + size
+            words = " ".join(part)
+            at = find_word(folded, words, start)
+            if 0 <= at and at + len(words) <= end:
+                return at, at + len(words), size
     return None
 
 
-def _find(keys: list[str], part: list[str]) -> int | None:
-    """Where the words `part` first stand in a row among `keys` (list.index does the scanning), or None."""
-    at = -1
-    try:
-        while True:
-            at = keys.index(part[0], at + 1)
-            if keys[at : at + len(part)] == part:
-                return at
-    except ValueError:
-        return None
-
-
-def _held(folded: str, asked: Asked) -> float:
-    """The share of the question's content syllables that the sentence (folded_text) holds."""
+def _held(keys: frozenset[str], asked: Asked) -> float:
+    """The share of the question's content syllables that the sentence (keys: its syllables, folded) holds."""
     if not asked.content:
         return 1.0
-    return len(asked.content.intersection(folded.split())) / len(asked.content)
-
-
-def _words_between(text: str, candidate: Candidate, start: int, end: int) -> int:
-    """How many words stand between a candidate and a matched word (0 when they touch or overlap)."""
-    gap = text[candidate.end : start] if candidate.end <= start else text[end : candidate.start]
-    return len(_WORD.findall(gap))
+    return len(asked.content & keys) / len(asked.content)
