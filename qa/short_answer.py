@@ -371,7 +371,12 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
         return _times(text, start, end)
     if asked.kind is AnswerType.NUMBER:
         return _numbers(text, start, end, asked)
-    return _names(text, folded, start, end, asked)
+    names = _names(text, folded, start, end, asked)
+    if asked.kind is AnswerType.PLACE:
+        return names
+    # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ", or the
+    # piece of a title a lowercase syllable broke off: "Quốc" of "Đại biểu Quốc hội").
+    return [c for c in names if " " in text[c.start : c.end] or text[c.start : c.end].isascii()]
 
 
 # What the scorer reads off each candidate span (the order of span_weights.WEIGHTS), each a number from 0 to 1.

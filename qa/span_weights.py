@@ -36,35 +36,35 @@ FEATURES = (
     "matched near",
 )
 WEIGHTS = (
-    -0.3259,  # asks person
-    -0.0899,  # asks number
-    0.5962,  # asks time
-    -0.3264,  # asks place
-    -0.4041,  # asks name
-    0.5501,  # asks thing
-    -0.5844,  # slot for person
-    0.4750,  # slot for number
-    -1.0298,  # slot for time
-    0.1763,  # slot for place
-    0.9382,  # slot for name
-    0.5501,  # slot for thing
-    0.2052,  # in the slot
-    1.1435,  # slot's anchor
-    0.1971,  # anchor of two
-    -0.6505,  # gap
-    -0.3675,  # touches
-    -0.1923,  # only candidate
-    2.1855,  # candidates
-    0.7063,  # nearest
-    0.3933,  # held
-    -0.2068,  # repeats
-    0.3555,  # length
-    -0.8030,  # one word
-    0.3378,  # after là
-    0.0966,  # after locative
-    -0.6857,  # marked
-    0.5633,  # fits
-    0.6722,  # matched near
+    -0.3227,  # asks person
+    -0.0763,  # asks number
+    0.6705,  # asks time
+    -0.3004,  # asks place
+    -0.4954,  # asks name
+    0.5244,  # asks thing
+    -0.6208,  # slot for person
+    0.4080,  # slot for number
+    -1.1486,  # slot for time
+    0.1238,  # slot for place
+    0.9763,  # slot for name
+    0.5244,  # slot for thing
+    0.2413,  # in the slot
+    1.1813,  # slot's anchor
+    0.1647,  # anchor of two
+    -0.6567,  # gap
+    -0.3342,  # touches
+    -0.0101,  # only candidate
+    1.8812,  # candidates
+    0.7000,  # nearest
+    0.3842,  # held
+    -0.1971,  # repeats
+    0.2972,  # length
+    -0.7644,  # one word
+    0.2445,  # after là
+    0.0458,  # after locative
+    -0.6697,  # marked
+    0.5418,  # fits
+    0.6401,  # matched near
 )
-BIAS = -1.8646
-THRESHOLD = 0.287359
+BIAS = -1.7979
+THRESHOLD = 0.286926
