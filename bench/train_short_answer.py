@@ -36,18 +36,23 @@ class Asked:
     f1: np.ndarray
 
 
-def questions(dataset: Path, split: str) -> list[Asked]:
-    """Every question of the split, with the candidates of the sentence the engine would read a short answer off
-    (none when its top answer is not found)."""
+def calls(dataset: Path, split: str) -> list[tuple[tuple | None, tuple[str, ...]]]:
+    """For every question of the split, the arguments the engine gives short_answer (the top answer's text, best
+    sentence and matched words; None when that answer is not found), with the question's gold answers."""
     with tempfile.TemporaryDirectory() as build:
         engine, asked = _engine_for(dataset, None, split, Path(build))
         found = []
         for question in asked:
-            # The arguments the engine gives short_answer (the top answer's text, sentence and matched words).
             with mock.patch.object(search, "short_answer", return_value=None) as called:
                 engine.ask(question.text, 1)
-            found.append(_candidates(called.call_args.args, question.answers) if called.called else _candidates())
+            found.append((called.call_args.args if called.called else None, question.answers))
     return found
+
+
+def questions(dataset: Path, split: str) -> list[Asked]:
+    """Every question of the split, with the candidates of the sentence the engine would read a short answer off
+    (none when its top answer is not found)."""
+    return [_candidates(args, golds) if args else _candidates() for args, golds in calls(dataset, split)]
 
 
 def _candidates(args: tuple = (), golds: tuple[str, ...] = ()) -> Asked:
