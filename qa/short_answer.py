@@ -370,6 +370,8 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
     names = _names(text, folded, start, end, asked)
     if asked.kind is AnswerType.PLACE:
         return names
+    if asked.kind is AnswerType.PERSON:
+        names = [c for c in names if not _in_title(text, c.end)]
     # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ"),
     # and a person is not where something happens, nor a people ("người Norman").
     return [
@@ -381,6 +383,18 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
             and _word_before(text, c.start) in _LOCATIVE
         )
     ]
+
+
+# After a capitalised run: a lowercase syllable, not a function word, then a capitalised one ("Đại biểu Quốc").
+_TITLE_GOES_ON = re.compile(rf"\s+(?!(?:{_FUNCTION_WORDS})\s)([^\W\d_]+)\s+{_CAPITAL}")
+
+
+def _in_title(text: str, end: int) -> bool:
+    """Whether the capitalised run ending at `end` goes on past a lowercase syllable with capitalised ones: a title
+    or an organisation ("Trưởng Đoàn Đại biểu Quốc hội"), which capitalises the first syllable of each word, where a
+    person's name capitalises every syllable."""
+    goes_on = _TITLE_GOES_ON.match(text, end)
+    return goes_on is not None and goes_on[1].islower()
 
 
 def _one_syllable(name: str) -> bool:

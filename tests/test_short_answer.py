@@ -112,6 +112,19 @@ def test_a_persons_name_starts_at_its_surname():
     assert found["text"] == "Hoàng Quốc Thưởng"  # not "Chí Linh Hoàng Quốc Thưởng": a place, then a full name
 
 
+def test_a_title_that_capitalises_each_word_is_no_persons_name():
+    # The article's sentence: "Đoàn Đại" opens a delegation's name ("Đoàn Đại biểu Quốc hội"), not a person's.
+    text = (
+        "Đồng chí Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, Trưởng Đoàn Đại biểu Quốc hội tỉnh phát biểu chỉ đạo "
+        "tại hội nghị."
+    )
+    matched = spans(text, "chí", "biểu", "hội", "phát biểu chỉ đạo", "hội nghị")
+    found = short_answer("Ai phát biểu chỉ đạo tại hội nghị?", text, text, sorted(matched))
+    assert found["text"] == "Lê Văn Hiệu"
+    alone = "Trưởng Đoàn Đại biểu Quốc hội tỉnh phát biểu chỉ đạo."
+    assert short_answer("Ai phát biểu chỉ đạo?", alone, alone, spans(alone, "phát biểu chỉ đạo")) is None
+
+
 def test_an_organisations_name_runs_over_its_words_lowercase_second_syllables():
     text = "Ở nội thành, Đảng Lao động Úc mạnh nhất."
     found = short_answer("Đảng nào mạnh nhất ở nội thành?", text, text, spans(text, "nội thành", "mạnh nhất"))
