@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
-from .text import ABBREVIATIONS, STOPWORDS, fold, folded_text, has_marks, normalise
+from .found import HONORIFICS
+from .text import ABBREVIATIONS, STOPWORDS, fold, folded_text, has_marks, normalise, proper_names
 
 
 class AnswerType(Enum):
@@ -28,6 +29,7 @@ class AnswerType(Enum):
     PLACE = "place"
     NAME = "name"  # "công ty nào", "tên là gì": something named, often written capitalised
     THING = "thing"  # "là gì", "cái gì": a phrase
+    TITLE = "title"  # "chức vụ gì": the office a person named in the question holds
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Asked:
     after: tuple[str, ...] = ()
     written: frozenset[str] = frozenset()  # its syllables with their marks, lowercase, when it was typed with them
     head: frozenset[str] = frozenset()  # "X nào": X's syllables (folded), which a name may start with
+    named: tuple[str, ...] = ()  # asking for an office: whose, the names it holds, lowercase ("lê văn hiệu")
 
 
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
@@ -86,7 +89,9 @@ _PLACE_WORDS = (
     "địa phương",
 )
 _PERSON_WORDS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "cầu thủ", "nghệ sĩ", "nhà văn", "tác giả")
+_OFFICES = ("chức vụ", "chức danh", "cương vị", "giữ chức")  # not "chức" alone: "tổ chức nào" asks for a body
 _RULES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
+    (AnswerType.TITLE, tuple(f"{office} {word}" for office in _OFFICES for word in ("gì", "nào"))),
     (AnswerType.TIME, ("khi nào", "bao giờ", "lúc nào", "năm bao nhiêu") + tuple(w + " nào" for w in _TIME_WORDS)),
     (AnswerType.NUMBER, ("bao nhiêu", "mấy")),
     (AnswerType.PLACE, ("ở đâu", "đâu") + tuple(w + " nào" for w in _PLACE_WORDS)),
@@ -123,6 +128,10 @@ _PATTERNS = {
     for marked in (True, False)
 }
 _NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
+_OFFICE = {
+    True: re.compile(rf"(?:{'|'.join(_OFFICES)})(?!\w)"),
+    False: re.compile(rf"(?:{'|'.join(map(fold, _OFFICES))})(?!\w)"),
+}
 _HOW_MANY = {
     True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
     False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})"),
@@ -147,6 +156,8 @@ def asked_for(question: str) -> Asked | None:
     asked_from, asked_to = asking.span()
     if kind is AnswerType.THING and _NAMING[marked].match(text):  # "Tên của … là gì?", "Họ của … là gì?"
         kind = AnswerType.NAME
+    if kind is AnswerType.THING and _OFFICE[marked].match(text):  # "Chức vụ của ông Kiên là gì?"
+        kind = AnswerType.TITLE
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
         unit = tuple(folded[count.start(1) : count.end(1)].split())
@@ -168,6 +179,30 @@ def asked_for(question: str) -> Asked | None:
         tuple(folded[asked_to:rest_end].split()),
         words if marked else frozenset(),
         frozenset(head),
+        _named(question) if kind is AnswerType.TITLE else (),
+    )
+
+
+def _named(text: str) -> tuple[str, ...]:
+    """The names of two syllables or more in a text, lowercase, as written, less a word of address ("Ông Lê Văn
+    Hiệu": "lê văn hiệu")."""
+    names = [name[1:] if name[0] in HONORIFICS else name for name in proper_names(normalise(text))]
+    return tuple(" ".join(name) for name in names if len(name) > 1)
+
+
+def asked_in_context(question: str, context: str) -> Asked | None:
+    """What a follow-up asks for (context: the question with what the earlier ones asked, followup.in_context): what
+    its own question word asks, or with none ("Còn năm 2021?") what the earlier question asked; an answer must not
+    merely repeat the words of either."""
+    own, whole = asked_for(question), asked_for(context)
+    if own is None or whole is None:
+        return whole if own is None else own
+    return replace(
+        own,
+        syllables=own.syllables | whole.syllables,
+        content=whole.content,  # the question's own words, its pronouns put for what they stand for
+        written=own.written | whole.written if own.written else own.written,
+        named=_named(context) if own.kind is AnswerType.TITLE else (),
     )
 
 
@@ -417,11 +452,13 @@ _BY_PLACE = (AnswerType.THING, AnswerType.NAME)  # answered by the slot when no 
 _BY_FORM = (AnswerType.TIME, AnswerType.NUMBER)  # a date or a figure says what it is by its form
 
 
-def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
+def short_answer(
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = ""
+) -> dict | None:
     """The span of the sentence (in text) that answers the question, as {"text", "start", "end"} with offsets into
     text, or None when the question asks for nothing specific or no span of the kind asked for stands near its
-    words."""
-    asked = asked_for(question)
+    words; context: the question as asked with the earlier ones of its conversation, when it leans on them."""
+    asked = asked_in_context(question, context) if context and context != question else asked_for(question)
     start = text.find(sentence) if sentence else -1
     start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
     matched = [(s, e) for s, e in highlights if start <= s and e <= end]
@@ -431,6 +468,11 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
     folded = " " * start + folded_text(text[start:end])
     if _held(folded[start:end], asked) < MIN_HELD:
         return None
+    if asked.kind is AnswerType.TITLE:
+        offices = _offices(text, start, end, asked.named)
+        if offices:
+            return {"text": text[offices[0].start : offices[0].end], "start": offices[0].start, "end": offices[0].end}
+        asked = replace(asked, kind=AnswerType.NAME)  # nobody named: an office is a name like any other
     candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
     # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.
     slot = _slot(text, folded, start, end, asked) if len(candidates) > 1 or asked.kind in _BY_PLACE else None
@@ -444,6 +486,32 @@ def short_answer(question: str, text: str, sentence: str, highlights: list[list[
     if chosen is None:
         return None
     return {"text": text[chosen.start : chosen.end], "start": chosen.start, "end": chosen.end}
+
+
+# Words of address before a person's name ("Đồng chí Lê Văn Hiệu"): no office.
+_ADDRESS = frozenset("đồng chí|các đồng chí|ông|bà|anh|chị|ngài".split("|"))
+# An office written after a name, between commas: up to the next punctuation that closes it.
+_APPOSITION = re.compile(r"\s*,\s*([^,;:.()]+?)\s*(?=[,;:.()]|$)")
+
+
+def _offices(text: str, start: int, end: int, named: tuple[str, ...]) -> list[Candidate]:
+    """The offices the sentence gives the people the question names: written after the name between commas ("Lê
+    Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, …"), or before it, capitalised as titles are ("Bí thư Thành ủy Chí
+    Linh Hoàng Quốc Thưởng"); the first the sentence gives first."""
+    lowered = text[:end].lower()
+    found = []
+    for name in named:
+        at = lowered.find(name, start)
+        if at < 0:
+            continue
+        after = _APPOSITION.match(text, at + len(name), end)
+        if after and after[1][:1].isupper():
+            found.append(Candidate(after.start(1), after.end(1)))
+        before = next((m for m in _TITLE_RUN.finditer(text, start, at + 1) if m.start() < at), None)
+        office = text[before.start() : at].rstrip() if before else ""
+        if office and office.lower() not in _ADDRESS:
+            found.append(Candidate(before.start(), before.start() + len(office)))
+    return found
 
 
 def _typed(

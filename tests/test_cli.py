@@ -263,6 +263,7 @@ def test_chat_asks_a_follow_up_in_the_context_of_the_earlier_questions(qa):
     first, followed, new, alone = [json.loads(line) for line in result.output.splitlines()]
     assert followed["question"] == "Ông ấy giữ chức vụ gì?" and "ai phát biểu chỉ đạo" in followed["asked"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
+    assert followed["answers"][0]["short_answer"]["text"] == "Phó Bí thư Thường trực Tỉnh ủy"
     assert new == {"conversation": "new"}
     assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
 
@@ -272,7 +273,7 @@ def test_chat_leaves_a_refused_question_out_of_the_conversation(qa):
         "chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\n" + "x" * 1200 + "\nÔng ấy giữ chức vụ gì?\n"
     )
     followed = json.loads(result.output.splitlines()[-1])
-    assert followed["asked"] == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+    assert followed["asked"] == "Lê Văn Hiệu giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
 
 
 def test_ask_takes_earlier_questions_as_history(qa):
@@ -284,7 +285,8 @@ def test_ask_takes_earlier_questions_as_history(qa):
         "--history",
         "Ai phát biểu chỉ đạo tại hội nghị?",
     )
-    assert result.output.startswith("(Hiểu là: giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)")
-    assert "Lê Văn Hiệu" in result.output
+    understood, short = result.output.splitlines()[:2]
+    assert understood == "(Hiểu là: Lê Văn Hiệu giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)"
+    assert short == "Phó Bí thư Thường trực Tỉnh ủy"
     refused = qa("ask", "Ở đâu?", *["--history", "Chí Linh"] * 6)
     assert refused.exit_code == 2 and "history" in refused.output
