@@ -223,7 +223,9 @@ def render(result: Result, color: bool | None = None) -> str:
         if a.url:
             lines.append(f"   {a.url}")
         if a.sentence != a.text:
-            lines.append(f"   Đoạn: {mark(a.text, a.highlights, color)}")
+            passage = mark(a.text, a.highlights, color).split("\n")  # a heading, then its text: each line under it
+            lines.append(f"   Đoạn: {passage[0]}")
+            lines += [f"         {line}" for line in passage[1:]]
         lines.append("")
     return "\n".join(lines).rstrip()
 

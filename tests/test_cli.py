@@ -36,6 +36,15 @@ def test_ask_prints_sentence_first_with_marks_and_source(qa):
     assert "Nguồn: Hải Dương: Đảng bộ thành phố đầu tiên sơ kết giữa nhiệm kỳ Đại hội" in result.output
 
 
+def test_a_passage_under_a_heading_is_shown_indented_under_its_answer(qa):
+    result = qa("ask", "Phát biểu chỉ đạo tại hội nghị Lê Văn Hiệu đề nghị gì?", "--top-k", "3")
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("   Đoạn: Tập trung thực hiện 5 nhiệm vụ"))
+    under = lines[at + 1 : lines.index("", at)]  # the heading's text, up to the blank line closing the answer
+    assert under and all(line.startswith(" " * 9) for line in under)
+    assert "Lê Văn Hiệu đề nghị" in " ".join(under).replace("[", "").replace("]", "")
+
+
 def test_ask_json_is_exactly_the_api_shape(qa):
     result = qa("ask", "ty le ho ngheo", "--json", "--top-k", "2")
     data = json.loads(result.output)
