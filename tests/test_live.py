@@ -219,6 +219,9 @@ def test_filters_in_a_get_and_a_post(client):
         refused = client.get("/api/ask", query_string={"q": "Hà Nội", **query})
         assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
     assert "no-such-id" in refused.get_json()["error"]["message"]
+    # A form's empty fields limit nothing, all three alike.
+    blank = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "", "until": " ", "doc_id": ""}).get_json()
+    assert blank["answers"] == client.get("/api/ask", query_string={"q": "Hà Nội"}).get_json()["answers"]
 
 
 def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_path):
