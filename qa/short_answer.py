@@ -158,6 +158,9 @@ def asked_for(question: str) -> Asked | None:
         kind = AnswerType.NAME
     if kind is AnswerType.THING and _OFFICE[marked].match(text):  # "Chức vụ của ông Kiên là gì?"
         kind = AnswerType.TITLE
+    if kind is AnswerType.PERSON and folded[asked_from:].split() == ["la", "ai"]:  # "Nguyễn Thị Ngọc Bích là ai?"
+        if _is_name(normalise(question)[:asked_from]):
+            kind = AnswerType.TITLE  # who someone named is: the office the text gives them
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
         unit = tuple(folded[count.start(1) : count.end(1)].split())
@@ -181,6 +184,12 @@ def asked_for(question: str) -> Asked | None:
         frozenset(head),
         _named(question) if kind is AnswerType.TITLE else (),
     )
+
+
+def _is_name(text: str) -> bool:
+    """Whether the text is a person's name and nothing more (a word of address may open it)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return _named(text) == (" ".join(words[1:] if words[:1] and words[0] in HONORIFICS else words),)
 
 
 def _named(text: str) -> tuple[str, ...]:
@@ -472,6 +481,8 @@ def short_answer(
         offices = _offices(text, start, end, asked.named)
         if offices:
             return {"text": text[offices[0].start : offices[0].end], "start": offices[0].start, "end": offices[0].end}
+        if asked.named:  # the sentence gives the person named no office
+            return None
         asked = replace(asked, kind=AnswerType.NAME)  # nobody named: an office is a name like any other
     candidates = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
     # The slot decides between candidates, and is the answer to "gì" and to a "nào" no capitalised name answers.

@@ -42,6 +42,9 @@ def spans(text: str, *words: str) -> list[list[int]]:
         ("Chức vụ của ông Nguyễn Văn Kiên là gì?", AnswerType.TITLE),
         ("ong kien giu chuc gi", AnswerType.TITLE),
         ("Tổ chức nào có quyền sửa đổi luật?", AnswerType.NAME),
+        ("Bà Nguyễn Thị Ngọc Bích là ai?", AnswerType.TITLE),  # who someone named is: their office
+        ("Tổng Giám đốc của Broncos là ai?", AnswerType.PERSON),  # an office named: who holds it
+        ("Trước Manning, ai là thủ quân lớn tuổi nhất?", AnswerType.PERSON),
         ("Tên của thầy tâm linh trong Ấn Độ giáo là gì?", AnswerType.NAME),
         ("Lông mao dùng để làm gì?", AnswerType.THING),
         ("Các xúc tu nhỏ được gọi là cái gì?", AnswerType.THING),
@@ -137,12 +140,13 @@ OFFICES = "Các đồng chí: Lê Văn Hiệu, Phó Bí thư Thường trực T�
     [
         ("Lê Văn Hiệu giữ chức vụ gì?", OFFICES, "Phó Bí thư Thường trực Tỉnh ủy"),  # after the name, between commas
         ("Bà Nguyễn Thị Ngọc Bích giữ chức vụ gì?", OFFICES, "Ủy viên Ban Thường vụ"),  # "Bà" is no part of the name
+        ("Bà Nguyễn Thị Ngọc Bích là ai?", OFFICES, "Ủy viên Ban Thường vụ"),
         ("Hoàng Quốc Thưởng giữ chức vụ gì?", SAID, "Bí thư Thành ủy Chí Linh"),  # before it, capitalised as titles
         ("Hoàng Quốc Thưởng giữ chức vụ gì?", "Đồng chí Hoàng Quốc Thưởng phát biểu.", None),  # an address, no office
     ],
 )
 def test_an_office_is_what_the_sentence_writes_beside_the_name_asked_about(question, text, expected):
-    name = question.removesuffix(" giữ chức vụ gì?").removeprefix("Bà ")
+    name = question.removesuffix(" giữ chức vụ gì?").removesuffix(" là ai?").removeprefix("Bà ")
     found = short_answer(question, text, text, spans(text, name))
     assert (found and found["text"]) == expected
 
