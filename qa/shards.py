@@ -259,6 +259,9 @@ class Shard:
     def catalogue(self) -> list[dict]:
         return self.index.catalogue()
 
+    def changed_file(self) -> str | None:
+        return self.index.changed_file()
+
     def warm_up(self) -> None:
         """Ready to rank many questions: the compiled MaxScore loaded for a large shard."""
         self.index.postings.use_compiled()
@@ -310,11 +313,20 @@ class ShardClient(Protocol):
 class LocalShards:
     """Shards loaded in this process: a sharded collection answered on one machine."""
 
-    def __init__(self, directory: Path, checksums: bool | None = None):
+    def __init__(self, directory: Path, checksums: bool | None = None, loaded: Sequence[Shard] = ()):
         self.directory = directory
         dirs = shard_dirs(directory)
         self.names = [d.name for d in dirs]
-        self.shards = [Shard(d, checksums) for d in dirs]
+        kept = {shard.index.directory: shard for shard in loaded if not shard.index.changed_file()}
+        self.shards = [
+            kept[d] if d in kept and kept[d].index.manifest == store.any_manifest(d) else Shard(d, checksums)
+            for d in dirs
+        ]
+
+    def reloaded(self) -> LocalShards:
+        """The shards as they are on disk now: one whose manifest and files are the ones loaded is kept, the others
+        loaded with every file checked."""
+        return LocalShards(self.directory, True, self.shards)
 
     def gather(self, method: str, *args: Any) -> list[Any]:
         return [getattr(shard, method)(*args) for shard in self.shards]
@@ -364,6 +376,11 @@ class ShardedIndex:
     def catalogue(self) -> list[dict]:
         """Each document not deleted as {"id", "title", "date", "url", "passages"}, shard after shard."""
         return [entry for listed in self.shards.gather("catalogue") for entry in listed]
+
+    def changed_file(self) -> str | None:
+        """An index file (shard/file) written to or truncated since its shard was loaded, or None when none was."""
+        changed = self.shards.gather("changed_file")
+        return next((f"{name}/{file}" for name, file in zip(self.shards.names, changed) if file), None)
 
     def passage(self, number: int) -> Passage:
         return self._hit(number).passage
@@ -423,9 +440,11 @@ class ShardedPostings(CollectionIdf):
         self.n_live, self.total_length = n_live, total_length
         self._known: OrderedDict[str, int] = OrderedDict()  # term -> passages of the collection holding it
         self._lock = threading.Lock()
+        self.compiled = False  # whether each shard was asked to rank compiled (a large one does)
 
     def use_compiled(self) -> None:
         self.index.shards.gather("warm_up")
+        self.compiled = True
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         counts = self._summed(list(terms))

@@ -1,7 +1,8 @@
-"""A sharded collection through every index command (verify, optimize, list, info)."""
+"""A sharded collection through every index command (verify, optimize, list, info), and served as it changes."""
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,12 @@ from sharded_corpus import questions, same_answers, write_documents
 
 from qa import collection, index, shards, store
 from qa.cli import main
+from qa.live import LiveEngine
 from qa.search import Engine
+from qa.server import create_app
+
+WEATHER = {"id": "thoi-tiet", "title": "Thời tiết", "text": "Hà Nội hôm nay trời nắng, nhiệt độ cao nhất 35 độ C."}
+ASKED = "nhiệt độ Hà Nội hôm nay"
 
 
 def qa(*args: str):
@@ -137,3 +143,68 @@ def test_info_gives_the_whole_and_each_shard(changed):
     text = qa("index", "info", "--index", str(sharded)).output.splitlines()
     assert f"documents: {whole['documents']}" in text and "shards: 3" in text
     assert any(line.startswith(f"  shard-001: {each[1]['documents']} documents") for line in text)
+
+
+def test_a_sharded_server_follows_a_change_to_any_shard_after_the_check_interval(tmp_path):
+    sharded, source = tmp_path / "sharded", tmp_path / "weather.jsonl"
+    shards.build([index.default_corpus()], sharded, 3)
+    source.write_text(json.dumps(WEATHER, ensure_ascii=False) + "\n", encoding="utf-8")
+    now = [0.0]
+    live = LiveEngine(sharded_engine(sharded), check_seconds=1.0, clock=lambda: now[0])
+    first = live.stats["version"]
+    before = live.engine().index.shards.shards
+    shards.add([source], sharded)
+    now[0] = 0.5
+    assert live.stats["version"] == first and not live.engine().ask(ASKED).found  # not looked at yet
+    now[0] = 1.1
+    answer = live.engine().ask(ASKED)
+    assert answer.found and answer.answers[0].doc_id == "thoi-tiet"
+    assert live.stats["version"] != first and live.stats["documents"] == 2
+    after = live.engine().index.shards.shards
+    changed_shard = shards.shard_of("thoi-tiet", 3)
+    assert [a is b for a, b in zip(after, before)] == [n != changed_shard for n in range(3)]  # the others kept
+    shards.remove(["thoi-tiet"], sharded)
+    now[0] = 2.2
+    assert not live.engine().ask(ASKED).found and live.stats["documents"] == 1
+
+
+def test_the_http_api_serves_a_sharded_collection_changed_by_the_cli(tmp_path):
+    sharded, source = tmp_path / "sharded", tmp_path / "weather.jsonl"
+    shards.build([index.default_corpus()], sharded, 2)
+    source.write_text(json.dumps(WEATHER, ensure_ascii=False) + "\n", encoding="utf-8")
+    client = create_app(sharded_engine(sharded), ()).test_client()
+
+    def found() -> bool:
+        return client.get("/api/ask", query_string={"q": ASKED}).get_json()["found"]
+
+    def waited_for(wanted: bool) -> bool:
+        """Whether the answer turned to wanted within a few check intervals."""
+        deadline = time.monotonic() + 10
+        while found() != wanted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found() == wanted
+
+    first = client.get("/healthz").get_json()
+    assert not found() and first["documents"] == 1 and first["version"]
+    assert qa("index", "add", str(source), "--index", str(sharded)).exit_code == 0
+    assert waited_for(True)
+    health = client.get("/healthz").get_json()
+    assert health["documents"] == 2 and health["version"] != first["version"]
+    assert [s["name"] for s in health["shards"]] == ["shard-000", "shard-001"]
+    assert qa("index", "remove", "thoi-tiet", "--index", str(sharded)).exit_code == 0
+    assert waited_for(False)
+    assert client.get("/api/documents").status_code == 404  # a sharded collection has no documents API yet
+
+
+def test_a_shard_file_damaged_under_the_server_is_a_503(sharded):
+    client = create_app(sharded_engine(sharded), ()).test_client()
+    assert client.get("/api/ask", query_string={"q": "Chí Linh"}).status_code == 200
+    damaged = segment_file(sharded / "shard-001", "texts.bin")
+    with open(damaged, "r+b") as handle:
+        handle.truncate(3)
+    refused = client.get("/api/ask", query_string={"q": "Chí Linh"})
+    assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "index_unavailable"
+    message = refused.get_json()["error"]["message"]
+    assert f"shard-001/{damaged.name}" in message and "--shards 3" in message
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["status"] == "index_unavailable"
