@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, request
 
 from . import collection, store
 from .api import ApiError, json_object
+from .corpus import CONTROL, ID_RULE, usable_id
 from .live import LiveEngine
 from .text import fold
 
@@ -27,7 +28,6 @@ WRITE_WAIT_SECONDS = 30.0  # how long a write waits for another writer before an
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int, writable: bool = True) -> None:
@@ -128,7 +128,7 @@ def _uploaded(folder: Path, max_upload: int) -> Path:
         if upload is None or not upload.filename:
             raise ApiError(400, "bad_document", 'send the file in the multipart field "file"')
         name = Path(upload.filename.replace("\\", "/")).name
-        if _CONTROL.search(name):
+        if CONTROL.search(name):
             raise ApiError(400, "bad_document", "the file's name holds a control character")
         if not name or Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
             raise ApiError(415, "unsupported_media_type", f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
@@ -162,9 +162,8 @@ def _document_record(body: dict) -> dict:
     doc_id = (body.get("id") or _slug(body["title"])).strip()
     if not doc_id:  # every such title would give one id, and each post would replace the one before
         raise ApiError(400, "bad_document", 'the title has no letter or digit to make an id of: send an "id"')
-    if _CONTROL.search(doc_id) or {".", ".."} & set(doc_id.split("/")) or "" in doc_id.split("/"):
-        # /api/documents/<id> must reach it: a browser or proxy resolves "a/../b" to "b".
-        raise ApiError(400, "bad_document", '"id" must hold no control character and no empty, "." or ".." part')
+    if not usable_id(doc_id):
+        raise ApiError(400, "bad_document", ID_RULE)
     return {
         "id": doc_id,
         "title": body["title"].strip(),

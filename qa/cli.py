@@ -223,7 +223,9 @@ def render(result: Result, color: bool | None = None) -> str:
         if a.url:
             lines.append(f"   {a.url}")
         if a.sentence != a.text:
-            lines.append(f"   Đoạn: {mark(a.text, a.highlights, color)}")
+            passage = mark(a.text, a.highlights, color).split("\n")  # a heading, then its text: each line under it
+            lines.append(f"   Đoạn: {passage[0]}")
+            lines += [f"         {line}" for line in passage[1:]]
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -437,20 +439,25 @@ def build(
 @verbose_option
 @index_option
 def verify(index_dir: Path | None) -> None:
-    """Check every file of the index against the checksum written with it, and that they fit together.
+    """Check every file of the index against the checksum written with it, and that they fit together (of a sharded
+    collection: its list of shards and every shard).
 
-    Exit code 0 when the index is whole, 2 (naming each damaged file) when it is not.
+    Exit code 0 when the index is whole, 2 (naming each damaged file, with its shard) when it is not.
     """
     directory = index.chosen_dir(index_dir) or index.default_index_dir()
-    problems = store.verify(directory)
+    sharded = shards.is_sharded(directory)
+    problems = shards.verify(directory) if sharded else store.verify(directory)
     for problem in problems:
         say(problem)
     if problems:
         sys.exit(EXIT_USAGE)
-    manifest = store.read_manifest(directory)
+    manifests = [store.read_manifest(d) for d in (shards.shard_dirs(directory) if sharded else [directory])]
+    files = sum(len(store.listed_files(m)) for m in manifests)
+    segments = sum(len(m["segments"]) for m in manifests)
+    of_shards = f" of {counted(len(manifests), 'shard')}" if sharded else ""
     click.echo(
-        f"{directory}: whole ({len(store.listed_files(manifest))} files in {len(manifest['segments'])} "
-        f"segment(s) verified, {manifest['documents']} documents)"
+        f"{directory}: whole ({files} files in {segments} segment(s){of_shards} verified, "
+        f"{sum(m['documents'] for m in manifests)} documents)"
     )
 
 
@@ -516,16 +523,19 @@ def remove(doc_ids: tuple[str, ...], index_dir: Path | None) -> None:
 @verbose_option
 @index_option
 def optimize(index_dir: Path | None) -> None:
-    """Merge a collection's segments into one, leaving removed documents out for good."""
+    """Merge a collection's segments into one (a sharded collection's: each shard's), leaving removed documents out
+    for good."""
     directory = changed_dir(index_dir)
+    sharded = shards.is_sharded(directory)
     try:
-        report = collection.optimize(directory, waiting=say)
+        report = (shards if sharded else collection).optimize(directory, waiting=say)
     except (store.IndexFileError, store.IndexWriteError) as error:
         fail(str(error))
+    into = "into one per shard" if sharded else "into one"
     click.echo(
-        f"Merged {report.merged} segments into one of {report.passages} passages in {report.seconds:.2f} s"
+        f"Merged {report.merged} segments {into} of {report.passages} passages in {report.seconds:.2f} s"
         if report.merged
-        else f"{directory} is one segment already"
+        else f"{directory} is one segment {'per shard ' * sharded}already"
     )
 
 
@@ -549,25 +559,32 @@ def list_documents(index_dir: Path | None, as_json: bool) -> None:
 @index_option
 @json_option
 def info(index_dir: Path | None, as_json: bool) -> None:
-    """Say which collection the other commands use and what it holds."""
+    """Say which collection the other commands use and what it holds (a sharded one: the whole, then each shard)."""
     loaded = load_engine(index_dir).index
-    facts = collection_facts(loaded)
+    facts = collection_facts(loaded) if isinstance(loaded, store.Index) else sharded_facts(loaded)
     if as_json:
         click.echo(json.dumps(facts, ensure_ascii=False))
         return
     for key, value in facts.items():
-        click.echo(f"{key}: {value}")
+        click.echo(f"{key}: {value}" if key != "shards" else f"shards: {len(value)}")
+    for shard in facts.get("shards", []):
+        click.echo(
+            f"  {shard['name']}: {counted(shard['documents'], 'document')}, {counted(shard['passages'], 'passage')}, "
+            f"{counted(shard['segments'], 'segment')}, {shard['bytes']} bytes"
+        )
+
+
+SUMMED_FACTS = ("documents", "passages", "segments", "deleted_documents", "bytes")  # of a sharded collection
 
 
 def collection_facts(loaded: store.Index) -> dict:
     """Where a collection is and what it holds."""
     manifest = loaded.manifest
     files = store.listed_files(manifest)
-    terms = np.unique(np.concatenate([s.keys for s in loaded.postings.segments] + [np.zeros(0, np.uint64)]))
     return {
         "directory": str(loaded.directory.resolve()),
         **loaded.stats,
-        "terms": int(len(terms)),
+        "terms": int(len(distinct_terms([loaded]))),
         "segments": len(loaded.segments),
         "deleted_documents": int(loaded.deleted.sum()),
         "bytes": sum(int(e.get("bytes", 0)) for e in files.values()),
@@ -575,6 +592,28 @@ def collection_facts(loaded: store.Index) -> dict:
         "analyser": manifest["analyser"],
         "version": loaded.version,
     }
+
+
+def sharded_facts(loaded: shards.ShardedIndex) -> dict:
+    """Where a sharded collection (loaded in this process) is and what it holds: the facts of the whole, and under
+    "shards" each shard's."""
+    parts = [shard.index for shard in loaded.shards.shards]
+    each = [{"name": name, **collection_facts(part)} for name, part in zip(loaded.shards.names, parts)]
+    whole = {key: sum(f[key] for f in each) if key in SUMMED_FACTS else value for key, value in each[0].items()}
+    del whole["name"]
+    whole.update(
+        directory=str(loaded.shards.directory.resolve()),
+        terms=int(len(distinct_terms(parts))),
+        version=loaded.version,
+        shards=each,
+    )
+    return whole
+
+
+def distinct_terms(collections: list[store.Index]) -> np.ndarray:
+    """The terms (as hashed keys) the collections' segments hold, each once."""
+    keys = [s.keys for loaded in collections for s in loaded.postings.segments]
+    return np.unique(np.concatenate(keys + [np.zeros(0, np.uint64)]))
 
 
 @main.command()

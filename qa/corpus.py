@@ -388,6 +388,15 @@ def _iso_date_to_line(value: str) -> str:
 
 
 _JSONL_FIELDS = ("id", "title", "text", "date", "url", "author")
+ID_RULE = '"id" must hold no control character and no empty, "." or ".." part'
+CONTROL = re.compile("[\x00-\x1f\x7f]")  # characters no name or id may hold
+
+
+def usable_id(doc_id: str) -> bool:
+    """Whether a document id given in a document (a JSON line, a posted document) can name it: /api/documents/<id>
+    must reach it, and a browser or proxy resolves "a/../b" to "b"."""
+    parts = doc_id.split("/")
+    return not CONTROL.search(doc_id) and not {"", ".", ".."} & set(parts)
 
 
 def _jsonl_drafts(text: str, path: Path, file_id: str) -> Iterator[Draft | Skipped]:
@@ -433,6 +442,8 @@ def _jsonl_record(line: str) -> dict[str, str]:
             raise ValueError(f'"{name}" holds a lone surrogate (\\ud800-\\udfff), not text')
         if value:
             fields[name] = value
+    if "id" in fields and not usable_id(fields["id"]):
+        raise ValueError(ID_RULE)
     fields.setdefault("text", "")
     return fields
 

@@ -29,10 +29,11 @@ class Filters:
 
     @classmethod
     def parse(cls, since: object = None, until: object = None, doc_id: object = None) -> "Filters":
-        """Filters from what a person typed (dates as YYYY-MM-DD), or a BadFilter that says what is wrong."""
-        if doc_id is not None and (not isinstance(doc_id, str) or not doc_id.strip()):
+        """Filters from what a person typed (dates as YYYY-MM-DD), or a BadFilter that says what is wrong; a blank
+        one (a form's empty field, "?doc_id=") limits nothing."""
+        if doc_id is not None and not isinstance(doc_id, str):
             raise BadFilter("doc_id must be a document id (qa index list shows them)")
-        filters = cls(_day(since, "since"), _day(until, "until"), doc_id.strip() if doc_id else None)
+        filters = cls(_day(since, "since"), _day(until, "until"), doc_id.strip() or None if doc_id else None)
         if filters.since and filters.until and filters.since > filters.until:
             raise BadFilter(f"since ({filters.since}) is after until ({filters.until})")
         return filters
@@ -60,7 +61,7 @@ class Filters:
 
 
 def _day(value: object, name: str) -> date | None:
-    if value is None or value == "":
+    if value is None or isinstance(value, str) and not value.strip():
         return None
     if not isinstance(value, str) or not _DAY.fullmatch(value.strip()):
         raise BadFilter(f"{name} must be a date written YYYY-MM-DD, as 2023-01-31")

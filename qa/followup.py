@@ -23,16 +23,38 @@ _GOING_ON = ("còn", "thế còn", "vậy còn", "còn về", "thế thì", "v�
 _GOING_ON_FOLDED = tuple(fold(g) for g in _GOING_ON if g != "còn")  # "con" alone is "con" (a child) too
 
 
-def in_context(question: str, history: list[str]) -> str:
+def in_context(question: str, history: list[str], person: str | None = None) -> str:
     """What to ask: the question itself when it stands on its own, else the question followed by what the last
-    one asked about (its number or year replaced by the question's own)."""
+    one asked about (its number or year replaced by the question's own); person: whom the last one was answered
+    with ("Lê Văn Hiệu" for "Ai phát biểu…?"), who stands where the question says "ông ấy"."""
     if not history or not refers_back(question):
         return question
     last = history[-1]
     context = in_context(last, history[:-1])
     if _NUMBER.search(question):
         context = _NUMBER.sub(" ", context)
-    return " ".join(f"{_without_references(question)} {_mid_sentence(context)}".split())
+    own = _without_references(_naming(question, person) if person else question)
+    return " ".join(f"{own} {_mid_sentence(context)}".split())
+
+
+def names_a_person(question: str) -> bool:
+    """Whether the question stands a person's pronoun ("ông ấy", "bà ta") for someone named before it."""
+    return _person_pronoun(normalise(question)) is not None
+
+
+def _person_pronoun(text: str) -> re.Match | None:
+    """The first person's pronoun of a question with no name before it, or None."""
+    pronouns = _PERSON if has_marks(text) else _PERSON_FOLDED
+    at = re.search(rf"(?<!\w)(?:{'|'.join(pronouns)})(?!\w)", text, re.IGNORECASE)
+    return at if at and not proper_names(text[: at.start()]) else None
+
+
+def _naming(question: str, person: str) -> str:
+    """The question with the person in place of its pronoun ("Ông ấy giữ chức vụ gì?": "Lê Văn Hiệu giữ chức vụ
+    gì?")."""
+    text = normalise(question)
+    at = _person_pronoun(text)
+    return f"{text[: at.start()]}{person}{text[at.end() :]}" if at else text
 
 
 def _mid_sentence(text: str) -> str:
@@ -69,10 +91,8 @@ def refers_back(question: str) -> bool:
     content = [k for k in analysed.keywords if k not in _FOLDED_STOPWORDS]
     if len(content) < TOO_LITTLE and not analysed.names:  # "Ở đâu?", but not "NASUWT là gì?"
         return True
-    for person in _PERSON if marked else _PERSON_FOLDED:  # "Ông ấy giữ chức vụ gì?", but not "Manning ... anh ấy"
-        at = re.search(rf"(?<!\w){person}(?!\w)", text)
-        if at and not proper_names(typed[: at.start()]):
-            return True
+    if _person_pronoun(typed):  # "Ông ấy giữ chức vụ gì?", but not "Manning ... anh ấy"
+        return True
     padded = _ADVERBS.sub(" ", f" {words} ")
     return marked and len(content) < OWN_CONTENT and any(f" {r} " in padded for r in _REFERRING)
 

@@ -1,6 +1,7 @@
-"""The collection a server answers from, kept current: between requests it looks at the collection's manifest (at
-most every CHECK_SECONDS, or at once when asked, as on SIGHUP) and moves to a new version as a whole, loaded and
-checked before any question sees it. A file damaged under it turns into IndexUnavailable, not a dead worker."""
+"""The collection a server answers from, kept current: between requests it looks at the collection's manifest (a
+sharded collection's: its list of shards and every shard's manifest), at most every CHECK_SECONDS or at once when
+asked (as on SIGHUP), and moves to a new version as a whole, loaded and checked before any question sees it. A file
+damaged under it turns into IndexUnavailable, not a dead worker."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from . import shards, store
 from .search import Engine
 from .settings import CHECK_SECONDS
 
@@ -26,16 +27,20 @@ class IndexUnavailable(Exception):
 class LiveEngine:
     """An Engine that follows its collection's folder: engine() is always the newest version loaded whole.
 
-    A collection that is not one folder of segments (a sharded one, qa.shards) is served as it is.
+    A sharded collection loaded in this process is followed too (a change to any shard moves it to a new version,
+    the shards not changed kept as loaded); one served by Ray's deployments (qa.cluster) is served as it is.
     """
 
     def __init__(
         self, engine: Engine, check_seconds: float = CHECK_SECONDS, clock: Callable[[], float] = time.monotonic
     ):
         self._engine, self.check_seconds, self._clock = engine, check_seconds, clock
-        self.follows = isinstance(engine.index, store.Index)
-        self.directory = engine.index.directory if self.follows else None
-        self._seen = _manifest_identity(self.directory) if self.follows else None
+        index = engine.index
+        self.changeable = isinstance(index, store.Index)  # one folder of segments: what /api/documents changes
+        self.sharded = isinstance(index, shards.ShardedIndex) and isinstance(index.shards, shards.LocalShards)
+        self.follows = self.changeable or self.sharded
+        self.directory = index.directory if self.changeable else index.shards.directory if self.sharded else None
+        self._seen = _identity(self.directory) if self.follows else None
         self._checked = clock()
         self._lock = threading.Lock()
         self.problem: str | None = None  # why the collection cannot be answered from, if it cannot
@@ -49,8 +54,7 @@ class LiveEngine:
         changed = self._engine.index.changed_file()
         if changed:
             self.problem = (
-                f"index file {changed} in {self.directory} was changed while being served; "
-                f"{store.how_to_rebuild(self.directory, self._engine.index.manifest)}"
+                f"index file {changed} in {self.directory} was changed while being served; {self._how_to_rebuild()}"
             )
             log.error("%s", self.problem)
             self.refresh(force=True)  # a writer may have put a whole new version beside it
@@ -69,11 +73,11 @@ class LiveEngine:
         returns whether it moved. A version that cannot be loaded is logged and the one served is kept."""
         with self._lock:
             self._checked = self._clock()
-            seen = _manifest_identity(self.directory)
+            seen = _identity(self.directory)
             if seen == self._seen and not force:
                 return False
             try:
-                index = store.load(self.directory, checksums=True)
+                index = self._loaded()
             except store.IndexFileError as error:
                 self.problem = str(error)
                 log.error("not moving to the changed collection in %s: %s", self.directory, error)
@@ -83,17 +87,44 @@ class LiveEngine:
                 self._seen = seen
                 return False
             engine = Engine(index)
-            if self._engine.index.postings.compiled:
-                index.postings.use_compiled(from_postings=0, settings=self._engine.index.postings.maxscore)
+            if self._engine.index.postings.compiled:  # ranked compiled as the version served was
+                if self.sharded:
+                    index.postings.use_compiled()
+                else:
+                    index.postings.use_compiled(from_postings=0, settings=self._engine.index.postings.maxscore)
             self._engine, self._seen, self.problem = engine, seen, None
             log.info("now answering from %s version %s (%s)", self.directory, index.version, engine.stats)
             return True
 
+    def _loaded(self) -> store.Index | shards.ShardedIndex:
+        """The collection's newest version, every file checked (of a sharded one: the shards that changed)."""
+        if self.sharded:
+            return shards.ShardedIndex(self._engine.index.shards.reloaded())
+        return store.load(self.directory, checksums=True)
 
-def _manifest_identity(directory: Path) -> tuple | None:
-    """What tells a new manifest from the one seen: its inode, size and change time (None when there is none)."""
+    def _how_to_rebuild(self) -> str:
+        index = self._engine.index
+        if self.sharded:  # a shard's advice is to build the sharded collection again, with its sources
+            index = index.shards.shards[0].index
+        return store.how_to_rebuild(index.directory, index.manifest)
+
+
+def _identity(directory: Path) -> tuple:
+    """What tells a new version of the collection in directory from the one seen: its manifest's identity, or a
+    sharded collection's list of shards' and every shard's manifest's."""
+    if not shards.is_sharded(directory):
+        return (_file_identity(directory / store.MANIFEST),)
     try:
-        stat = os.stat(directory / store.MANIFEST)
+        dirs = shards.shard_dirs(directory)
+    except store.IndexFileError:  # a list being rewritten, or damaged: loading it says which
+        dirs = []
+    return (_file_identity(directory / shards.SHARDS), *(_file_identity(d / store.MANIFEST) for d in dirs))
+
+
+def _file_identity(path: Path) -> tuple | None:
+    """A file's inode, size and change time (None when there is none)."""
+    try:
+        stat = os.stat(path)
     except OSError:
         return None
     return stat.st_ino, stat.st_size, stat.st_mtime_ns

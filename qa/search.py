@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .answers import Answer, make_answer, matched_spans, question_words
 from .corpus import Passage
-from .followup import in_context
+from .followup import in_context, names_a_person
 from .found import (
     Match,
     QuestionContent,
@@ -25,7 +25,7 @@ from .found import (
     written_in_document,
 )
 from .settings import DEFAULT_TOP_K, MAX_HISTORY, MAX_QUESTION_CHARS, MAX_TOP_K, NAMED_DEPTH
-from .short_answer import short_answer
+from .short_answer import AnswerType, asked_for, short_answer
 from .store import Index
 from .text import analyse_question, fold
 
@@ -98,10 +98,21 @@ class Engine:
         asked in their context."""
         started = time.perf_counter()
         question, top_k = check_question(question), check_top_k(top_k)
-        asked = in_context(question, check_history(history))
-        result = self._answer(question, asked, top_k, filters)
+        history = check_history(history)
+        person = self._person_answered(history, filters) if history and names_a_person(question) else None
+        result = self._answer(question, in_context(question, history, person), top_k, filters)
         result.took_ms = round((time.perf_counter() - started) * 1000, 3)
         return result
+
+    def _person_answered(self, history: list[str], filters: Filters | None) -> str | None:
+        """Whom the last question of a conversation was answered with, when it asked who ("Ai phát biểu…?": "Lê Văn
+        Hiệu"), else None."""
+        asked = asked_for(history[-1])
+        if asked is None or asked.kind is not AnswerType.PERSON:
+            return None
+        earlier = self.ask(history[-1], 1, filters, history[:-1])
+        short = earlier.answers[0].short_answer if earlier.found else None
+        return short["text"] if short else None
 
     def _answer(self, question: str, asked: str, top_k: int, filters: Filters | None) -> Result:
         """The result of asking `asked` (the question, or the question in its context), reported as the question."""
@@ -177,7 +188,7 @@ class Engine:
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
             top.short_answer = short_answer(
-                question, top.text, top.sentence, matched_spans(passages[0][2], content, top.text)
+                question, top.text, top.sentence, matched_spans(passages[0][2], content, top.text), asked
             )
         return Result(question, found, answers, 0.0, asked if asked != question else None)
 

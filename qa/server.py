@@ -65,7 +65,7 @@ def create_app(
     @app.get("/")
     def page() -> str:
         return render_template(
-            "index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS, documents=live.follows
+            "index.html", examples=examples, stats=live.stats, max_chars=MAX_QUESTION_CHARS, documents=live.changeable
         )
 
     @app.route("/api/ask", methods=["GET", "POST"])
@@ -86,7 +86,7 @@ def create_app(
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    if live.follows:  # a collection of segments; a sharded one has no documents page or API yet
+    if live.changeable:  # a collection of segments; a sharded one has no documents page or API yet
         register_documents(app, live, admin_token, max_upload, writable)
         app.add_url_rule(
             "/documents",

@@ -161,6 +161,35 @@ def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = No
         return _summed([collection.remove(ids, folder, waiting) for folder, ids in zip(dirs, by_shard) if ids])
 
 
+def optimize(out: Path, waiting: store.Waiting | None = None) -> collection.ChangeReport:
+    """Merge each shard's segments into one (collection.optimize of every shard), holding out's write lock."""
+    with store.writing(out, waiting):
+        return _summed([collection.optimize(folder, waiting) for folder in shard_dirs(out)])
+
+
+def verify(directory: Path) -> list[str]:
+    """The problems of a sharded collection (an empty list when it is whole): its list of shards unreadable, or each
+    shard's own (store.verify), named with the shard, and documents in a shard their id does not hash to."""
+    try:
+        dirs = shard_dirs(directory)
+    except store.IndexFileError as error:
+        return [str(error)]
+    problems = []
+    for number, folder in enumerate(dirs):
+        found = store.verify(folder)
+        problems += [f"{folder.name}: {problem}" for problem in found]
+        if found:
+            continue
+        index = store.load(folder, checksums=False, whole=False)
+        strays = [d["id"] for _, d in index.live_documents() if shard_of(d["id"], len(dirs)) != number]
+        if strays:
+            problems.append(
+                f"{folder.name}: holds {len(strays)} document(s) whose id hashes to another of the {len(dirs)} shards "
+                f"({', '.join(map(repr, strays[:5]))}); {store.how_to_rebuild(folder, index.manifest)}"
+            )
+    return problems
+
+
 def _summed(reports: list[collection.ChangeReport]) -> collection.ChangeReport:
     """What changes of several shards did together."""
     total = collection.ChangeReport()
@@ -219,8 +248,19 @@ class Shard:
         self.index = store.load(directory, checksums)
 
     def size(self) -> dict:
-        """{"documents", "passages" (live), "numbered" (deleted ones included), "total_length"}."""
-        return {**self.index.stats, "numbered": self.index.n_passages, "total_length": self.index.postings.total_length}
+        """{"documents", "passages" (live), "numbered" (deleted ones included), "total_length", "version"}."""
+        return {
+            **self.index.stats,
+            "numbered": self.index.n_passages,
+            "total_length": self.index.postings.total_length,
+            "version": self.index.version,
+        }
+
+    def catalogue(self) -> list[dict]:
+        return self.index.catalogue()
+
+    def changed_file(self) -> str | None:
+        return self.index.changed_file()
 
     def warm_up(self) -> None:
         """Ready to rank many questions: the compiled MaxScore loaded for a large shard."""
@@ -273,9 +313,20 @@ class ShardClient(Protocol):
 class LocalShards:
     """Shards loaded in this process: a sharded collection answered on one machine."""
 
-    def __init__(self, directory: Path, checksums: bool | None = None):
-        self.names = [d.name for d in shard_dirs(directory)]
-        self.shards = [Shard(d, checksums) for d in shard_dirs(directory)]
+    def __init__(self, directory: Path, checksums: bool | None = None, loaded: Sequence[Shard] = ()):
+        self.directory = directory
+        dirs = shard_dirs(directory)
+        self.names = [d.name for d in dirs]
+        kept = {shard.index.directory: shard for shard in loaded if not shard.index.changed_file()}
+        self.shards = [
+            kept[d] if d in kept and kept[d].index.manifest == store.any_manifest(d) else Shard(d, checksums)
+            for d in dirs
+        ]
+
+    def reloaded(self) -> LocalShards:
+        """The shards as they are on disk now: one whose manifest and files are the ones loaded is kept, the others
+        loaded with every file checked."""
+        return LocalShards(self.directory, True, self.shards)
 
     def gather(self, method: str, *args: Any) -> list[Any]:
         return [getattr(shard, method)(*args) for shard in self.shards]
@@ -298,6 +349,7 @@ class ShardedIndex:
         self.shards = shards
         sizes = shards.gather("size")
         self.offsets = np.concatenate([[0], np.cumsum([s["numbered"] for s in sizes])]).astype(np.int64)
+        self.shard_versions = [s["version"] for s in sizes]
         self.documents = sum(s["documents"] for s in sizes)
         self.postings = ShardedPostings(self, sum(s["passages"] for s in sizes), sum(s["total_length"] for s in sizes))
         self.passage_doc = _DocumentOf(self)
@@ -313,6 +365,22 @@ class ShardedIndex:
             "passages": self.postings.n_live,
             "shards": [{"name": name, "replicas": live.get(name, 0)} for name in self.shards.names],
         }
+
+    @property
+    def version(self) -> str:
+        """Which state of the collection this is: its newest shard's time of change, then a digest of every shard's
+        version (it changes with every write to any shard)."""
+        digest = hashlib.blake2b("\n".join(self.shard_versions).encode("utf-8"), digest_size=6).hexdigest()
+        return f"{max(v.split(' ')[0] for v in self.shard_versions)} {digest}"
+
+    def catalogue(self) -> list[dict]:
+        """Each document not deleted as {"id", "title", "date", "url", "passages"}, shard after shard."""
+        return [entry for listed in self.shards.gather("catalogue") for entry in listed]
+
+    def changed_file(self) -> str | None:
+        """An index file (shard/file) written to or truncated since its shard was loaded, or None when none was."""
+        changed = self.shards.gather("changed_file")
+        return next((f"{name}/{file}" for name, file in zip(self.shards.names, changed) if file), None)
 
     def passage(self, number: int) -> Passage:
         return self._hit(number).passage
@@ -372,9 +440,11 @@ class ShardedPostings(CollectionIdf):
         self.n_live, self.total_length = n_live, total_length
         self._known: OrderedDict[str, int] = OrderedDict()  # term -> passages of the collection holding it
         self._lock = threading.Lock()
+        self.compiled = False  # whether each shard was asked to rank compiled (a large one does)
 
     def use_compiled(self) -> None:
         self.index.shards.gather("warm_up")
+        self.compiled = True
 
     def doc_freq(self, terms: Sequence[str]) -> np.ndarray:
         counts = self._summed(list(terms))

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from itertools import islice
 from math import exp, inf, log
 from operator import mul
 
+from .found import HONORIFICS
 from .span_weights import BIAS, THRESHOLD, WEIGHTS
-from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_text, normalise
+from .text import ABBREVIATIONS, STOPWORDS, find_word, fold, folded_text, normalise, proper_names
 
 
 class AnswerType(Enum):
@@ -32,6 +33,7 @@ class AnswerType(Enum):
     PLACE = "place"
     NAME = "name"  # "công ty nào", "tên là gì": something named, often written capitalised
     THING = "thing"  # "là gì", "cái gì": a phrase
+    TITLE = "title"  # "chức vụ gì": the office a person named in the question holds
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class Asked:
     after: tuple[str, ...] = ()
     written: frozenset[str] = frozenset()  # its syllables with their marks, lowercase, when it was typed with them
     head: frozenset[str] = frozenset()  # "X nào": X's syllables (folded), which a name may start with
+    named: tuple[str, ...] = ()  # asking for an office: whose, the names it holds, lowercase ("lê văn hiệu")
 
 
 # Question phrases -> answer type, tried in this order (the first that the question holds wins); written with marks,
@@ -90,7 +93,9 @@ _PLACE_WORDS = (
     "địa phương",
 )
 _PERSON_WORDS = ("người", "ông", "bà", "đồng chí", "vị", "nhân vật", "cầu thủ", "nghệ sĩ", "nhà văn", "tác giả")
+_OFFICES = ("chức vụ", "chức danh", "cương vị", "giữ chức")  # not "chức" alone: "tổ chức nào" asks for a body
 _RULES: tuple[tuple[AnswerType, tuple[str, ...]], ...] = (
+    (AnswerType.TITLE, tuple(f"{office} {word}" for office in _OFFICES for word in ("gì", "nào"))),
     (AnswerType.TIME, ("khi nào", "bao giờ", "lúc nào", "năm bao nhiêu") + tuple(w + " nào" for w in _TIME_WORDS)),
     (AnswerType.NUMBER, ("bao nhiêu", "mấy")),
     (AnswerType.PLACE, ("ở đâu", "đâu") + tuple(w + " nào" for w in _PLACE_WORDS)),
@@ -127,6 +132,10 @@ _PATTERNS = {
     for marked in (True, False)
 }
 _NAMING = {True: re.compile(r"(?:tên|họ của)(?!\w)"), False: re.compile(r"(?:ten|ho cua)(?!\w)")}
+_OFFICE = {
+    True: re.compile(rf"(?:{'|'.join(_OFFICES)})(?!\w)"),
+    False: re.compile(rf"(?:{'|'.join(map(fold, _OFFICES))})(?!\w)"),
+}
 _HOW_MANY = {
     True: re.compile(r"(?:bao nhiêu|mấy)\s+((?:\w+\s*){1,2})"),
     False: re.compile(r"bao nhieu\s+((?:\w+\s*){1,2})"),
@@ -151,6 +160,11 @@ def asked_for(question: str) -> Asked | None:
     asked_from, asked_to = asking.span()
     if kind is AnswerType.THING and _NAMING[marked].match(text):  # "Tên của … là gì?", "Họ của … là gì?"
         kind = AnswerType.NAME
+    if kind is AnswerType.THING and _OFFICE[marked].match(text):  # "Chức vụ của ông Kiên là gì?"
+        kind = AnswerType.TITLE
+    if kind is AnswerType.PERSON and folded[asked_from:].split() == ["la", "ai"]:  # "Nguyễn Thị Ngọc Bích là ai?"
+        if _is_name(normalise(question)[:asked_from]):
+            kind = AnswerType.TITLE  # who someone named is: the office the text gives them
     unit: tuple[str, ...] = ()
     if kind is AnswerType.NUMBER and (count := _HOW_MANY[marked].search(text)):
         unit = tuple(folded[count.start(1) : count.end(1)].split())
@@ -172,6 +186,36 @@ def asked_for(question: str) -> Asked | None:
         tuple(folded[asked_to:rest_end].split()),
         words if marked else frozenset(),
         frozenset(head),
+        _named(question) if kind is AnswerType.TITLE else (),
+    )
+
+
+def _is_name(text: str) -> bool:
+    """Whether the text is a person's name and nothing more (a word of address may open it)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return _named(text) == (" ".join(words[1:] if words[:1] and words[0] in HONORIFICS else words),)
+
+
+def _named(text: str) -> tuple[str, ...]:
+    """The names of two syllables or more in a text, lowercase, as written, less a word of address ("Ông Lê Văn
+    Hiệu": "lê văn hiệu")."""
+    names = [name[1:] if name[0] in HONORIFICS else name for name in proper_names(normalise(text))]
+    return tuple(" ".join(name) for name in names if len(name) > 1)
+
+
+def asked_in_context(question: str, context: str) -> Asked | None:
+    """What a follow-up asks for (context: the question with what the earlier ones asked, followup.in_context): what
+    its own question word asks, or with none ("Còn năm 2021?") what the earlier question asked; an answer must not
+    merely repeat the words of either."""
+    own, whole = asked_for(question), asked_for(context)
+    if own is None or whole is None:
+        return whole if own is None else own
+    return replace(
+        own,
+        syllables=own.syllables | whole.syllables,
+        content=whole.content,  # the question's own words, its pronouns put for what they stand for
+        written=own.written | whole.written if own.written else own.written,
+        named=_named(context) if own.kind is AnswerType.TITLE else (),
     )
 
 
@@ -374,13 +418,28 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
     names = _names(text, folded, start, end, asked)
     if asked.kind is AnswerType.PLACE:
         return names
+    if asked.kind is AnswerType.PERSON:
+        names = [c for c in names if not _in_title(text, c.end)]
     # A person's or a thing's name is not one Vietnamese syllable (that is a word opening a phrase: "Nhà thờ", or the
     # piece of a title a lowercase syllable broke off: "Quốc" of "Đại biểu Quốc hội").
     return [c for c in names if " " in text[c.start : c.end] or text[c.start : c.end].isascii()]
 
 
-# What the scorer reads off each candidate span (the order of span_weights.WEIGHTS), each a number from 0 to 1.
-_KINDS = tuple(AnswerType)
+# After a capitalised run: a lowercase syllable, not a function word, then a capitalised one ("Đại biểu Quốc").
+_TITLE_GOES_ON = re.compile(rf"\s+(?!(?:{_FUNCTION_WORDS})\s)([^\W\d_]+)\s+{_CAPITAL}")
+
+
+def _in_title(text: str, end: int) -> bool:
+    """Whether the capitalised run ending at `end` goes on past a lowercase syllable with capitalised ones: a title
+    or an organisation ("Trưởng Đoàn Đại biểu Quốc hội"), which capitalises the first syllable of each word, where a
+    person's name capitalises every syllable."""
+    goes_on = _TITLE_GOES_ON.match(text, end)
+    return goes_on is not None and goes_on[1].islower()
+
+
+# What the scorer reads off each candidate span (the order of span_weights.WEIGHTS), each a number from 0 to 1. An
+# office asked of nobody named reaches the scorer as a name.
+_KINDS = tuple(kind for kind in AnswerType if kind is not AnswerType.TITLE)
 FEATURES = (
     *(f"asks {kind.value}" for kind in _KINDS),  # the answer type asked for
     *(f"slot for {kind.value}" for kind in _KINDS),  # the slot itself as the answer, per type ("gì" well, "ai" badly)
@@ -418,16 +477,26 @@ class Span:
     features: tuple[float, ...]
 
 
-def short_answer(question: str, text: str, sentence: str, highlights: list[list[int]]) -> dict | None:
+def short_answer(
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = ""
+) -> dict | None:
     """The span of the sentence (in text) that answers the question, as {"text", "start", "end"} with offsets into
-    text, or None when the question asks for nothing specific or no span scores a confidence of THRESHOLD."""
-    best, score = None, -inf
-    for span in candidate_spans(question, text, sentence, highlights):
-        if (this := _score(span.features)) > score:  # the first of equal scores
-            best, score = span, this
-    if best is None or score < _CUT:
+    text, or None when the question asks for nothing specific or no span scores a confidence of THRESHOLD; context:
+    the question as asked with the earlier ones of its conversation, when it leans on them."""
+    read = _read(question, text, sentence, highlights, context)
+    if read is None:
         return None
-    return {"text": text[best.start : best.end], "start": best.start, "end": best.end}
+    if read.asked.kind is AnswerType.TITLE:  # the office of someone named: where the text writes it beside the name
+        offices = _offices(text, read.start, read.end, read.asked.named)
+        best = offices[0] if offices else None  # none when the sentence gives the person named no office
+    else:
+        best, score = None, -inf
+        for span in _spans(read):
+            if (this := _score(span.features)) > score:  # the first of equal scores
+                best, score = span, this
+        if score < _CUT:
+            return None
+    return None if best is None else {"text": text[best.start : best.end], "start": best.start, "end": best.end}
 
 
 def confidence_of(features: tuple[float, ...]) -> float:
@@ -442,63 +511,83 @@ def _score(features: tuple[float, ...]) -> float:
 _CUT = log(THRESHOLD / (1 - THRESHOLD))  # the score whose confidence is THRESHOLD
 
 
-def candidate_spans(question: str, text: str, sentence: str, highlights: list[list[int]]) -> list[Span]:
+def candidate_spans(
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = ""
+) -> list[Span]:
     """Every span of the sentence (in text) that may answer the question, with its features: those of the kind asked
-    for and the slot; none when the question asks for nothing specific or its sentence holds too little of it."""
-    asked = asked_for(question)
-    start = text.find(sentence) if sentence else -1
-    start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
-    matched = [(s, e) for s, e in highlights if start <= s and e <= end]
-    if asked is None or not matched:
-        return []
-    # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
-    folded = " " * start + folded_text(text[start:end])
-    keys = frozenset(folded[start:end].split())  # the sentence's syllables
-    held = _held(keys, asked)
-    if held < MIN_HELD:
-        return []
-    typed = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
-    slot = _slot(text, folded, start, end, keys, asked)
-    sentence_read = _Sentence(text, folded, asked, held, matched, [s for s, _ in matched], slot, len(typed))
-    gaps = [_gap(sentence_read, c) for c in typed]
-    nearest = min(gaps, default=0)
-    spans = [_span(sentence_read, c, gap, gap == nearest) for c, gap in zip(typed, gaps)]
-    if slot is not None and not any(c.start == slot.start and c.end == slot.end for c in typed):
-        whole = Candidate(slot.start, slot.end)
-        spans.append(_span(sentence_read, whole, _gap(sentence_read, whole), False, itself=True))
-    return spans
+    for and the slot; none when the question asks for nothing specific, its sentence holds too little of it, or it
+    asks the office of someone named (the text's own apposition answers that, not the scorer)."""
+    read = _read(question, text, sentence, highlights, context)
+    return [] if read is None or read.asked.kind is AnswerType.TITLE else _spans(read)
 
 
 @dataclass(slots=True)
 class _Sentence:
-    """What every candidate of a sentence is scored against: the passage's text and its folded form, the question,
-    the share of it the sentence holds, the matched words' spans and starts, the slot, how many candidates of the
-    kind asked for it has."""
+    """The sentence a short answer is looked for in: the passage's text, what the question asks, the sentence's
+    [start, end) in text, text folded (folded_text, blank before start), its syllables, the share of the question it
+    holds, the matched words' spans and starts."""
 
     text: str
-    folded: str
     asked: Asked
+    start: int
+    end: int
+    folded: str
+    keys: frozenset[str]
     held: float
     matched: list[tuple[int, int]]
     starts: list[int]
-    slot: Slot | None
-    count: int
+
+
+def _read(question: str, text: str, sentence: str, highlights: list[list[int]], context: str) -> _Sentence | None:
+    """The sentence (in text) read for the question, or None when the question asks for nothing specific or the
+    sentence holds too little of it."""
+    asked = asked_in_context(question, context) if context and context != question else asked_for(question)
+    start = text.find(sentence) if sentence else -1
+    start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
+    matched = [(s, e) for s, e in highlights if start <= s and e <= end]
+    if asked is None or not matched:
+        return None
+    # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
+    folded = " " * start + folded_text(text[start:end])
+    keys = frozenset(folded[start:end].split())
+    held = _held(keys, asked)
+    if held < MIN_HELD:
+        return None
+    if asked.kind is AnswerType.TITLE and not asked.named:
+        asked = replace(asked, kind=AnswerType.NAME)  # nobody named: an office is a name like any other
+    return _Sentence(text, asked, start, end, folded, keys, held, matched, [s for s, _ in matched])
+
+
+def _spans(read: _Sentence) -> list[Span]:
+    """The sentence's candidates, with their features: those of the kind asked for, and the slot itself."""
+    text, folded, start, end, asked = read.text, read.folded, read.start, read.end, read.asked
+    typed = [] if asked.kind is AnswerType.THING else _candidates(text, folded, start, end, asked)
+    slot = _slot(text, folded, start, end, read.keys, asked)
+    gaps = [_gap(read, c) for c in typed]
+    nearest = min(gaps, default=0)
+    spans = [_span(read, slot, len(typed), c, gap, gap == nearest) for c, gap in zip(typed, gaps)]
+    if slot is not None and not any(c.start == slot.start and c.end == slot.end for c in typed):
+        whole = Candidate(slot.start, slot.end)
+        spans.append(_span(read, slot, 0, whole, _gap(read, whole), False, itself=True))
+    return spans
 
 
 _ASKS = {kind: tuple(float(k is kind) for k in _KINDS) for kind in _KINDS}
 _NO_KIND = (0.0,) * len(_KINDS)
 
 
-def _span(read: _Sentence, candidate: Candidate, gap: int, nearest: bool, itself: bool = False) -> Span:
-    """A candidate with its features (FEATURES); itself: the slot as a whole."""
-    text, slot = read.text, read.slot
+def _span(
+    read: _Sentence, slot: Slot | None, count: int, candidate: Candidate, gap: int, nearest: bool, itself: bool = False
+) -> Span:
+    """A candidate with its features (FEATURES), given the sentence's slot and how many candidates of the kind asked
+    for it has; itself: the slot as a whole."""
+    text = read.text
     written = text[candidate.start : candidate.end]
     words = written.split()
     keys = read.folded[candidate.start : candidate.end].split()
     before = read.folded[max(0, candidate.start - 12) : candidate.start].split()[-1:]
     in_slot = slot is not None and candidate.start < slot.end and slot.start < candidate.end
     anchor = slot.anchor if in_slot and slot else 0
-    count = 0 if itself else read.count
     features = (
         *_ASKS[read.asked.kind],
         *(_ASKS[read.asked.kind] if itself else _NO_KIND),
@@ -538,6 +627,32 @@ def _gap(read: _Sentence, candidate: Candidate) -> int:
         len((folded[last:s] if last <= s else folded[e:first]).split())
         for s, e in read.matched[max(0, at - 2) : at + 1]
     )
+
+
+# Words of address before a person's name ("Đồng chí Lê Văn Hiệu"): no office.
+_ADDRESS = frozenset("đồng chí|các đồng chí|ông|bà|anh|chị|ngài".split("|"))
+# An office written after a name, between commas: up to the next punctuation that closes it.
+_APPOSITION = re.compile(r"\s*,\s*([^,;:.()]+?)\s*(?=[,;:.()]|$)")
+
+
+def _offices(text: str, start: int, end: int, named: tuple[str, ...]) -> list[Candidate]:
+    """The offices the sentence gives the people the question names: written after the name between commas ("Lê
+    Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, …"), or before it, capitalised as titles are ("Bí thư Thành ủy Chí
+    Linh Hoàng Quốc Thưởng"); the first the sentence gives first."""
+    lowered = text[:end].lower()
+    found = []
+    for name in named:
+        at = lowered.find(name, start)
+        if at < 0:
+            continue
+        after = _APPOSITION.match(text, at + len(name), end)
+        if after and after[1][:1].isupper():
+            found.append(Candidate(after.start(1), after.end(1)))
+        before = next((m for m in _TITLE_RUN.finditer(text, start, at + 1) if m.start() < at), None)
+        office = text[before.start() : at].rstrip() if before else ""
+        if office and office.lower() not in _ADDRESS:
+            found.append(Candidate(before.start(), before.start() + len(office)))
+    return found
 
 
 # The slot: ended by punctuation, the verbs' helpers and the prepositions that open the next part of a clause (at

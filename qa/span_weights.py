@@ -36,35 +36,35 @@ FEATURES = (
     "matched near",
 )
 WEIGHTS = (
-    -0.3227,  # asks person
-    -0.0763,  # asks number
-    0.6705,  # asks time
-    -0.3004,  # asks place
-    -0.4954,  # asks name
-    0.5244,  # asks thing
-    -0.6208,  # slot for person
-    0.4080,  # slot for number
-    -1.1486,  # slot for time
-    0.1238,  # slot for place
-    0.9763,  # slot for name
-    0.5244,  # slot for thing
-    0.2413,  # in the slot
-    1.1813,  # slot's anchor
-    0.1647,  # anchor of two
-    -0.6567,  # gap
-    -0.3342,  # touches
-    -0.0101,  # only candidate
-    1.8812,  # candidates
-    0.7000,  # nearest
-    0.3842,  # held
-    -0.1971,  # repeats
-    0.2972,  # length
-    -0.7644,  # one word
-    0.2445,  # after là
-    0.0458,  # after locative
-    -0.6697,  # marked
-    0.5418,  # fits
-    0.6401,  # matched near
+    -0.3001,  # asks person
+    -0.0822,  # asks number
+    0.6682,  # asks time
+    -0.3031,  # asks place
+    -0.4939,  # asks name
+    0.5111,  # asks thing
+    -0.6428,  # slot for person
+    0.3796,  # slot for number
+    -1.1728,  # slot for time
+    0.1038,  # slot for place
+    0.9421,  # slot for name
+    0.5111,  # slot for thing
+    0.2609,  # in the slot
+    1.1790,  # slot's anchor
+    0.1651,  # anchor of two
+    -0.6562,  # gap
+    -0.2987,  # touches
+    -0.0213,  # only candidate
+    1.9115,  # candidates
+    0.6588,  # nearest
+    0.3938,  # held
+    -0.2118,  # repeats
+    0.2907,  # length
+    -0.7457,  # one word
+    0.2707,  # after là
+    0.0579,  # after locative
+    -0.6408,  # marked
+    0.5319,  # fits
+    0.6398,  # matched near
 )
-BIAS = -1.7979
-THRESHOLD = 0.286926
+BIAS = -1.8235
+THRESHOLD = 0.289136

@@ -858,13 +858,27 @@ def _check_structure(
 
 
 def how_to_rebuild(directory: Path, manifest: dict | None = None) -> str:
-    """What to run to build the index in directory again, with the sources it was built from when known."""
+    """What to run to build the index in directory again, with the sources it was built from when known: for a shard
+    of a sharded collection, the whole sharded collection (a shard built alone would hold every document)."""
+    from . import shards  # built on this module: imported when needed
+
     sources = (manifest or {}).get("sources")
     named = (
         " ".join(_quoted(s) for s in sources)
         if isinstance(sources, list) and sources and all(isinstance(s, str) for s in sources)
         else "SOURCE ..."
     )
+    if shards.is_sharded(directory.parent):
+        try:
+            dirs = shards.shard_dirs(directory.parent)
+        except IndexFileError:
+            dirs = None  # a list that cannot be read: the shard's count unknown
+        if dirs is None or directory in dirs:
+            count = len(dirs) if dirs else "N"
+            return (
+                f"rebuild the sharded collection it is a shard of with: qa index build {named} --shards {count} "
+                f"--out {_quoted(str(directory.parent))}"
+            )
     return f"rebuild it with: qa index build {named} --out {_quoted(str(directory))}"
 
 

@@ -135,14 +135,22 @@ def _move_tone(match: re.Match) -> str:
     return unicodedata.normalize("NFC", first + "".join(marks)) + base
 
 
+# The characters a fold table keeps once met: Latin with its marks, Greek, Cyrillic, punctuation and the other
+# alphabets' first blocks. Others (CJK, emoji) are folded each time they are met, so that no run of odd text
+# (a server answers anyone) grows a table without bound.
+_KEPT_BELOW = 0x3000
+
+
 class _Unmarked(dict):
     """Code point -> its character without diacritics (đ -> d; decomposed, the combining marks left out), for
     str.translate, filled as characters are met."""
 
     def __missing__(self, code: int) -> str:
         char = {"đ": "d", "Đ": "D"}.get(chr(code), chr(code))
-        self[code] = "".join(ch for ch in unicodedata.normalize("NFD", char) if not unicodedata.combining(ch))
-        return self[code]
+        folded = "".join(ch for ch in unicodedata.normalize("NFD", char) if not unicodedata.combining(ch))
+        if code < _KEPT_BELOW:
+            self[code] = folded
+        return folded
 
 
 _UNMARKED = _Unmarked()
@@ -210,8 +218,10 @@ class _FoldedLower(dict):
     def __missing__(self, code: int) -> str:
         char = chr(code)
         folded = fold(char.lower())
-        self[code] = (folded if len(folded) == 1 and folded.isalnum() else char) if char.isalnum() else " "
-        return self[code]
+        kept = (folded if len(folded) == 1 and folded.isalnum() else char) if char.isalnum() else " "
+        if code < _KEPT_BELOW:
+            self[code] = kept
+        return kept
 
 
 _FOLDED_LOWER = _FoldedLower()

@@ -449,9 +449,12 @@ SPEAKER = "Ai phát biểu chỉ đạo tại hội nghị?"
 def test_a_follow_up_is_answered_in_its_historys_context(client):
     alone = ask(client, {"question": "Ông ấy giữ chức vụ gì?"}).get_json()
     followed = ask(client, {"question": "Ông ấy giữ chức vụ gì?", "history": [SPEAKER]}).get_json()
-    assert followed["question"] == "Ông ấy giữ chức vụ gì?" and followed["asked"] == "giữ chức vụ gì? ai" + SPEAKER[2:]
+    # "Ông ấy" stands for whom the earlier question was answered with, and the short answer is his office.
+    assert followed["question"] == "Ông ấy giữ chức vụ gì?"
+    assert followed["asked"] == "Lê Văn Hiệu giữ chức vụ gì? ai" + SPEAKER[2:]
     assert followed["found"] and not alone["found"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
+    assert followed["answers"][0]["short_answer"]["text"] == "Phó Bí thư Thường trực Tỉnh ủy"
     assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
 
 

@@ -36,6 +36,15 @@ def test_ask_prints_sentence_first_with_marks_and_source(qa):
     assert "Nguồn: Hải Dương: Đảng bộ thành phố đầu tiên sơ kết giữa nhiệm kỳ Đại hội" in result.output
 
 
+def test_a_passage_under_a_heading_is_shown_indented_under_its_answer(qa):
+    result = qa("ask", "Phát biểu chỉ đạo tại hội nghị Lê Văn Hiệu đề nghị gì?", "--top-k", "3")
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("   Đoạn: Tập trung thực hiện 5 nhiệm vụ"))
+    under = lines[at + 1 : lines.index("", at)]  # the heading's text, up to the blank line closing the answer
+    assert under and all(line.startswith(" " * 9) for line in under)
+    assert "Lê Văn Hiệu đề nghị" in " ".join(under).replace("[", "").replace("]", "")
+
+
 def test_ask_json_is_exactly_the_api_shape(qa):
     result = qa("ask", "ty le ho ngheo", "--json", "--top-k", "2")
     data = json.loads(result.output)
@@ -263,6 +272,7 @@ def test_chat_asks_a_follow_up_in_the_context_of_the_earlier_questions(qa):
     first, followed, new, alone = [json.loads(line) for line in result.output.splitlines()]
     assert followed["question"] == "Ông ấy giữ chức vụ gì?" and "ai phát biểu chỉ đạo" in followed["asked"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
+    assert followed["answers"][0]["short_answer"]["text"] == "Phó Bí thư Thường trực Tỉnh ủy"
     assert new == {"conversation": "new"}
     assert alone["asked"] is None and "Lê Văn Hiệu" not in alone["answers"][0]["text"]
 
@@ -272,7 +282,7 @@ def test_chat_leaves_a_refused_question_out_of_the_conversation(qa):
         "chat", "--json", input="Ai phát biểu chỉ đạo tại hội nghị?\n" + "x" * 1200 + "\nÔng ấy giữ chức vụ gì?\n"
     )
     followed = json.loads(result.output.splitlines()[-1])
-    assert followed["asked"] == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+    assert followed["asked"] == "Lê Văn Hiệu giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
 
 
 def test_ask_takes_earlier_questions_as_history(qa):
@@ -284,7 +294,8 @@ def test_ask_takes_earlier_questions_as_history(qa):
         "--history",
         "Ai phát biểu chỉ đạo tại hội nghị?",
     )
-    assert result.output.startswith("(Hiểu là: giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)")
-    assert "Lê Văn Hiệu" in result.output
+    understood, short = result.output.splitlines()[:2]
+    assert understood == "(Hiểu là: Lê Văn Hiệu giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?)"
+    assert short == "Phó Bí thư Thường trực Tỉnh ủy"
     refused = qa("ask", "Ở đâu?", *["--history", "Chí Linh"] * 6)
     assert refused.exit_code == 2 and "history" in refused.output

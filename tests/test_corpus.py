@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from qa import corpus
 from qa.corpus import (
+    ID_RULE,
     Document,
     Skipped,
     folded_sentences,
@@ -185,12 +186,14 @@ def test_jsonl_records_and_bad_lines(tmp_path):
         "{not json",
         json.dumps({"id": "a2"}),
         json.dumps({"id": "a3", "title": "Ba", "text": "Đoạn ba có nội dung."}),
+        json.dumps({"id": "../a4", "title": "Bốn", "text": "Đoạn bốn có nội dung."}),  # no address would reach it
     ]
     found = read(tmp_path, "a.jsonl", "\n".join(lines))
     docs = [d for d in found if isinstance(d, Document)]
     skipped = [d for d in found if isinstance(d, Skipped)]
     assert [d.id for d in docs] == ["a1", "a3"] and docs[0].url == "http://a"
-    assert [s.source.rsplit(":", 1)[1] for s in skipped] == ["2", "3"]
+    assert [s.source.rsplit(":", 1)[1] for s in skipped] == ["2", "3", "5"]
+    assert skipped[-1].reason == ID_RULE
 
 
 def windows_1258(text: str) -> bytes:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.followup import in_context, refers_back
+from qa.followup import in_context, names_a_person, refers_back
 
 LEANING = [
     "Ông ấy giữ chức vụ gì?",
@@ -45,6 +45,21 @@ def test_a_question_that_stands_alone_is_asked_as_typed():
 def test_a_follow_up_is_asked_with_the_last_question_less_its_pronoun():
     asked = in_context("Ông ấy giữ chức vụ gì?", ["Thu nhập năm 2022?", "Ai phát biểu chỉ đạo tại hội nghị?"])
     assert asked == "giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+
+
+def test_whom_the_earlier_question_was_answered_with_stands_for_the_pronoun():
+    asked = in_context("Ông ấy giữ chức vụ gì?", ["Ai phát biểu chỉ đạo tại hội nghị?"], "Lê Văn Hiệu")
+    assert asked == "Lê Văn Hiệu giữ chức vụ gì? ai phát biểu chỉ đạo tại hội nghị?"
+    unmarked = in_context("ong ay giu chuc vu gi", ["ai phat bieu"], "Lê Văn Hiệu")
+    assert unmarked == "Lê Văn Hiệu giu chuc vu gi ai phat bieu"
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [("Ông ấy giữ chức vụ gì?", True), ("ong ay o dau", True), ("Manning ... anh ấy ở đâu?", False), ("Ở đâu?", False)],
+)
+def test_a_persons_pronoun_with_no_name_before_it_names_a_person(question, expected):
+    assert names_a_person(question) is expected
 
 
 def test_the_follow_ups_year_replaces_the_earlier_one():

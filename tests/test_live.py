@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa import collection, store
+from qa.corpus import ID_RULE
 from qa.live import LiveEngine
 from qa.search import Engine
 from qa.server import create_app
@@ -175,6 +176,17 @@ def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living)
         data={"file": (io.BytesIO(b"\xff\xfe\x00\xd8bad"), "broken.txt")},
     )
     assert broken.status_code == 400 and broken.get_json()["error"]["code"] == "bad_document"
+    for bad_id in ("a/../b", "tin\x07", "a//b"):  # ids in a file are held to the rule posted ones are
+        line = json.dumps({"id": bad_id, "title": "Bài", "text": "Một bài có nội dung."})
+        unreachable = client.post(
+            "/api/documents",
+            headers=auth(),
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(line.encode()), "ids.jsonl")},
+        )
+        assert (
+            unreachable.status_code == 400 and "ids.jsonl:1: " + ID_RULE in unreachable.get_json()["error"]["message"]
+        )
     assert (living / store.MANIFEST).read_bytes() == manifest
 
 
@@ -207,6 +219,9 @@ def test_filters_in_a_get_and_a_post(client):
         refused = client.get("/api/ask", query_string={"q": "Hà Nội", **query})
         assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_filter"
     assert "no-such-id" in refused.get_json()["error"]["message"]
+    # A form's empty fields limit nothing, all three alike.
+    blank = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "", "until": " ", "doc_id": ""}).get_json()
+    assert blank["answers"] == client.get("/api/ask", query_string={"q": "Hà Nội"}).get_json()["answers"]
 
 
 def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_path):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.cli import main
-from qa.short_answer import AnswerType, asked_for, candidate_spans, confidence_of, short_answer
+from qa.short_answer import AnswerType, asked_for, asked_in_context, candidate_spans, confidence_of, short_answer
 
 WHO = "Ai là Bí thư Thành ủy Chí Linh?"
 # The article's own sentence (index/corpus, the caption under its closing speech).
@@ -38,6 +38,13 @@ def spans(text: str, *words: str) -> list[list[int]]:
         ("Chí Linh thuộc tỉnh nào?", AnswerType.PLACE),
         ("Công ty nào khôi phục các băng gốc?", AnswerType.NAME),
         ("Dịch vụ được đổi tên thành gì?", AnswerType.NAME),
+        ("Lê Văn Hiệu giữ chức vụ gì?", AnswerType.TITLE),
+        ("Chức vụ của ông Nguyễn Văn Kiên là gì?", AnswerType.TITLE),
+        ("ong kien giu chuc gi", AnswerType.TITLE),
+        ("Tổ chức nào có quyền sửa đổi luật?", AnswerType.NAME),
+        ("Bà Nguyễn Thị Ngọc Bích là ai?", AnswerType.TITLE),  # who someone named is: their office
+        ("Tổng Giám đốc của Broncos là ai?", AnswerType.PERSON),  # an office named: who holds it
+        ("Trước Manning, ai là thủ quân lớn tuổi nhất?", AnswerType.PERSON),
         ("Tên của thầy tâm linh trong Ấn Độ giáo là gì?", AnswerType.NAME),
         ("Lông mao dùng để làm gì?", AnswerType.THING),
         ("Các xúc tu nhỏ được gọi là cái gì?", AnswerType.THING),
@@ -123,6 +130,48 @@ def test_a_year_before_a_comma_is_a_date():
 def test_a_persons_name_starts_at_its_surname():
     found = short_answer("Ai là người phát biểu kết luận hội nghị?", SAID, SAID, spans(SAID, "phát biểu kết luận"))
     assert found["text"] == "Hoàng Quốc Thưởng"  # not "Chí Linh Hoàng Quốc Thưởng": a place, then a full name
+
+
+def test_a_title_that_capitalises_each_word_is_no_persons_name():
+    # The article's sentence: "Đoàn Đại" opens a delegation's name ("Đoàn Đại biểu Quốc hội"), not a person's.
+    text = (
+        "Đồng chí Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, Trưởng Đoàn Đại biểu Quốc hội tỉnh phát biểu chỉ đạo "
+        "tại hội nghị."
+    )
+    matched = spans(text, "chí", "biểu", "hội", "phát biểu chỉ đạo", "hội nghị")
+    found = short_answer("Ai phát biểu chỉ đạo tại hội nghị?", text, text, sorted(matched))
+    assert found["text"] == "Lê Văn Hiệu"
+    alone = "Trưởng Đoàn Đại biểu Quốc hội tỉnh phát biểu chỉ đạo."
+    assert short_answer("Ai phát biểu chỉ đạo?", alone, alone, spans(alone, "phát biểu chỉ đạo")) is None
+
+
+OFFICES = "Các đồng chí: Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy; Nguyễn Thị Ngọc Bích, Ủy viên Ban Thường vụ."
+
+
+@pytest.mark.parametrize(
+    "question, text, expected",
+    [
+        ("Lê Văn Hiệu giữ chức vụ gì?", OFFICES, "Phó Bí thư Thường trực Tỉnh ủy"),  # after the name, between commas
+        ("Bà Nguyễn Thị Ngọc Bích giữ chức vụ gì?", OFFICES, "Ủy viên Ban Thường vụ"),  # "Bà" is no part of the name
+        ("Bà Nguyễn Thị Ngọc Bích là ai?", OFFICES, "Ủy viên Ban Thường vụ"),
+        ("Hoàng Quốc Thưởng giữ chức vụ gì?", SAID, "Bí thư Thành ủy Chí Linh"),  # before it, capitalised as titles
+        ("Hoàng Quốc Thưởng giữ chức vụ gì?", "Đồng chí Hoàng Quốc Thưởng phát biểu.", None),  # an address, no office
+    ],
+)
+def test_an_office_is_what_the_sentence_writes_beside_the_name_asked_about(question, text, expected):
+    name = question.removesuffix(" giữ chức vụ gì?").removesuffix(" là ai?").removeprefix("Bà ")
+    found = short_answer(question, text, text, spans(text, name))
+    assert (found and found["text"]) == expected
+
+
+def test_a_follow_up_asks_for_its_own_kind_and_repeats_none_of_its_contexts_words():
+    context = "Hoàng Quốc Thưởng phát biểu ở đâu? ai là Bí thư Thành ủy Chí Linh?"
+    assert asked_for(context).kind is AnswerType.PLACE
+    # Every capitalised word of the sentence repeats the earlier question or the person it was answered with.
+    assert short_answer("Ông ấy phát biểu ở đâu?", SAID, SAID, spans(SAID, "phát biểu"), context) is None
+    assert short_answer("Ông ấy phát biểu ở đâu?", SAID, SAID, spans(SAID, "phát biểu")) is not None
+    # No question word of its own: the earlier question's ("bao nhiêu").
+    assert asked_in_context("Còn năm 2021?", "năm 2021? thu ngân sách năm đạt bao nhiêu?").kind is AnswerType.NUMBER
 
 
 def test_an_organisations_name_runs_over_its_words_lowercase_second_syllables():

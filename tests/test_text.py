@@ -67,6 +67,16 @@ def test_folded_text_keeps_offsets_through_odd_characters():
     assert [text[s:e] for s, e, _ in found] == ["a", "İstanbul", "Москва", "東京"]
 
 
+def test_a_run_of_odd_characters_does_not_grow_the_fold_tables():
+    from qa.text import _FOLDED_LOWER, _UNMARKED
+
+    fold("Chí Linh"), folded_text("Chí Linh")
+    sizes = len(_UNMARKED), len(_FOLDED_LOWER)
+    odd = "".join(map(chr, range(0x4E00, 0x4E00 + 5000)))  # five thousand CJK characters, each met once
+    assert fold(odd) == odd and folded_text(odd) == odd
+    assert (len(_UNMARKED), len(_FOLDED_LOWER)) == sizes
+
+
 def test_folded_text_keeps_offsets_and_whole_syllables_are_found_in_it():
     text = "Bản đồ: UBND, ban ngày. An-an!"
     folded = folded_text(text)
