@@ -3,11 +3,14 @@ trains them."""
 
 import json
 import math
+import re
 import runpy
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa import span_weights
 from qa.short_answer import FEATURES, THRESHOLD, candidate_spans, confidence_of
@@ -74,6 +77,26 @@ def test_the_word_before_a_span():
 
 def test_no_candidates_when_the_sentence_holds_too_little_of_the_question():
     assert candidate_spans("Ai là Bí thư Tỉnh ủy Hải Dương nhiệm kỳ trước?", "Bí thư phát biểu.", "", [[0, 6]]) == []
+
+
+WORDS = ["Hoàng Quốc Thưởng", "năm 2023", "87 triệu đồng", "là", "của", "ở", ",", "Super Bowl 50", "hai đội", "ông"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=8)), min_size=1, max_size=20),
+    asking=st.sampled_from(["Ai", "bao nhiêu", "khi nào", "ở đâu", "đội nào", "là gì"]),
+    data=st.data(),
+)
+def test_every_feature_is_a_number_from_0_to_1_and_every_span_is_in_the_sentence(pieces, asking, data):
+    text = " ".join(pieces)
+    question = " ".join(data.draw(st.lists(st.sampled_from(pieces), max_size=4)) + [asking]) + "?"
+    words = [[m.start(), m.end()] for m in re.finditer(r"\S+", text)]
+    highlights = data.draw(st.lists(st.sampled_from(words), max_size=5, unique_by=tuple)) if words else []
+    for span in candidate_spans(question, text, text, sorted(highlights)):
+        assert 0 <= span.start < span.end <= len(text) and len(span.features) == len(FEATURES)
+        assert all(0.0 <= x <= 1.0 for x in span.features)
+        assert 0 < confidence_of(span.features) < 1
 
 
 def test_the_weights_fit_the_features_they_were_trained_on():
