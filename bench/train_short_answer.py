@@ -5,9 +5,9 @@
 Each tune question is asked of an index of the file's paragraphs, as `qa eval` does; where the top answer is
 found, every candidate span of its best sentence (qa.short_answer.candidate_spans) is one example, labelled with
 its token F1 against the gold answers. A logistic regression (numpy, Newton's method, an L2 penalty) learns to
-estimate that F1 from the span's features; the confidence threshold is the lowest that keeps the best F1 among the
-questions given an answer while the share given one stays at least --coverage. Only the tune split is read: the
-held-out split stays a figure measured after.
+estimate that F1 from the span's features; the confidence threshold is the one with the best F1 among the
+questions given an answer while the share given one stays at least --coverage (halfway to the next question's
+confidence). Only the tune split is read: the held-out split stays a figure measured after.
 """
 
 from __future__ import annotations
@@ -29,16 +29,17 @@ OUT = Path(__file__).resolve().parent.parent / "qa" / "span_weights.py"
 
 
 @dataclass(frozen=True)
-class Asked:
-    """One question: its candidate spans' features (a row each) and their token F1 against the gold answers."""
+class Candidates:
+    """One question's candidate spans: their features (a row each) and their token F1 against the gold answers."""
 
     features: np.ndarray
     f1: np.ndarray
 
 
 def calls(dataset: Path, split: str) -> list[tuple[tuple | None, tuple[str, ...]]]:
-    """For every question of the split, the arguments the engine gives short_answer (the top answer's text, best
-    sentence and matched words; None when that answer is not found), with the question's gold answers."""
+    """For every question of the split, the arguments the engine gives short_answer (the question, the top answer's
+    text, best sentence and matched words, the question in its context; None when that answer is not found), with
+    the question's gold answers."""
     with tempfile.TemporaryDirectory() as build:
         engine, asked = _engine_for(dataset, None, split, Path(build))
         found = []
@@ -49,17 +50,17 @@ def calls(dataset: Path, split: str) -> list[tuple[tuple | None, tuple[str, ...]
     return found
 
 
-def questions(dataset: Path, split: str) -> list[Asked]:
+def questions(dataset: Path, split: str) -> list[Candidates]:
     """Every question of the split, with the candidates of the sentence the engine would read a short answer off
     (none when its top answer is not found)."""
     return [_candidates(args, golds) if args else _candidates() for args, golds in calls(dataset, split)]
 
 
-def _candidates(args: tuple = (), golds: tuple[str, ...] = ()) -> Asked:
+def _candidates(args: tuple = (), golds: tuple[str, ...] = ()) -> Candidates:
     spans = candidate_spans(*args) if args else []
     text = args[1] if args else ""
     features = np.array([s.features for s in spans], dtype=float).reshape(len(spans), len(FEATURES))
-    return Asked(features, np.array([token_f1(text[s.start : s.end], golds) for s in spans]))
+    return Candidates(features, np.array([token_f1(text[s.start : s.end], golds) for s in spans]))
 
 
 def fit(features: np.ndarray, f1: np.ndarray, penalty: float = 1.0, steps: int = 30) -> np.ndarray:
@@ -76,7 +77,7 @@ def fit(features: np.ndarray, f1: np.ndarray, penalty: float = 1.0, steps: int =
     return weights
 
 
-def choose(asked: list[Asked], weights: np.ndarray) -> list[tuple[float, float]]:
+def choose(asked: list[Candidates], weights: np.ndarray) -> list[tuple[float, float]]:
     """For each question with a candidate: the best candidate's confidence and its F1."""
     chosen = []
     for question in asked:
