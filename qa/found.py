@@ -412,25 +412,27 @@ def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
 
 
 def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_passage: bool = False) -> bool:
-    """Whether every name the question gives is in passage number with its title (in_passage: as it is spelt) or in
-    its document (or one letter off in the passage or its title)."""
+    """Whether every name the question gives is in passage number with its title and the passage before it in its
+    document (in_passage: as it is spelt) or in its document (or one letter off in the passage or its title)."""
     # "Đà Nẵng" is not answered about Chí Linh. A name of one syllable must be in it; of more, one pair of its
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
     # answering passage or its title will do (the document's check only: the passage's asks which of the passages
     # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
     # short forms ("UBND TP"). A name the document runs through is what it is about: a passage need not repeat it
-    # ("Chí Linh" of an article on Chí Linh; runs_through).
+    # ("Chí Linh" of an article on Chí Linh; runs_through). A passage goes on from the one before it: "Đồng chí cũng
+    # yêu cầu…" after the passage that names Lê Văn Hiệu is his.
     if not names:
         return True
-    first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
+    document = index.document_range(int(index.passage_doc[number]))
+    first, last = (max(number - 1, document[0]), number + 1) if in_passage else document
     nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
     for name in names:
-        keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
-        name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
+        kept = without_short_forms(name)
+        keys = [key for syllable in kept for key in _syllable_keys(syllable)]
+        name_terms = _name_terms(kept, keys)
         if index.postings.any_within(name_terms, first, last):
             continue
         if in_passage:
-            document = index.document_range(int(index.passage_doc[number]))
             if runs_through(index.postings.passages_within(name_terms, *document), document[1] - document[0]):
                 continue
         else:
@@ -443,6 +445,15 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True
+
+
+def _name_terms(name: Sequence[str], keys: Sequence[str]) -> list[str]:
+    """The index terms a name (its syllables, lowercased as the question writes them; keys: their folded forms) is
+    looked for by: its one syllable, as written when it has marks, or the pairs of its syllables (folded)."""
+    # Folded, "Thưởng" is "thường" (Thường trực, Thường vụ), which runs through an article that names him three times.
+    if len(keys) > 1:
+        return [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
+    return [terms.syllable(name[0]) if len(name) == 1 and fold(name[0]) != name[0] else terms.folded(keys[0])]
 
 
 def runs_through(holding: int, passages: int, topic_name: float = TOPIC_NAME) -> bool:
