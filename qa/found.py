@@ -6,7 +6,8 @@ holds enough of the question's content, weighed by idf (QuestionContent.share, a
 and no number the question gives is missing from every passage. A keyword query ("giá vàng", "cải cách hành
 chính") is judged on the first of the best passages that holds all of it (holds_query; docs/quality.md § Keyword
 queries and names in questions), and a passage that names what the question names comes before one whose document
-does elsewhere.
+does elsewhere; a passage of one sentence (a photo caption) that names it gives way to a passage of its document that
+names it and says more of the question (order_by_sentence).
 """
 
 from __future__ import annotations
