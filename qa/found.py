@@ -6,7 +6,8 @@ holds enough of the question's content, weighed by idf (QuestionContent.share, a
 and no number the question gives is missing from every passage. A keyword query ("giá vàng", "cải cách hành
 chính") is judged on the first of the best passages that holds all of it (holds_query; docs/quality.md § Keyword
 queries and names in questions), and a passage that names what the question names comes before one whose document
-does elsewhere.
+does elsewhere; a passage of one sentence (a photo caption) that names it gives way to a passage of its document that
+names it and says more of the question (order_by_sentence).
 """
 
 from __future__ import annotations
@@ -359,6 +360,50 @@ def order_by_names(
     return hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1 :], place
 
 
+def order_by_sentence(
+    hits: list[tuple[int, float]],
+    judged: int | None,
+    same_document: Callable[[int], bool],
+    names_of: Callable[[int], frozenset[int]],
+    said: Callable[[int], float],
+    depth: int = NAMED_DEPTH,
+    named_score: float = NAMED_SCORE,
+) -> list[tuple[int, float]]:
+    """The hits (passage number, score; best first) with the judged one (order_by_names) replaced by the passage, of
+    it and the few after it in its document (same_document) that write the question's names it writes (names_of) and
+    score at least named_score of it, whose one sentence says the most of the question (said); the rest in order."""
+    # Passages of one article that all name a person differ in what they say of him; BM25's length normalisation puts
+    # the shortest first, a photo caption that only names him ("Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu
+    # kết luận tại hội nghị") before the summary that says "Ủy viên Ban Thường vụ Tỉnh ủy, Bí thư Thành ủy Chí Linh
+    # Hoàng Quốc Thưởng". Of one document only: across documents, what BM25 weighs says which one is about him.
+    named = names_of(hits[judged][0]) if judged is not None else frozenset()
+    if not named:
+        return hits
+    least = named_score * hits[judged][1]
+    naming = [
+        i
+        for i in range(judged + 1, min(len(hits), judged + depth))
+        if hits[i][1] >= least and same_document(hits[i][0]) and named <= names_of(hits[i][0])
+    ]
+    if not naming:
+        return hits
+    best = max([judged] + naming, key=lambda i: (said(hits[i][0]), -i))
+    return hits if best == judged else hits[:judged] + [hits[best]] + hits[judged:best] + hits[best + 1 :]
+
+
+def names_written(names: tuple[tuple[str, ...], ...], matches: list[Match]) -> frozenset[int]:
+    """Which of the names (their positions) a passage writes, given its matches as written: a name of one syllable,
+    that syllable; of more, one pair of its syllables side by side (short forms left out, as names_in does)."""
+    present = {key for _, _, key, _ in matches}
+    adjacent = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
+    written = set()
+    for number, name in enumerate(names):
+        keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
+        if keys[0] in present if len(keys) == 1 else not adjacent.isdisjoint(zip(keys, keys[1:])):
+            written.add(number)
+    return frozenset(written)
+
+
 def first_with_names(count: int, has_names: Callable[[int], bool], depth: int = NAMED_DEPTH) -> int | None:
     """The first of the first count passages (best first, at most depth of them) that has_names, if any."""
     return next((i for i in range(min(count, depth)) if has_names(i)), None)
@@ -412,25 +457,27 @@ def common_word(idf: float, common_name: float = COMMON_NAME) -> bool:
 
 
 def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_passage: bool = False) -> bool:
-    """Whether every name the question gives is in passage number with its title (in_passage: as it is spelt) or in
-    its document (or one letter off in the passage or its title)."""
+    """Whether every name the question gives is in passage number with its title and the passage before it in its
+    document (in_passage: as it is spelt) or in its document (or one letter off in the passage or its title)."""
     # "Đà Nẵng" is not answered about Chí Linh. A name of one syllable must be in it; of more, one pair of its
     # syllables (folded): the index knows both. A name the document lacks may be misspelt: one letter off in the
     # answering passage or its title will do (the document's check only: the passage's asks which of the passages
     # that name it comes first). A lone syllable that is a common word of the corpus is no name to check, nor are
     # short forms ("UBND TP"). A name the document runs through is what it is about: a passage need not repeat it
-    # ("Chí Linh" of an article on Chí Linh; runs_through).
+    # ("Chí Linh" of an article on Chí Linh; runs_through). A passage goes on from the one before it: "Đồng chí cũng
+    # yêu cầu…" after the passage that names Lê Văn Hiệu is his.
     if not names:
         return True
-    first, last = (number, number + 1) if in_passage else index.document_range(int(index.passage_doc[number]))
+    document = index.document_range(int(index.passage_doc[number]))
+    first, last = (max(number - 1, document[0]), number + 1) if in_passage else document
     nearby: list[str] = []  # the passage's and title's syllables, read only when a name is not in the index
     for name in names:
-        keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
-        name_terms = [terms.folded(keys[0])] if len(keys) == 1 else [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
+        kept = without_short_forms(name)
+        keys = [key for syllable in kept for key in _syllable_keys(syllable)]
+        name_terms = _name_terms(kept, keys, as_written=in_passage)
         if index.postings.any_within(name_terms, first, last):
             continue
         if in_passage:
-            document = index.document_range(int(index.passage_doc[number]))
             if runs_through(index.postings.passages_within(name_terms, *document), document[1] - document[0]):
                 continue
         else:
@@ -443,6 +490,18 @@ def names_in(index: Index, names: tuple[tuple[str, ...], ...], number: int, in_p
         if len(keys) > 1 or not common_word(float(index.postings.term_idf(name_terms)[0])):
             return False
     return True
+
+
+def _name_terms(name: Sequence[str], keys: Sequence[str], as_written: bool) -> list[str]:
+    """The index terms a name (its syllables, lowercased as the question writes them; keys: their folded forms) is
+    looked for by: its one syllable (as_written: with the marks the question gives it), or the pairs of its syllables
+    (folded)."""
+    # Folded, "Thưởng" is "thường" (Thường trực, Thường vụ), which runs through an article that names him three times:
+    # which passage names him is judged as written. Whether his document does stays folded (marks typed differently).
+    if len(keys) > 1:
+        return [terms.pair(a, b) for a, b in zip(keys, keys[1:])]
+    marked = as_written and len(name) == 1 and fold(name[0]) != name[0]
+    return [terms.syllable(name[0]) if marked else terms.folded(keys[0])]
 
 
 def runs_through(holding: int, passages: int, topic_name: float = TOPIC_NAME) -> bool:

@@ -236,6 +236,34 @@ def test_a_person_asked_about_by_a_word_of_address_and_a_given_name_is_looked_fo
     assert "Nguyễn Văn Kiên" in engine.ask("Ông Kiên giữ chức gì?", 3).answers[0].text
 
 
+def test_a_passage_that_goes_on_from_one_naming_the_person_counts_as_naming_him(engine):
+    # "Đồng chí cũng yêu cầu Thành phố cần khẩn trương rà soát…" goes on from the passage that names Lê Văn Hiệu: not
+    # put after another that names him and says less of the question.
+    result = engine.ask("Ông Lê Văn Hiệu yêu cầu thành phố rà soát các nhiệm vụ cho phù hợp với gì?", 3)
+    assert result.answers[0].text.startswith("Đồng chí cũng yêu cầu Thành phố")
+
+
+def test_a_name_of_one_syllable_is_looked_for_with_its_marks(engine):
+    # Folded, "Thưởng" is "thường" (Thường trực, Thường vụ), in so many passages that any would count as naming him.
+    result = engine.ask("Ông Thưởng nói gì về công tác quốc phòng, quân sự địa phương?", 3)
+    assert "Hoàng Quốc Thưởng khẳng định" in result.answers[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "passage_holds"),
+    [
+        ("Hoàng Quốc Thưởng là ủy viên ban nào?", "Ủy viên Ban Thường vụ Tỉnh ủy, Bí thư Thành ủy Chí Linh Hoàng"),
+        ("Hoàng Quốc Thưởng giữ chức vụ gì ở tỉnh?", "Ủy viên Ban Thường vụ Tỉnh ủy, Bí thư Thành ủy Chí Linh Hoàng"),
+    ],
+)
+def test_a_passage_that_says_more_of_the_person_comes_before_a_caption_that_only_names_him(
+    engine, question, passage_holds
+):
+    # The photo caption "Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu kết luận tại hội nghị." is short: BM25
+    # put it first.
+    assert passage_holds in engine.ask(question, 3).answers[0].text
+
+
 @pytest.mark.parametrize("query", ["của và", "và", "%%", "?", "1 2"])
 def test_a_keyword_query_with_nothing_to_look_for_is_not_found(engine, query):
     assert not engine.ask(query, 3).found
