@@ -78,12 +78,6 @@ def _best_sentence(
     return max(best, key=_weigher(shown, content)) if len(best) > 1 else best[0]
 
 
-def most_in_a_sentence(folded: str, matches: list[Match], content: QuestionContent) -> float:
-    """The largest weight of the question that one sentence of a passage holds (given its folded text and its
-    matches)."""
-    return max(map(_weigher(matches, content), sentence_spans_in(folded)), default=content.weight(matches))
-
-
 def _weigher(matches: list[Match], content: QuestionContent) -> Callable[[tuple[int, int]], float]:
     """The weight of the question's syllables and pairs among the matches (in order) inside a span of the text."""
     starts = [start for start, _, _, _ in matches]

@@ -6,8 +6,7 @@ holds enough of the question's content, weighed by idf (QuestionContent.share, a
 and no number the question gives is missing from every passage. A keyword query ("giá vàng", "cải cách hành
 chính") is judged on the first of the best passages that holds all of it (holds_query; docs/quality.md § Keyword
 queries and names in questions), and a passage that names what the question names comes before one whose document
-does elsewhere; a passage of one sentence (a photo caption) that names it gives way to a passage of its document that
-names it and says more of the question (order_by_sentence).
+does elsewhere.
 """
 
 from __future__ import annotations
@@ -358,50 +357,6 @@ def order_by_names(
         return hits, named
     place = named_place(hits[0][1], hits[named][1], named_score)
     return hits[:place] + [hits[named]] + hits[place:named] + hits[named + 1 :], place
-
-
-def order_by_sentence(
-    hits: list[tuple[int, float]],
-    judged: int | None,
-    same_document: Callable[[int], bool],
-    names_of: Callable[[int], frozenset[int]],
-    said: Callable[[int], float],
-    depth: int = NAMED_DEPTH,
-    named_score: float = NAMED_SCORE,
-) -> list[tuple[int, float]]:
-    """The hits (passage number, score; best first) with the judged one (order_by_names) replaced by the passage, of
-    it and the few after it in its document (same_document) that write the question's names it writes (names_of) and
-    score at least named_score of it, whose one sentence says the most of the question (said); the rest in order."""
-    # Passages of one article that all name a person differ in what they say of him; BM25's length normalisation puts
-    # the shortest first, a photo caption that only names him ("Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng phát biểu
-    # kết luận tại hội nghị") before the summary that says "Ủy viên Ban Thường vụ Tỉnh ủy, Bí thư Thành ủy Chí Linh
-    # Hoàng Quốc Thưởng". Of one document only: across documents, what BM25 weighs says which one is about him.
-    named = names_of(hits[judged][0]) if judged is not None else frozenset()
-    if not named:
-        return hits
-    least = named_score * hits[judged][1]
-    naming = [
-        i
-        for i in range(judged + 1, min(len(hits), judged + depth))
-        if hits[i][1] >= least and same_document(hits[i][0]) and named <= names_of(hits[i][0])
-    ]
-    if not naming:
-        return hits
-    best = max([judged] + naming, key=lambda i: (said(hits[i][0]), -i))
-    return hits if best == judged else hits[:judged] + [hits[best]] + hits[judged:best] + hits[best + 1 :]
-
-
-def names_written(names: tuple[tuple[str, ...], ...], matches: list[Match]) -> frozenset[int]:
-    """Which of the names (their positions) a passage writes, given its matches as written: a name of one syllable,
-    that syllable; of more, one pair of its syllables side by side (short forms left out, as names_in does)."""
-    present = {key for _, _, key, _ in matches}
-    adjacent = {(a[2], b[2]) for a, b in zip(matches, matches[1:]) if b[3]}
-    written = set()
-    for number, name in enumerate(names):
-        keys = [key for syllable in without_short_forms(name) for key in _syllable_keys(syllable)]
-        if keys[0] in present if len(keys) == 1 else not adjacent.isdisjoint(zip(keys, keys[1:])):
-            written.add(number)
-    return frozenset(written)
 
 
 def first_with_names(count: int, has_names: Callable[[int], bool], depth: int = NAMED_DEPTH) -> int | None:

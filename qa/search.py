@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
-from .answers import Answer, make_answer, matched_spans, most_in_a_sentence, question_words
-from .corpus import Passage, sentence_spans_in
+from .answers import Answer, make_answer, matched_spans, question_words
+from .corpus import Passage
 from .followup import in_context, names_a_person
 from .found import (
     Match,
@@ -18,10 +18,8 @@ from .found import (
     matches_with_title,
     names_apart,
     names_in,
-    names_written,
     order_by_names,
     order_by_query,
-    order_by_sentence,
     query_links,
     question_names,
     written_in_document,
@@ -175,17 +173,6 @@ class Engine:
                     )
                     and names_in(self.index, names, number)
                 ),
-            )
-        elif names and judged is not None and len(sentence_spans_in(reading(hits[judged][0])[1])) == 1:
-            # A passage of one sentence naming them (a photo caption) is short, and BM25 puts it first: of the passages
-            # of its document that write them, the one whose sentence says most of the question goes first instead.
-            document = self.index.passage_doc[hits[judged][0]]
-            hits = order_by_sentence(
-                hits,
-                judged,
-                lambda number: self.index.passage_doc[number] == document,
-                lambda number: names_written(names, reading(number)[3]),
-                lambda number: most_in_a_sentence(reading(number)[1], reading(number)[3], content),
             )
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[: max(top_k, (judged or 0) + 1)]]

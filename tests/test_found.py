@@ -18,11 +18,9 @@ from qa.found import (
     name_nearly_in,
     named_place,
     names_apart,
-    names_written,
     near,
     order_by_names,
     order_by_query,
-    order_by_sentence,
     query_links,
     query_pieces,
     runs_through,
@@ -463,27 +461,3 @@ def test_a_syllable_of_a_name_is_no_function_word():
     rarity = {terms.folded(s): 1.0 for s in ("le", "van", "hieu")}
     assert "van" not in QuestionContent.of(("le", "van", "hieu"), rarity, set(rarity), 4.0, {}).syllables
     assert "van" in QuestionContent.of(("le", "van", "hieu"), rarity, set(rarity), 4.0, {}, {"le", "van"}).syllables
-
-
-def test_of_passages_of_one_document_writing_the_names_the_one_whose_sentence_says_most_goes_first():
-    hits = [(0, 10.0), (1, 9.0), (2, 8.0), (3, 7.0)]
-    said = {0: 1.0, 1: 3.0, 2: 5.0, 3: 9.0}.__getitem__
-    names = {0: frozenset({0}), 1: frozenset({0}), 2: frozenset({0}), 3: frozenset()}.__getitem__
-    # Passage 3 says most but does not write the name; 2 does and says more than 0 and 1.
-    assert order_by_sentence(hits, 0, lambda number: True, names, said) == [(2, 8.0), (0, 10.0), (1, 9.0), (3, 7.0)]
-    # Not from another document, nor one scoring under NAMED_SCORE of the judged one, nor when the judged one writes
-    # no name.
-    assert order_by_sentence(hits, 0, lambda number: number != 2, names, said) == [(1, 9.0), (0, 10.0)] + hits[2:]
-    low = [(0, 10.0), (2, 10.0 * NAMED_SCORE / 2)]
-    assert order_by_sentence(low, 0, lambda number: True, names, said) == low
-    assert order_by_sentence(hits, 3, lambda number: True, names, said) == hits
-    assert order_by_sentence(hits, None, lambda number: True, names, said) == hits
-
-
-def test_a_passage_writes_a_name_of_one_syllable_as_the_question_writes_it_or_a_pair_of_a_longer_one():
-    names = (("hoàng", "quốc", "thưởng"), ("kiên",))
-    # Matches as written (QuestionContent.as_written): (start, end, folded syllable, right after the one before).
-    caption = [(0, 5, "hoang", False), (6, 10, "quoc", True), (11, 17, "thuong", True)]
-    assert names_written(names, caption) == frozenset({0})
-    apart = [(0, 5, "hoang", False), (20, 24, "quoc", False), (30, 34, "kien", False)]
-    assert names_written(names, apart) == frozenset({1})
