@@ -41,17 +41,7 @@ def step(folder: str, queries: str, without_short_answer: str) -> None:
     questions = [q["question"] for q in json.loads(Path(queries).read_text(encoding="utf-8"))]
     engine.warm_up()
     # A new question: every cache keyed by the question cleared (session 5's code has the analysis's alone).
-    per_question = [text.analyse_question]
-    try:
-        from qa.answers import question_words
-
-        per_question.append(question_words)
-    except ImportError:
-        pass
-
-    def forget() -> None:
-        for cached in per_question:
-            cached.cache_clear()
+    forget = getattr(search, "forget_questions", text.analyse_question.cache_clear)
 
     kinds = {
         "ask": lambda q: (forget(), engine.ask(q)),

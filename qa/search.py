@@ -187,10 +187,18 @@ class Engine:
         )
         if found:  # the answer itself, when the question asks for something and the best sentence says it
             top = answers[0]
+            _, folded, matches, _ = passages[0]
             top.short_answer = short_answer(
-                question, top.text, top.sentence, matched_spans(passages[0][2], content, top.text), asked
+                question, top.text, top.sentence, matched_spans(matches, content, top.text), asked, folded
             )
         return Result(question, found, answers, 0.0, asked if asked != question else None)
+
+
+def forget_questions() -> None:
+    """Empty every cache keyed by a question (its analysis, its words joined), so that the next ask of any question is
+    a new question's: what a benchmark of asks wants."""
+    analyse_question.cache_clear()
+    question_words.cache_clear()
 
 
 def check_top_k(top_k: object) -> int:

@@ -255,15 +255,18 @@ _NOT_EDGE = rf"[^\s{re.escape(_EDGE)}]"
 _CAPITAL = rf"[{_UPPER}](?:\S*{_NOT_EDGE})?"
 _SPACED = re.compile(r"\S+")
 _PARTICLE = "|".join(sorted(_NAME_PARTICLES))
+# Both patterns open with the capital itself and only then look behind it (no word character before it): a pattern
+# that opens with a character class is scanned for it in C, one that opens by looking behind is tried at every place.
+_OPENS_A_WORD = rf"[{_UPPER}](?<!{_NOT_EDGE}.)(?:\S*{_NOT_EDGE})?"
 _NAME_RUN = re.compile(
-    rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
+    rf"{_OPENS_A_WORD}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}|{_CAPITAL}"
     rf"|\d(?:\S*{_NOT_EDGE})?))*"
 )
 # The name of an organisation or a work capitalises only the first syllable of each of its words ("Đảng Lao động
 # Úc", "Ban Dân vận"): a lowercase syllable between capitalised ones, unless a function word, is part of it.
 _FUNCTION_WORDS = "|".join(sorted(STOPWORDS | {"hoặc", "hay", "với", "và"}))
 _TITLE_RUN = re.compile(
-    rf"(?<!{_NOT_EDGE}){_CAPITAL}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
+    rf"{_OPENS_A_WORD}(?:\s+(?:(?:{_PARTICLE})\s+{_CAPITAL}"
     rf"|(?!(?:{_FUNCTION_WORDS})\s)[^\W\d_]+\s+{_CAPITAL}|{_CAPITAL}|\d(?:\S*{_NOT_EDGE})?))*"
 )
 
@@ -362,7 +365,15 @@ _DATE = re.compile(rf"(?<!\w)(?:{_DATE_PART})(?:\s*,?\s*(?:{_DATE_PART}))*(?!\w)
 _PERCENT = ("phan", "tram")
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _times(text: str, start: int, end: int) -> list[Candidate]:
+    """The dates of text[start:end]."""
+    # Every date holds a figure but a month or a century in words ("tháng Giêng", "thế kỷ XV"): without either, the
+    # date pattern (slow: it is tried at every place) is not run.
+    if not _DIGIT.search(text, start, end) and not any(w in text[start:end].lower() for w in ("tháng", "thế k")):
+        return []
     return [Candidate(m.start(), m.end()) for m in _DATE.finditer(text, start, end)]
 
 
@@ -378,20 +389,23 @@ def _unit_end(text: str, at: int, unit: tuple[str, ...]) -> int | None:
     return matched
 
 
-def _numbers(text: str, start: int, end: int, asked: Asked) -> list[Candidate]:
+def _numbers(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
     """Counts and amounts: figures with their scale ("1,5 tỷ"), those followed by the unit asked in fitting best;
     numbers in words only when that unit follows ("hai đội"); not the years of dates, unless years are counted."""
     dates = [] if asked.unit[:1] == ("nam",) else _times(text, start, end)
     percent = asked.unit == _PERCENT
     found = []
-    for match in _NUMBER.finditer(text, start, end):
+    figures = _NUMBER.finditer(text, start, end) if _DIGIT.search(text, start, end) else ()
+    for match in figures:
         if any(d.start <= match.start() < d.end for d in dates):
             continue
         stop = _unit_end(text, match.end(), asked.unit) if asked.unit else None
         written = match.group().rstrip().endswith(("%", "trăm"))
         found.append(Candidate(match.start(), match.end(), written if percent else stop is not None))
-    for match in _SPELLED.finditer(text, start, end):
-        stop = _unit_end(text, match.end(), asked.unit) if asked.unit and not percent else None
+    # A count in words needs the unit after it: a sentence without the unit has none.
+    spelled = asked.unit and not percent and 0 <= find_word(folded, asked.unit[0], start) < end
+    for match in _SPELLED.finditer(text, start, end) if spelled else ():
+        stop = _unit_end(text, match.end(), asked.unit)
         if stop is not None and not any(d.start <= match.start() < d.end for d in dates):
             found.append(Candidate(match.start(), match.end(), True))
     return found
@@ -414,7 +428,7 @@ def _of_kind(text: str, folded: str, start: int, end: int, asked: Asked) -> list
     if asked.kind is AnswerType.TIME:
         return _times(text, start, end)
     if asked.kind is AnswerType.NUMBER:
-        return _numbers(text, start, end, asked)
+        return _numbers(text, folded, start, end, asked)
     names = _names(text, folded, start, end, asked)
     if asked.kind is AnswerType.PLACE:
         return names
@@ -478,12 +492,13 @@ class Span:
 
 
 def short_answer(
-    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = ""
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = "", folded: str = ""
 ) -> dict | None:
     """The span of the sentence (in text) that answers the question, as {"text", "start", "end"} with offsets into
     text, or None when the question asks for nothing specific or no span scores a confidence of THRESHOLD; context:
-    the question as asked with the earlier ones of its conversation, when it leans on them."""
-    read = _read(question, text, sentence, highlights, context)
+    the question as asked with the earlier ones of its conversation, when it leans on them; folded: text's
+    folded_text (or the index's folded_sentences), when the caller has it."""
+    read = _read(question, text, sentence, highlights, context, folded)
     if read is None:
         return None
     if read.asked.kind is AnswerType.TITLE:  # the office of someone named: where the text writes it beside the name
@@ -512,12 +527,13 @@ _CUT = log(THRESHOLD / (1 - THRESHOLD))  # the score whose confidence is THRESHO
 
 
 def candidate_spans(
-    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = ""
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str = "", folded: str = ""
 ) -> list[Span]:
-    """Every span of the sentence (in text) that may answer the question, with its features: those of the kind asked
-    for and the slot; none when the question asks for nothing specific, its sentence holds too little of it, or it
-    asks the office of someone named (the text's own apposition answers that, not the scorer)."""
-    read = _read(question, text, sentence, highlights, context)
+    """Every span of the sentence (in text) that may answer the question, with its features (short_answer's
+    arguments): those of the kind asked for and the slot; none when the question asks for nothing specific, its
+    sentence holds too little of it, or it asks the office of someone named (the text's own apposition answers that,
+    not the scorer)."""
+    read = _read(question, text, sentence, highlights, context, folded)
     return [] if read is None or read.asked.kind is AnswerType.TITLE else _spans(read)
 
 
@@ -538,17 +554,21 @@ class _Sentence:
     starts: list[int]
 
 
-def _read(question: str, text: str, sentence: str, highlights: list[list[int]], context: str) -> _Sentence | None:
+def _read(
+    question: str, text: str, sentence: str, highlights: list[list[int]], context: str, folded: str = ""
+) -> _Sentence | None:
     """The sentence (in text) read for the question, or None when the question asks for nothing specific or the
     sentence holds too little of it."""
-    asked = asked_in_context(question, context) if context and context != question else asked_for(question)
     start = text.find(sentence) if sentence else -1
     start, end = (0, len(text)) if start < 0 else (start, start + len(sentence))
     matched = [(s, e) for s, e in highlights if start <= s and e <= end]
-    if asked is None or not matched:
+    if not matched:
+        return None
+    asked = asked_in_context(question, context) if context and context != question else asked_for(question)
+    if asked is None:
         return None
     # Lowercase, no marks, one character for one: each word's key at its own offsets (the sentence's, as text's).
-    folded = " " * start + folded_text(text[start:end])
+    folded = " " * start + (folded[start:end] if folded else folded_text(text[start:end]))
     keys = frozenset(folded[start:end].split())
     held = _held(keys, asked)
     if held < MIN_HELD:
