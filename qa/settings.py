@@ -55,6 +55,9 @@ COMPILED_FROM = _setting(
     "postings from which a server ranks with the compiled MaxScore (loading it takes about a second and 200 MiB)",
     _SPEED,
 )
+REMEMBERED_TERM_KEYS = _setting(
+    "REMEMBERED_TERM_KEYS", 1 << 16, "keys of the terms questions asked that a process keeps (about 12 MiB)", _SPEED
+)
 
 # MaxScore (maxscore; Turtle & Flood 1995)
 COMMON_SHARE = _setting(

@@ -176,6 +176,7 @@ def test_a_term_key_is_the_first_8_bytes_of_its_blake2b_as_saved_indexes_have_it
     terms = ["w:tác_giả", "f:tac", "", "p:chi_linh"]
     expected = [int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") for t in terms]
     assert bm25.term_hash(terms).tolist() == expected and bm25.term_hash([]).dtype == np.uint64
+    assert bm25.term_hash(terms, remembered=True).tolist() == expected == bm25.term_hash(terms, True).tolist()
 
 
 def test_a_pair_is_asked_for_what_it_adds_to_its_rarest_syllable():
