@@ -658,14 +658,15 @@ _APPOSITION = re.compile(r"\s*,\s*([^,;:.()]+?)\s*(?=[,;:.()]|$)")
 def _offices(text: str, start: int, end: int, named: tuple[str, ...]) -> list[Candidate]:
     """The offices the sentence gives the people the question names: written after the name between commas ("Lê
     Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, …"), or before it, capitalised as titles are ("Bí thư Thành ủy Chí
-    Linh Hoàng Quốc Thưởng"); the first the sentence gives first."""
-    lowered = text[:end].lower()
+    Linh Hoàng Quốc Thưởng"); of the first name the question gives, first."""
     found = []
     for name in named:
-        at = lowered.find(name, start)
-        if at < 0:
+        # Whole, in any case, at the text's own offsets (lowercasing the text may change its length).
+        written = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE).search(text, start, end)
+        if written is None:
             continue
-        after = _APPOSITION.match(text, at + len(name), end)
+        at = written.start()
+        after = _APPOSITION.match(text, written.end(), end)
         if after and after[1][:1].isupper():
             found.append(Candidate(after.start(1), after.end(1)))
         before = next((m for m in _TITLE_RUN.finditer(text, start, at + 1) if m.start() < at), None)

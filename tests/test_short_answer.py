@@ -155,6 +155,8 @@ OFFICES = "Các đồng chí: Lê Văn Hiệu, Phó Bí thư Thường trực T�
         ("Bà Nguyễn Thị Ngọc Bích giữ chức vụ gì?", OFFICES, "Ủy viên Ban Thường vụ"),  # "Bà" is no part of the name
         ("Bà Nguyễn Thị Ngọc Bích là ai?", OFFICES, "Ủy viên Ban Thường vụ"),
         ("Hoàng Quốc Thưởng giữ chức vụ gì?", SAID, "Bí thư Thành ủy Chí Linh"),  # before it, capitalised as titles
+        # "İ" lowercased is two characters: the name is found at the text's own offsets.
+        ("Lê Văn Hiệu giữ chức vụ gì?", "Tại İzmir, Lê Văn Hiệu, Phó Bí thư Tỉnh ủy, phát biểu.", "Phó Bí thư Tỉnh ủy"),
         ("Hoàng Quốc Thưởng giữ chức vụ gì?", "Đồng chí Hoàng Quốc Thưởng phát biểu.", None),  # an address, no office
     ],
 )
