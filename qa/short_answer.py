@@ -502,8 +502,7 @@ def short_answer(
     if read is None:
         return None
     if read.asked.kind is AnswerType.TITLE:  # the office of someone named: where the text writes it beside the name
-        offices = _offices(text, read.start, read.end, read.asked.named)
-        best = offices[0] if offices else None  # none when the sentence gives the person named no office
+        best = _office(text, read.start, read.end, read.asked.named)  # none: the person named is given no office
     else:
         best, score = None, -inf
         for span in _spans(read):
@@ -650,30 +649,29 @@ def _gap(read: _Sentence, candidate: Candidate) -> int:
 
 
 # Words of address before a person's name ("Đồng chí Lê Văn Hiệu"): no office.
-_ADDRESS = frozenset("đồng chí|các đồng chí|ông|bà|anh|chị|ngài".split("|"))
+_ADDRESS = HONORIFICS | {"đồng chí", "các đồng chí"}
 # An office written after a name, between commas: up to the next punctuation that closes it.
 _APPOSITION = re.compile(r"\s*,\s*([^,;:.()]+?)\s*(?=[,;:.()]|$)")
 
 
-def _offices(text: str, start: int, end: int, named: tuple[str, ...]) -> list[Candidate]:
-    """The offices the sentence gives the people the question names: written after the name between commas ("Lê
-    Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, …"), or before it, capitalised as titles are ("Bí thư Thành ủy Chí
-    Linh Hoàng Quốc Thưởng"); of the first name the question gives, first."""
-    found = []
+def _office(text: str, start: int, end: int, named: tuple[str, ...]) -> Candidate | None:
+    """The office the sentence gives the first of the people the question names that it writes: after the name
+    between commas ("Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy, …"), or else before it, capitalised as titles are
+    ("Bí thư Thành ủy Chí Linh Hoàng Quốc Thưởng"); None when it gives none."""
     for name in named:
         # Whole, in any case, at the text's own offsets (lowercasing the text may change its length).
         written = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE).search(text, start, end)
         if written is None:
             continue
-        at = written.start()
         after = _APPOSITION.match(text, written.end(), end)
         if after and after[1][:1].isupper():
-            found.append(Candidate(after.start(1), after.end(1)))
+            return Candidate(after.start(1), after.end(1))
+        at = written.start()
         before = next((m for m in _TITLE_RUN.finditer(text, start, at + 1) if m.start() < at), None)
         office = text[before.start() : at].rstrip() if before else ""
         if office and office.lower() not in _ADDRESS:
-            found.append(Candidate(before.start(), before.start() + len(office)))
-    return found
+            return Candidate(before.start(), before.start() + len(office))
+    return None
 
 
 # The slot: ended by punctuation, the verbs' helpers and the prepositions that open the next part of a clause (at
