@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import terms
+from . import segment, terms
 from .settings import KEYWORD_SYLLABLES
 
 # Bump when analysis changes: saved indexes built by another version are rebuilt, not served.
@@ -241,19 +241,17 @@ def find_word(folded: str, word: str, start: int) -> int:
     return at
 
 
-def _clauses(text: str, short_forms: dict[str, str] = ABBREVIATIONS) -> tuple[list[list[str]], list[tuple[str, ...]]]:
+def _clauses(
+    text: str, short_forms: dict[str, str] = ABBREVIATIONS, segmented: bool = True
+) -> tuple[list[list[str]], list[tuple[str, ...]]]:
     """The runs of syllables of a text between punctuation, lowercased with the short forms written out in full, and
-    its words of more than one syllable."""
-    # Imported here, not at the top: it takes half a second that commands which analyse nothing (qa index remove,
-    # list, info) need not pay.
-    from underthesea import word_tokenize
-
+    its words of more than one syllable (none when not segmented: the runs are the same either way)."""
     # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
     words: list[tuple[str, ...]] = []
     if not any(ch.islower() for ch in text):  # SHOUTED TEXT segments badly: give the tagger ordinary case
         text = text.lower()
-    for token in word_tokenize(text):
+    for token in segment.words(text, segmented):
         parts = SYMBOLS[token].split() if token in SYMBOLS else [p.lower() for p in SYLLABLE.findall(token)]
         if not parts:
             clauses.append([])
@@ -385,7 +383,8 @@ def analyse_question(question: str) -> QuestionTerms:
     a question."""
     text = normalise(question)
     marked = has_marks(text)
-    clauses, words = _clauses(text, _QUESTION_SHORT_FORMS)
+    # Words are asked only as written with marks: a question typed without them is not segmented.
+    clauses, words = _clauses(text, _QUESTION_SHORT_FORMS, segmented=marked)
     content = [piece for clause in clauses for piece in _drop_question_phrases(clause, marked)]
     words = [w for w in words if w not in _QUESTION_PHRASES[True]]
     counted = Counter(_index_terms(content, words, marked) + _asked_count_terms(clauses, marked))
