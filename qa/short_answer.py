@@ -705,25 +705,26 @@ def _slot(text: str, folded: str, start: int, end: int, keys: frozenset[str], as
     phrase."""
     found = _run(folded, start, end, keys, asked.before, from_end=True)
     if found is not None:
-        # The words after the run, as many as a slot can hold after the words that open it.
-        words = _tokens(text, found[1], end, MAX_SLOT + len(_OPENING))
-        first = 0
-        while first < len(words) and _lower(text, words[first]) in _OPENING:
-            first += 1
-        if first < len(words) and _lower(text, words[first]) in _SLOT_ENDS:  # the next phrase: the answer is not here
+        # The words after the run, read one by one (a slot is a few words), as many as a slot can hold after the
+        # words that open it.
+        words = islice(_WORD_AND_CUT.finditer(text, found[1], end), MAX_SLOT + len(_OPENING))
+        word = next(words, None)
+        while word and text[word.start() : word.end(1)].lower() in _OPENING:
+            word = next(words, None)
+        if word is None or text[word.start() : word.end(1)].lower() in _SLOT_ENDS:  # the next phrase: not here
             return None
-        last = first
-        stop = asked.after[:1]
+        first, last, size, stop = word.start(), word.end(1), 0, asked.after[:1]
         while (
-            last < len(words)
-            and last - first < MAX_SLOT
-            and (last == first or _lower(text, words[last]) not in _SLOT_ENDS)
-            and (folded[words[last][0] : words[last][1]],) != stop
+            word
+            and size < MAX_SLOT
+            and (size == 0 or text[word.start() : word.end(1)].lower() not in _SLOT_ENDS)
+            and (folded[word.start() : word.end(1)],) != stop
         ):
-            last += 1
-            if words[last - 1][2]:
+            last, size = word.end(1), size + 1
+            if word[2] is not None:  # punctuation cuts it from the next word
                 break
-        return Slot(words[first][0], words[last - 1][1], found[2]) if last > first else None
+            word = next(words, None)
+        return Slot(first, last, found[2]) if size else None
     found = _run(folded, start, end, keys, asked.after, from_end=False)
     if found is None:
         return None
