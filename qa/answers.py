@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, Collection
 
-from . import terms
 from .corpus import Passage, sentence_spans_in
 from .found import Match, QuestionContent
-from .text import analyse_question, folded_text
 
 
 @dataclass
@@ -40,7 +37,7 @@ def make_answer(
 ) -> Answer:
     """A passage (given folded, its matches and those as written: QuestionContent.as_written) as an answer: the
     sentence that holds most of the question (a line of text before a heading, which names a section rather than
-    answers), and the spans of the words that matched (joined: question_words(), the pairs of syllables of the
+    answers), and the spans of the words that matched (joined: QuestionTerms.joined, the pairs of syllables of the
     question's words)."""
     shown = _whole_words(written, content, joined)
     sentences = sentence_spans_in(folded) or [(0, len(passage.text))]
@@ -93,19 +90,6 @@ def matched_spans(matches: list[Match], content: QuestionContent, text: str) -> 
     """The spans of every syllable of the question in text, whatever its marks or neighbours: what a short answer
     is looked for near."""
     return _highlights([m for m in matches if m[2] in content.syllables], text)
-
-
-@lru_cache(maxsize=4096)  # as analyse_question: a server is asked the same questions again
-def question_words(asked: str) -> frozenset[tuple[str, str]]:
-    """The pairs of folded syllables side by side in one of the question's words of several syllables, or in a
-    keyword query (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục"), or anywhere in a
-    question typed without marks (whose words underthesea cannot find, and whose lone "thu" is "thư" or "thứ")."""
-    question = analyse_question(asked)
-    kind = terms.WORD if question.marked else terms.PAIR
-    # folded_text: a word's syllables folded, and the JOIN between them a space.
-    words = [folded_text(term[len(kind) :]).split() for term, _ in question.terms if terms.kind(term) == kind]
-    words += question.query
-    return frozenset(pair for syllables in words for pair in zip(syllables, syllables[1:]))
 
 
 def _whole_words(matches: list[Match], content: QuestionContent, joined: Collection[tuple[str, str]]) -> list[Match]:

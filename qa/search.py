@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
-from .answers import Answer, make_answer, matched_spans, question_words
+from .answers import Answer, make_answer, matched_spans
 from .corpus import Passage
 from .followup import in_context, names_a_person
 from .found import (
@@ -176,9 +176,8 @@ class Engine:
             )
         # The answers, and the judged passage even when one is asked for.
         passages = [reading(n) for n, _ in hits[: max(top_k, (judged or 0) + 1)]]
-        joined = question_words(asked)
         answers = [
-            make_answer(rank, p, f, m, w, score, content, joined)
+            make_answer(rank, p, f, m, w, score, content, analysed.joined)
             for rank, ((p, f, m, w), (_, score)) in enumerate(zip(passages, hits[:top_k]), start=1)
         ]
         # Judged: the passage with the names, even when it goes second (found.order_by_names).
@@ -195,10 +194,9 @@ class Engine:
 
 
 def forget_questions() -> None:
-    """Empty every cache keyed by a question (its analysis, its words joined), so that the next ask of any question is
-    a new question's: what a benchmark of asks wants."""
+    """Empty every cache keyed by a question (its analysis), so that the next ask of any question is a new question's:
+    what a benchmark of asks wants."""
     analyse_question.cache_clear()
-    question_words.cache_clear()
 
 
 def check_top_k(top_k: object) -> int:

@@ -375,6 +375,11 @@ class QuestionTerms:
     # Which folded syllables the question writes with marks, and where it writes them so, as positions in terms:
     # (folded, as written), for Postings.ranked.
     written: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+    # The pairs of folded syllables side by side in one of its words of several syllables, or in a keyword query
+    # (where a syllable alone is no evidence: "thời tiết" is not in "tiết mục"), or anywhere in a question typed
+    # without marks (whose words are not found, and whose lone "thu" is "thư" or "thứ"): what answers.make_answer
+    # marks a syllable of only beside another of its word.
+    joined: frozenset[tuple[str, str]] = frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -394,6 +399,12 @@ def analyse_question(question: str) -> QuestionTerms:
     names = tuple(tuple(name) for name in proper_names(text))
     first = SYLLABLE.search(text)
     forms = _marked_forms([s for clause in content for s in clause])
+    query = keyword_query(text, clauses, marked)
+    # Its words are known when it is typed with marks; with no content syllable written with marks (typed without,
+    # or a name), any two side by side are joined; with marks only where its short forms are written out in full
+    # ("TP.HCM" typed without), none.
+    pieces = (words if marked else []) if forms else content
+    joined = [tuple(map(fold, piece)) for piece in pieces] + list(query)
     return QuestionTerms(
         tuple(counted.items()),
         tuple(keywords),
@@ -401,8 +412,9 @@ def analyse_question(question: str) -> QuestionTerms:
         first.group().lower() if first else "",
         forms,
         compounds,
-        keyword_query(text, clauses, marked),
+        query,
         _written(position, forms),
+        frozenset(pair for syllables in joined for pair in zip(syllables, syllables[1:])),
     )
 
 
