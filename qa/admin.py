@@ -204,9 +204,11 @@ def _json_line(record: dict) -> str:
 
 def _written(write):
     """What a collection write returns, its refusals that are not about the request as the API's: a full disk 507,
-    another writer holding on 503."""
+    another writer holding on 503, a damaged collection (nothing written) 503."""
     try:
         return write()
+    except store.IndexFileError as error:
+        raise ApiError(503, "index_unavailable", str(error)) from None
     except store.IndexWriteError as error:
         status, code = (507, "insufficient_storage") if isinstance(error, store.DiskFull) else (503, "busy")
         raise ApiError(status, code, str(error)) from None

@@ -251,6 +251,17 @@ def test_writes_need_the_token_and_are_off_without_one(changing):
     assert [d["id"] for d in on.get("/api/documents").get_json()["documents"]] == ["dang-vien"]  # nothing changed
 
 
+def test_a_write_to_a_damaged_collection_is_a_503_not_a_500(client, changing):
+    for catalogue in changing.rglob("*.documents.json.*"):  # every segment's list of documents, which a change reads
+        catalogue.write_bytes(b"{}")
+    for refused in (
+        client.delete("/api/documents/dang-vien", headers=auth()),
+        client.post("/api/documents", json=WEATHER, headers=auth()),
+    ):
+        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "index_unavailable"
+        assert "documents" in refused.get_json()["error"]["message"]
+
+
 def test_filters_in_a_get_and_a_post(one_client):
     client = one_client
     client.post("/api/documents", json=WEATHER, headers=auth())
