@@ -1,6 +1,7 @@
 """The documents API: list and read the collection's documents; with the admin token, add one (JSON or an uploaded
-file) and remove one. Writes go through qa.collection (the collection's lock serialises them across workers and
-processes), and the worker that wrote moves to the new version before it answers."""
+file) and remove one. Writes go through qa.collection, or qa.shards for a sharded collection, as qa index add and
+remove do (the collection's lock serialises them across workers and processes), and the worker that wrote moves to
+the new version before it answers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
-from . import collection, store
+from . import collection, shards, store
 from .api import ApiError, json_object
 from .corpus import CONTROL, ID_RULE, usable_id
 from .live import LiveEngine
@@ -33,6 +34,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def register_documents(app: Flask, live: LiveEngine, token: str | None, max_upload: int, writable: bool = True) -> None:
     """Add /api/documents to the app: reads for everyone, writes with `Authorization: Bearer <token>` (none when
     token is None, or when the collection is not writable: the built-in article)."""
+    changes = shards if live.sharded else collection  # a sharded collection: each document to its shard
 
     @app.get("/api/documents")
     def documents() -> Response:
@@ -50,7 +52,7 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
 
     @app.get("/api/documents/<path:doc_id>")
     def document(doc_id: str) -> Response:
-        index = live.engine().index
+        index = _holding(live.engine().index, doc_id)
         number = index.document_numbers.get(doc_id)
         if number is None:
             raise _no_such_document(doc_id)
@@ -65,18 +67,16 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
             source = _uploaded(Path(folder), max_upload)
             try:
                 report = _written(
-                    lambda: collection.add(
-                        [source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS
-                    )
+                    lambda: changes.add([source], live.directory, all_or_nothing=True, wait_seconds=WRITE_WAIT_SECONDS)
                 )
             except collection.NotAdded as error:  # named as sent: the server's temporary folder is its own business
                 raise ApiError(400, "bad_document", str(error).replace(f"{folder}{os.sep}", "")) from None
         live.refresh()
         index = live.engine().index
-        stored = [
-            {"id": i, "passages": index.passage_count(index.document_numbers[i])}
-            for i in report.added + report.replaced + report.unchanged
-        ]
+        stored = []
+        for doc_id in report.added + report.replaced + report.unchanged:
+            held = _holding(index, doc_id)
+            stored.append({"id": doc_id, "passages": held.passage_count(held.document_numbers[doc_id])})
         return jsonify(
             {
                 "documents": stored,
@@ -91,11 +91,17 @@ def register_documents(app: Flask, live: LiveEngine, token: str | None, max_uplo
     def remove(doc_id: str) -> tuple[str, int]:
         _authorised(token, writable)
         try:
-            _written(lambda: collection.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
+            _written(lambda: changes.remove([doc_id], live.directory, wait_seconds=WRITE_WAIT_SECONDS))
         except collection.NoSuchDocument:  # worded as GET words it, without the server's folder
             raise _no_such_document(doc_id) from None
         live.refresh()
         return "", 204
+
+
+def _holding(index: store.Index | shards.ShardedIndex, doc_id: str) -> store.Index:
+    """The loaded collection a document is in, if anywhere: the collection, or of a sharded one (loaded in this
+    process) the shard its id hashes to."""
+    return index.shards.holding(doc_id) if isinstance(index, shards.ShardedIndex) else index
 
 
 def _number(name: str, default: int, most: int) -> int:
@@ -198,9 +204,11 @@ def _json_line(record: dict) -> str:
 
 def _written(write):
     """What a collection write returns, its refusals that are not about the request as the API's: a full disk 507,
-    another writer holding on 503."""
+    another writer holding on 503, a damaged collection (nothing written) 503."""
     try:
         return write()
+    except store.IndexFileError as error:
+        raise ApiError(503, "index_unavailable", str(error)) from None
     except store.IndexWriteError as error:
         status, code = (507, "insufficient_storage") if isinstance(error, store.DiskFull) else (503, "busy")
         raise ApiError(status, code, str(error)) from None

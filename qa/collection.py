@@ -101,8 +101,7 @@ def add(
             documents.append(chunk(document, key))
             (report.added if number is None else report.replaced).append(item.id)
         if all_or_nothing and (report.skipped or not (documents or report.unchanged)):
-            problems = [f"{s.source}: {s.reason}" for s in report.skipped] or ["no document in what was sent"]
-            raise NotAdded("nothing was added: " + "; ".join(problems))
+            raise refusal(report.skipped)
         if not documents:
             return report
         with store.change(out) as change:
@@ -113,6 +112,12 @@ def add(
             change.commit(segments, _info(previous, sources))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def refusal(skipped: Sequence[Skipped]) -> NotAdded:
+    """Why an all-or-nothing add added nothing: each file, line or document skipped, or that none was sent."""
+    problems = [f"{s.source}: {s.reason}" for s in skipped] or ["no document in what was sent"]
+    return NotAdded("nothing was added: " + "; ".join(problems))
 
 
 def remove(

@@ -37,6 +37,30 @@ def in_context(question: str, history: list[str], person: str | None = None) -> 
     return " ".join(f"{own} {_mid_sentence(context)}".split())
 
 
+def understood(question: str, history: list[str], person: str | None = None) -> str:
+    """The question as a person reads what was understood of it: with the person in place of its pronoun when that
+    makes it stand on its own ("Lê Văn Hiệu giữ chức vụ gì?"), else followed by the earlier questions it goes on from,
+    as they were typed ("Còn năm 2021? (tiếp câu hỏi: Thu nhập năm 2020 là bao nhiêu?)"); the question itself when it
+    stands alone. What is searched for is in_context's."""
+    if not history or not refers_back(question):
+        return question
+    named = _naming(question, person) if person else question
+    if person and not refers_back(named):
+        return named
+    return f"{named} (tiếp câu hỏi: {' → '.join(_went_on_from(history))})"
+
+
+def _went_on_from(history: list[str]) -> list[str]:
+    """The earlier questions the next one goes on from, oldest first: the last, and each before it that the one after
+    it leans on (the questions in_context joins)."""
+    chain = history[-1:]
+    for earlier in reversed(history[:-1]):
+        if not refers_back(chain[0]):
+            break
+        chain.insert(0, earlier)
+    return chain
+
+
 def names_a_person(question: str) -> bool:
     """Whether the question stands a person's pronoun ("ông ấy", "bà ta") for someone named before it."""
     return _person_pronoun(normalise(question)) is not None

@@ -29,6 +29,8 @@ class LiveEngine:
 
     A sharded collection loaded in this process is followed too (a change to any shard moves it to a new version,
     the shards not changed kept as loaded); one served by Ray's deployments (qa.cluster) is served as it is.
+    changeable: whether the collection is a folder this process loaded (one collection or a sharded one), followed
+    and changed through /api/documents (qa.admin).
     """
 
     def __init__(
@@ -36,18 +38,17 @@ class LiveEngine:
     ):
         self._engine, self.check_seconds, self._clock = engine, check_seconds, clock
         index = engine.index
-        self.changeable = isinstance(index, store.Index)  # one folder of segments: what /api/documents changes
         self.sharded = isinstance(index, shards.ShardedIndex) and isinstance(index.shards, shards.LocalShards)
-        self.follows = self.changeable or self.sharded
-        self.directory = index.directory if self.changeable else index.shards.directory if self.sharded else None
-        self._seen = _identity(self.directory) if self.follows else None
+        self.changeable = isinstance(index, store.Index) or self.sharded
+        self.directory = index.shards.directory if self.sharded else index.directory if self.changeable else None
+        self._seen = _identity(self.directory) if self.changeable else None
         self._checked = clock()
         self._lock = threading.Lock()
         self.problem: str | None = None  # why the collection cannot be answered from, if it cannot
 
     def engine(self) -> Engine:
         """The engine of the newest version of the collection; IndexUnavailable when its files were damaged."""
-        if not self.follows:
+        if not self.changeable:
             return self._engine
         if self._clock() - self._checked >= self.check_seconds:
             self.refresh()
@@ -66,7 +67,7 @@ class LiveEngine:
     def stats(self) -> dict:
         """What the version served holds, and which version it is: {"documents", "passages", "version"}."""
         engine = self._engine
-        return {**engine.stats, "version": engine.index.version} if self.follows else engine.stats
+        return {**engine.stats, "version": engine.index.version} if self.changeable else engine.stats
 
     def refresh(self, force: bool = False) -> bool:
         """Move to the collection's newest version if it changed (or, with force, if it can be loaded at all);

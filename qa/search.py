@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .answers import Answer, make_answer, matched_spans
 from .corpus import Passage
-from .followup import in_context, names_a_person
+from .followup import in_context, names_a_person, understood
 from .found import (
     Match,
     QuestionContent,
@@ -31,6 +32,8 @@ from .text import analyse_question, fold
 
 if TYPE_CHECKING:
     from .filters import Filters
+
+log = logging.getLogger(__name__)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -59,7 +62,7 @@ class Result:
     found: bool
     answers: list[Answer] = field(default_factory=list)
     took_ms: float = 0.0
-    asked: str | None = None  # what was asked instead, when a follow-up is asked with its history's context
+    asked: str | None = None  # a follow-up as it was understood in its conversation (followup.understood), else None
 
     def to_dict(self) -> dict:
         """The JSON shape every face prints: {"question", "found", "answers", "took_ms", "asked"}."""
@@ -100,7 +103,11 @@ class Engine:
         question, top_k = check_question(question), check_top_k(top_k)
         history = check_history(history)
         person = self._person_answered(history, filters) if history and names_a_person(question) else None
-        result = self._answer(question, in_context(question, history, person), top_k, filters)
+        asked = in_context(question, history, person)
+        result = self._answer(question, asked, top_k, filters)
+        if asked != question:  # a follow-up: shown as understood; what was searched for is logged
+            log.info("follow-up %r searched for as %r", question, asked)
+            result.asked = understood(question, history, person)
         result.took_ms = round((time.perf_counter() - started) * 1000, 3)
         return result
 
@@ -190,7 +197,7 @@ class Engine:
             top.short_answer = short_answer(
                 question, top.text, top.sentence, matched_spans(matches, content, top.text), asked, folded
             )
-        return Result(question, found, answers, 0.0, asked if asked != question else None)
+        return Result(question, found, answers)
 
 
 def forget_questions() -> None:

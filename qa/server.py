@@ -86,7 +86,7 @@ def create_app(
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    if live.changeable:  # a collection of segments; a sharded one has no documents page or API yet
+    if live.changeable:  # a folder loaded here, one collection or sharded; not one served by Ray's deployments
         register_documents(app, live, admin_token, max_upload, writable)
         app.add_url_rule(
             "/documents",

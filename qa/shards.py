@@ -128,15 +128,30 @@ def build_shard(
 
 
 def add(
-    sources: Sequence[Path], out: Path, max_file_size: int = corpus.MAX_FILE_SIZE, waiting: store.Waiting | None = None
+    sources: Sequence[Path],
+    out: Path,
+    max_file_size: int = corpus.MAX_FILE_SIZE,
+    waiting: store.Waiting | None = None,
+    all_or_nothing: bool = False,
+    wait_seconds: float = store.WAIT_SECONDS,
 ) -> collection.ChangeReport:
     """Add the documents of the sources to the sharded collection in out, each to the shard its id hashes to (as
-    collection.add does for one collection)."""
-    with store.writing(out, waiting):
+    collection.add does for one collection); with all_or_nothing, NotAdded (changing no shard) when a file, line or
+    document is skipped."""
+    with store.writing(out, waiting, wait_seconds):
         dirs = shard_dirs(out)
+        if all_or_nothing:  # checked before any shard is written: a shard's add reads its own documents only
+            groups, skipped = read_sharded(sources, len(dirs), max_file_size)
+            if skipped or not any(groups):
+                raise collection.refusal(skipped)
         reports = [
             collection.add(
-                sources, folder, max_file_size, waiting, only=lambda doc_id, n=number: shard_of(doc_id, len(dirs)) == n
+                sources,
+                folder,
+                max_file_size,
+                waiting,
+                wait_seconds=wait_seconds,
+                only=lambda doc_id, n=number: shard_of(doc_id, len(dirs)) == n,
             )
             for number, folder in enumerate(dirs)
         ]
@@ -145,10 +160,12 @@ def add(
     return report
 
 
-def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None) -> collection.ChangeReport:
+def remove(
+    doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = None, wait_seconds: float = store.WAIT_SECONDS
+) -> collection.ChangeReport:
     """Remove documents from the sharded collection in out by id; NoSuchDocument (changing nothing) when one is
     not there."""
-    with store.writing(out, waiting):
+    with store.writing(out, waiting, wait_seconds):
         dirs = shard_dirs(out)
         wanted = list(dict.fromkeys(doc_ids))
         by_shard = [[i for i in wanted if shard_of(i, len(dirs)) == n] for n in range(len(dirs))]
@@ -158,7 +175,9 @@ def remove(doc_ids: Sequence[str], out: Path, waiting: store.Waiting | None = No
             raise collection.NoSuchDocument(
                 f"no document {', '.join(map(repr, unknown))} in {out}; nothing was removed"
             )
-        return _summed([collection.remove(ids, folder, waiting) for folder, ids in zip(dirs, by_shard) if ids])
+        return _summed(
+            [collection.remove(ids, folder, waiting, wait_seconds) for folder, ids in zip(dirs, by_shard) if ids]
+        )
 
 
 def optimize(out: Path, waiting: store.Waiting | None = None) -> collection.ChangeReport:
@@ -336,6 +355,10 @@ class LocalShards:
 
     def replicas(self) -> dict[str, int]:
         return {name: 1 for name in self.names}
+
+    def holding(self, doc_id: str) -> store.Index:
+        """The loaded shard a document is in, or would go to: the one its id hashes to."""
+        return self.shards[shard_of(doc_id, len(self.shards))].index
 
 
 # What the engine reads: a sharded collection that looks like one loaded collection (store.Index).

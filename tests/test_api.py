@@ -451,7 +451,7 @@ def test_a_follow_up_is_answered_in_its_historys_context(client):
     followed = ask(client, {"question": "Ông ấy giữ chức vụ gì?", "history": [SPEAKER]}).get_json()
     # "Ông ấy" stands for whom the earlier question was answered with, and the short answer is his office.
     assert followed["question"] == "Ông ấy giữ chức vụ gì?"
-    assert followed["asked"] == "Lê Văn Hiệu giữ chức vụ gì? ai" + SPEAKER[2:]
+    assert followed["asked"] == "Lê Văn Hiệu giữ chức vụ gì?"  # as understood, not the text searched for
     assert followed["found"] and not alone["found"]
     assert "Lê Văn Hiệu" in followed["answers"][0]["text"]
     assert followed["answers"][0]["short_answer"]["text"] == "Phó Bí thư Thường trực Tỉnh ủy"
@@ -460,7 +460,7 @@ def test_a_follow_up_is_answered_in_its_historys_context(client):
 
 def test_a_follow_up_the_context_does_not_answer_is_not_found(client):
     followed = ask(client, {"question": "Còn năm 2021?", "history": [INCOME]}).get_json()
-    assert followed["asked"] == "năm 2021? thu nhập bình quân đầu người năm đạt bao nhiêu?"
+    assert followed["asked"] == f"Còn năm 2021? (tiếp câu hỏi: {INCOME})"
     assert not followed["found"]  # the article gives 2022's income only
 
 

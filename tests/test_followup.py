@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.followup import in_context, names_a_person, refers_back
+from qa.followup import in_context, names_a_person, refers_back, understood
 
 LEANING = [
     "Ông ấy giữ chức vụ gì?",
@@ -76,3 +76,30 @@ def test_a_capital_that_only_opened_the_earlier_question_is_lowered_a_name_is_ke
     assert (
         in_context("Ông ấy nói gì?", ["Bí thư Thành ủy Chí Linh là ai?"]) == "nói gì? bí thư Thành ủy Chí Linh là ai?"
     )
+
+
+# What is shown (qa ask's "(Hiểu là: …)", the API's "asked", the page): the question as a person reads it.
+
+
+def test_a_follow_up_is_shown_with_the_person_named_in_place_of_the_pronoun():
+    history = ["Ai phát biểu chỉ đạo tại hội nghị?"]
+    assert understood("Ông ấy giữ chức vụ gì?", history, "Lê Văn Hiệu") == "Lê Văn Hiệu giữ chức vụ gì?"
+    assert understood("Chức vụ của ông ấy là gì?", history, "Lê Văn Hiệu") == "Chức vụ của Lê Văn Hiệu là gì?"
+    assert understood("ong ay giu chuc vu gi", ["ai phat bieu"], "Lê Văn Hiệu") == "Lê Văn Hiệu giu chuc vu gi"
+
+
+def test_a_follow_up_is_shown_with_the_questions_it_goes_on_from_as_typed():
+    shown = understood("Còn năm 2021?", ["Ai là Bí thư?", "Thu ngân sách năm 2020 là bao nhiêu?"])
+    assert shown == "Còn năm 2021? (tiếp câu hỏi: Thu ngân sách năm 2020 là bao nhiêu?)"
+    chained = understood("Năm nào?", ["Thu nhập năm 2022?", "Ai đặt tên cho oxi?", "Ở đâu?"])
+    assert chained == "Năm nào? (tiếp câu hỏi: Ai đặt tên cho oxi? → Ở đâu?)"
+    # No one named for the pronoun, or a question that leans back even with the person named: the context shown.
+    unnamed = understood("Ông ấy giữ chức vụ gì?", ["Thu nhập năm 2022?"])
+    assert unnamed == "Ông ấy giữ chức vụ gì? (tiếp câu hỏi: Thu nhập năm 2022?)"
+    there = understood("Ông ấy làm gì ở đó?", ["Ai phát biểu tại hội nghị?"], "Lê Văn Hiệu")
+    assert there == "Lê Văn Hiệu làm gì ở đó? (tiếp câu hỏi: Ai phát biểu tại hội nghị?)"
+
+
+def test_a_question_that_stands_alone_is_shown_as_typed():
+    assert understood("Ai là Bí thư Thành ủy Chí Linh?", ["Ở đâu?"]) == "Ai là Bí thư Thành ủy Chí Linh?"
+    assert understood("Ở đâu?", []) == "Ở đâu?"

@@ -1,4 +1,5 @@
-"""A served collection that changes: the documents API, the switch to a new version, filters, damage under it."""
+"""A served collection that changes: the documents API (of one collection and of a sharded one), the switch to a new
+version, filters, damage under it."""
 
 import io
 import json
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import collection, store
+from qa import collection, shards, store
 from qa.corpus import ID_RULE
 from qa.live import LiveEngine
 from qa.search import Engine
@@ -22,10 +23,9 @@ WEATHER = {
 }
 
 
-@pytest.fixture
-def living(tmp_path) -> Path:
-    out = tmp_path / "idx"
-    source = tmp_path / "first.jsonl"
+def first_document(folder: Path) -> Path:
+    """A source of one document, "dang-vien"."""
+    source = folder / "first.jsonl"
     source.write_text(
         json.dumps(
             {
@@ -39,12 +39,46 @@ def living(tmp_path) -> Path:
         + "\n",
         encoding="utf-8",
     )
-    collection.add([source], out)
+    return source
+
+
+def loaded(folder: Path) -> Engine:
+    """The engine qa serve answers a folder with: one collection, or a sharded one's shards in this process."""
+    return Engine(shards.ShardedIndex(shards.LocalShards(folder)) if shards.is_sharded(folder) else store.load(folder))
+
+
+def manifests(folder: Path) -> list[bytes]:
+    """Every manifest of a collection (a sharded one's: its list of shards and each shard's): what a change rewrites."""
+    return [path.read_bytes() for path in sorted(folder.rglob("*.json"))]
+
+
+@pytest.fixture
+def living(tmp_path) -> Path:
+    out = tmp_path / "idx"
+    collection.add([first_document(tmp_path)], out)
+    return out
+
+
+@pytest.fixture(params=["one collection", "3 shards"])
+def changing(request, tmp_path) -> Path:
+    """A collection the documents API changes, holding "dang-vien": one collection, or one of 3 shards (two of them
+    empty)."""
+    out = tmp_path / "idx"
+    if request.param == "3 shards":
+        shards.build([first_document(tmp_path)], out, 3)
+    else:
+        collection.add([first_document(tmp_path)], out)
     return out
 
 
 @pytest.fixture
-def client(living):
+def client(changing):
+    return create_app(loaded(changing), (), admin_token=TOKEN).test_client()
+
+
+@pytest.fixture
+def one_client(living):
+    """A client of one collection: filters and segment files are not a sharded one's."""
     return create_app(Engine(store.load(living)), (), admin_token=TOKEN).test_client()
 
 
@@ -72,9 +106,10 @@ def test_the_json_api_writes_vietnamese_as_it_is(client):
 
 def test_documents_are_listed_read_and_removed(client):
     client.post("/api/documents", json=WEATHER, headers=auth())
-    listed = client.get("/api/documents", query_string={"limit": 1, "offset": 1}).get_json()
-    assert listed["total"] == 2 and [d["id"] for d in listed["documents"]] == ["thoi-tiet"]
-    assert set(listed["documents"][0]) == {"id", "title", "date", "url", "passages"}
+    pages = [client.get("/api/documents", query_string={"limit": 1, "offset": n}).get_json() for n in (0, 1)]
+    assert [p["total"] for p in pages] == [2, 2] and [len(p["documents"]) for p in pages] == [1, 1]
+    assert {p["documents"][0]["id"] for p in pages} == {"dang-vien", "thoi-tiet"}
+    assert all(set(p["documents"][0]) == {"id", "title", "date", "url", "passages"} for p in pages)
     one = client.get("/api/documents/thoi-tiet").get_json()
     assert one["title"] == WEATHER["title"] and one["passages"][0]["text"].startswith("Hà Nội hôm nay")
     assert client.delete("/api/documents/thoi-tiet", headers=auth()).status_code == 204
@@ -141,17 +176,17 @@ def test_a_file_is_uploaded_and_its_kind_and_size_are_checked(client):
         ({"title": "!!!", "text": "Một bài có nội dung."}, "id"),  # no id to make: "???" would replace it
     ],
 )
-def test_a_bad_document_is_refused_and_changes_nothing(client, living, body, problem):
-    manifest = (living / store.MANIFEST).read_bytes()
+def test_a_bad_document_is_refused_and_changes_nothing(client, changing, body, problem):
+    before = manifests(changing)
     # As most clients send JSON, with \u escapes: a lone surrogate can be sent that way only.
     refused = client.post("/api/documents", data=json.dumps(body), content_type="application/json", headers=auth())
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_document"
     assert problem in refused.get_json()["error"]["message"]
-    assert (living / store.MANIFEST).read_bytes() == manifest
+    assert manifests(changing) == before
 
 
-def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living):
-    manifest = (living / store.MANIFEST).read_bytes()
+def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, changing):
+    before = manifests(changing)
     lines = [json.dumps({"id": "a", "text": "Hà Nội hôm nay trời nắng."}), json.dumps({"id": "a", "text": "Mưa."})]
     refused = client.post(
         "/api/documents",
@@ -187,24 +222,48 @@ def test_an_upload_with_a_bad_line_or_a_repeated_id_adds_nothing(client, living)
         assert (
             unreachable.status_code == 400 and "ids.jsonl:1: " + ID_RULE in unreachable.get_json()["error"]["message"]
         )
-    assert (living / store.MANIFEST).read_bytes() == manifest
+    # A good document and one with no text: of 3 shards, "tot" goes to shard 0 and "rong" to shard 2, and neither
+    # is added (the shard of "tot" is not written before the other is read).
+    lines = [json.dumps({"id": "tot", "text": "Hà Nội hôm nay trời nắng."}), json.dumps({"id": "rong", "text": " "})]
+    partly = client.post(
+        "/api/documents",
+        headers=auth(),
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO("\n".join(lines).encode()), "partly.jsonl")},
+    )
+    assert partly.status_code == 400 and "no article text" in partly.get_json()["error"]["message"]
+    assert [d["id"] for d in client.get("/api/documents").get_json()["documents"]] == ["dang-vien"]
+    assert manifests(changing) == before
 
 
-def test_writes_need_the_token_and_are_off_without_one(living):
-    on = create_app(Engine(store.load(living)), (), admin_token=TOKEN).test_client()
+def test_writes_need_the_token_and_are_off_without_one(changing):
+    on = create_app(loaded(changing), (), admin_token=TOKEN).test_client()
     for headers in ({}, auth("wrong-token-of-the-same-size!"), {"Authorization": "Basic abc"}):
         refused = on.post("/api/documents", json=WEATHER, headers=headers)
         assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized"
     assert on.delete("/api/documents/dang-vien").status_code == 401
-    off = create_app(Engine(store.load(living)), ()).test_client()
+    off = create_app(loaded(changing), ()).test_client()
     refused = off.post("/api/documents", json=WEATHER, headers=auth())
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "admin_disabled"
     assert off.get("/api/documents").get_json()["admin"] is False
-    built_in = create_app(Engine(store.load(living)), (), admin_token=TOKEN, writable=False).test_client()
+    built_in = create_app(loaded(changing), (), admin_token=TOKEN, writable=False).test_client()
     assert built_in.delete("/api/documents/dang-vien", headers=auth()).status_code == 403
+    assert [d["id"] for d in on.get("/api/documents").get_json()["documents"]] == ["dang-vien"]  # nothing changed
 
 
-def test_filters_in_a_get_and_a_post(client):
+def test_a_write_to_a_damaged_collection_is_a_503_not_a_500(client, changing):
+    for catalogue in changing.rglob("*.documents.json.*"):  # every segment's list of documents, which a change reads
+        catalogue.write_bytes(b"{}")
+    for refused in (
+        client.delete("/api/documents/dang-vien", headers=auth()),
+        client.post("/api/documents", json=WEATHER, headers=auth()),
+    ):
+        assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "index_unavailable"
+        assert "documents" in refused.get_json()["error"]["message"]
+
+
+def test_filters_in_a_get_and_a_post(one_client):
+    client = one_client
     client.post("/api/documents", json=WEATHER, headers=auth())
     asked = client.get("/api/ask", query_string={"q": "Hà Nội", "since": "2023-06-01"}).get_json()
     assert {a["doc_id"] for a in asked["answers"]} == {"thoi-tiet"}
@@ -237,7 +296,8 @@ def test_a_change_made_elsewhere_is_served_after_the_check_interval(living, tmp_
     assert live.engine().index.version != first and live.stats["documents"] == 2
 
 
-def test_a_file_damaged_under_the_server_is_a_503_and_said_by_healthz(client, living):
+def test_a_file_damaged_under_the_server_is_a_503_and_said_by_healthz(one_client, living):
+    client = one_client
     manifest = json.loads((living / store.MANIFEST).read_text())
     path = living / manifest["segments"][0]["files"]["texts.bin"]["file"]
     with open(path, "r+b") as handle:
@@ -247,3 +307,24 @@ def test_a_file_damaged_under_the_server_is_a_503_and_said_by_healthz(client, li
     assert "texts.bin" in refused.get_json()["error"]["message"]
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["status"] == "index_unavailable"
+
+
+def test_a_sharded_collection_has_the_documents_page_and_each_document_goes_to_its_shard(tmp_path):
+    out = tmp_path / "sharded"
+    shards.build([first_document(tmp_path)], out, 3)
+    client = create_app(loaded(out), (), admin_token=TOKEN).test_client()
+    assert "Xem các tài liệu" in client.get("/").get_data(as_text=True)
+    assert client.get("/documents").status_code == 200
+    assert client.post("/api/documents", json=WEATHER, headers=auth()).status_code == 201
+    held = [[d["id"] for d in store.load(folder).catalogue()] for folder in shards.shard_dirs(out)]
+    assert held == [["dang-vien"], [], ["thoi-tiet"]]  # as qa index add puts them: by the id's hash
+    assert held[shards.shard_of("thoi-tiet", 3)] == ["thoi-tiet"] and shards.verify(out) == []
+    one = client.get("/api/documents/thoi-tiet").get_json()
+    assert one["passages"][0]["text"].startswith("Hà Nội hôm nay") and one["url"] == WEATHER["url"]
+    assert client.delete("/api/documents/dang-vien", headers=auth()).status_code == 204
+    assert [[d["id"] for d in store.load(folder).catalogue()] for folder in shards.shard_dirs(out)] == [
+        [],
+        [],
+        ["thoi-tiet"],
+    ]
+    assert client.get("/healthz").get_json()["documents"] == 1

@@ -260,8 +260,9 @@ def asked_everywhere(server, question: str, doc_id: str, within: float = 2.0) ->
     pytest.fail(f"{doc_id} was not answered by every worker within {within + 5} s")
 
 
-def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_path, start_server):
-    from qa import collection
+@pytest.mark.parametrize("kind", ["one collection", "3 shards"])
+def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_path, start_server, kind):
+    from qa import collection, shards
 
     out = tmp_path / "idx"
     first = tmp_path / "first.jsonl"
@@ -273,7 +274,10 @@ def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_p
         + "\n",
         encoding="utf-8",
     )
-    collection.add([first], out)
+    if kind == "3 shards":  # "dang" goes to shard 0, "xang" and "mua" to shard 1
+        shards.build([first], out, 3)
+    else:
+        collection.add([first], out)
     server = start_server(out, tmp_path, "--workers", "3", env={"QA_ADMIN_TOKEN": TOKEN})
     document = {
         "id": "xang",
@@ -314,3 +318,7 @@ def test_a_collection_changed_while_serving_is_answered_within_two_seconds(tmp_p
     assert status == 204
     health = json.loads(request(server, "GET", "/healthz")[2])
     assert health["status"] == "ok" and health["documents"] in (2, 3)
+    time.sleep(1.1)  # every worker has looked at the collection since (CHECK_SECONDS)
+    for _ in range(10):  # spread over the workers
+        listed = json.loads(request(server, "GET", "/api/documents")[2])
+        assert sorted(d["id"] for d in listed["documents"]) == ["dang", "mua"]
