@@ -297,8 +297,7 @@ def _acronym(word: str) -> bool:
 
 def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[Candidate]:
     """The capitalised runs, cut where they repeat the question (_in_name): "Chí Linh Hoàng Quốc Thưởng" asked about
-    Chí Linh gives "Hoàng Quốc Thưởng", "Pittsburgh Steelers" asked about the Steelers nothing (_qualifies_asked); a
-    person's from its surname on."""
+    Chí Linh gives "Hoàng Quốc Thưởng"; a person's from its surname on."""
     found = []
     for run in _name_runs(text, start, end, _TITLE_RUN if asked.kind is AnswerType.NAME else _NAME_RUN):
         piece: list[tuple[int, int]] = []
@@ -311,9 +310,6 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
             if last and _in_name(text[first:last], folded[first:last], asked, opening):
                 piece.append((first, last))
                 continue
-            if last and piece and _qualifies_asked(text, folded, piece[0][0], first, last, asked):
-                piece = []
-                continue
             while piece and text[piece[-1][0] : piece[-1][1]].lower() in _NAME_PARTICLES:
                 piece.pop()
             if asked.kind is AnswerType.PERSON:
@@ -322,14 +318,6 @@ def _names(text: str, folded: str, start: int, end: int, asked: Asked) -> list[C
                 found.append(Candidate(piece[0][0], piece[-1][1]))
             piece = []
     return found
-
-
-def _qualifies_asked(text: str, folded: str, start: int, first: int, last: int, asked: Asked) -> bool:
-    """Whether the piece of a capitalised run from start, joined to the question's own word at first:last, is part of
-    the question's name rather than an answer: so in a name written abroad, without Vietnamese marks, which puts what
-    qualifies first ("Pittsburgh" of "Pittsburgh Steelers" asked about the Steelers); a Vietnamese name puts its head
-    first ("Tòa án Tối cao" of "Tòa án Tối cao Hoa Kỳ" answers "Cơ quan nào của Hoa Kỳ…?")."""
-    return _repeats(text[first:last], folded[first:last], asked) and not _MARKED.search(text[start:last].lower())
 
 
 def _in_name(word: str, key: str, asked: Asked, opening: bool) -> bool:
