@@ -245,7 +245,8 @@ def _clauses(
     text: str, short_forms: dict[str, str] = ABBREVIATIONS, segmented: bool = True
 ) -> tuple[list[list[str]], list[tuple[str, ...]]]:
     """The runs of syllables of a text between punctuation, lowercased with the short forms written out in full, and
-    its words of more than one syllable (none when not segmented: the runs are the same either way)."""
+    its words of more than one syllable (not segmented: only the tokens of several, such as "TP.HCM"; the runs are the
+    same, but where the tagger joins a mark to a word: "Sky+ HD")."""
     # underthesea segments cased text better: lowercase after. "UBND" and "Ủy ban nhân dân" give the same terms.
     clauses: list[list[str]] = [[]]
     words: list[tuple[str, ...]] = []
