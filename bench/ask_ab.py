@@ -40,8 +40,8 @@ def step(folder: str, queries: str, without_short_answer: str) -> None:
         search.short_answer = lambda *args: None
     questions = [q["question"] for q in json.loads(Path(queries).read_text(encoding="utf-8"))]
     engine.warm_up()
-    # A new question: every cache keyed by the question cleared (session 5's code has the analysis's alone).
-    forget = getattr(search, "forget_questions", text.analyse_question.cache_clear)
+    # A new question: the analysis's cache, the one cache keyed by a question, cleared (on both sides).
+    forget = text.analyse_question.cache_clear
 
     kinds = {
         "ask": lambda q: (forget(), engine.ask(q)),

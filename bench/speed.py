@@ -80,7 +80,7 @@ def step_serve(folder: str, queries: str) -> None:
     """Child: what one server worker does: load the index, then answer every question (analysis not cached)."""
     started = time.perf_counter()
     from qa import store, text
-    from qa.search import Engine, forget_questions
+    from qa.search import Engine
 
     imported = time.perf_counter()
     loaded = store.load(Path(folder))
@@ -89,7 +89,7 @@ def step_serve(folder: str, queries: str) -> None:
     rss_loaded = _rss_mb()
     questions = [q["question"] for q in json.loads(Path(queries).read_text(encoding="utf-8"))]
     engine.warm_up()  # as the server does: underthesea's model and the compiled ranking loaded
-    forget = forget_questions  # every question analysed afresh, as a new one would be
+    forget = text.analyse_question.cache_clear  # every question analysed afresh, as a new one would be
     timed = _side_by_side(
         {
             "analysis": (questions, lambda q: (forget(), text.analyse_question(q))),

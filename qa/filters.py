@@ -49,7 +49,7 @@ class Filters:
         if self.doc_id is not None and self.doc_id not in index.document_numbers:  # a typo, not "nothing answers"
             raise BadFilter(f"no document {self.doc_id!r} in this collection (qa index list shows them)")
         if self.doc_id is not None:
-            allowed &= np.arange(len(index.documents)) == index.document_numbers.get(self.doc_id, -1)
+            allowed &= np.arange(len(index.documents)) == index.document_numbers[self.doc_id]
         if self.since or self.until:
             days = np.array([_day_number(d.get("date")) for d in index.documents], dtype=np.int64)
             allowed &= days >= 0

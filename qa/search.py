@@ -200,12 +200,6 @@ class Engine:
         return Result(question, found, answers)
 
 
-def forget_questions() -> None:
-    """Empty every cache keyed by a question (its analysis), so that the next ask of any question is a new question's:
-    what a benchmark of asks wants."""
-    analyse_question.cache_clear()
-
-
 def check_top_k(top_k: object) -> int:
     """How many answers to give (1 to MAX_TOP_K), or a BadTopK."""
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:

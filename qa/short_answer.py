@@ -241,11 +241,11 @@ _NAME_PARTICLES = frozenset("de da di du del della der den des van von la le al 
 _EXPANDS_TO = {fold(short): frozenset(fold(full).split()) for short, full in ABBREVIATIONS.items()}
 
 
-def _tokens(text: str, start: int, end: int, most: int | None = None) -> list[tuple[int, int, bool]]:
-    """The words of text[start:end] (the first `most` of them), without the punctuation around them: (start, end,
-    whether punctuation or the sentence's end cuts it from the next word)."""
+def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """The words of text[start:end], without the punctuation around them: (start, end, whether punctuation or the
+    sentence's end cuts it from the next word)."""
     # Between two words stand only spaces and punctuation (_EDGE): one mark among them cuts.
-    return [(m.start(), m.end(1), m[2] is not None) for m in islice(_WORD_AND_CUT.finditer(text, start, end), most)]
+    return [(m.start(), m.end(1), m[2] is not None) for m in _WORD_AND_CUT.finditer(text, start, end)]
 
 
 # A run of capitalised words: not broken by punctuation, with digits ("Super Bowl 50") and the particles of names
